@@ -68,19 +68,11 @@ const apply = Effect.fnUntraced(function*(label: string, state: RunState.RunStat
   })
   yield* Console.log(`\n${label}: snapshot status ${String(snapshot.status)}, ${events.length} new event(s)`)
   for (const event of events) yield* Console.log(`  ${describeEvent(event)}`)
-  const next = RunState.fold([...eventsOf(state), ...events])
+  const next = RunState.fold([...RunState.eventsOf(state), ...events])
   if (Either.isLeft(next)) return yield* Effect.fail(next.left)
   yield* Console.log(`  state: ${RunState.statusOf(next.right)}`)
   return next.right
 })
-
-const eventsOf = (state: RunState.RunState): ReadonlyArray<RunEvent.RunEvent> =>
-  RunState.RunState.$match(state, {
-    NotStarted: () => [],
-    Started: ({ started }) => [started],
-    Succeeded: ({ started, succeeded }) => [started, succeeded],
-    Failed: ({ failed, started }) => [started, failed]
-  })
 
 const finished = (
   run: WorkflowRun.WorkflowRun,

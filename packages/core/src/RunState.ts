@@ -83,6 +83,20 @@ export const runIdOf = (state: RunState): Option.Option<WorkflowRunId> =>
   state._tag === "NotStarted" ? Option.none() : Option.some(state.started.runId)
 
 /**
+ * Returns the events that led to `state`, in the order they were applied.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const eventsOf = (state: RunState): ReadonlyArray<RunEvent.RunEvent> =>
+  RunState.$match(state, {
+    NotStarted: () => [],
+    Started: ({ started }) => [started],
+    Succeeded: ({ started, succeeded }) => [started, succeeded],
+    Failed: ({ failed, started }) => [started, failed]
+  })
+
+/**
  * Tells whether `state` is final.
  *
  * @since 0.1.0
