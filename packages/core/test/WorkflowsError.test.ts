@@ -60,18 +60,21 @@ const errors: ReadonlyArray<[WorkflowsError.WorkflowsError, string, Record<strin
 ]
 
 describe("WorkflowsError", () => {
-  it.each(errors)("%s keeps what Stripe sent", (error, code, resource) => {
-    expect(error.code).toBe(code)
-    expect(error.message).toBe(stripeFields.message)
-    expect(error.userMessage).toBe(stripeFields.userMessage)
-    expect(error.docUrl).toBe(stripeFields.docUrl)
-    expect(error.requestId).toBe(stripeFields.requestId)
-    expect(error).toMatchObject(resource)
-    expect(String(error)).toContain(stripeFields.requestId)
-    expect(String(error)).toContain(Object.values(resource)[0])
-  })
+  it.each(errors.map((row) => [row[0]._tag, ...row] as const))(
+    "%s keeps what Stripe sent",
+    (_, error, code, resource) => {
+      expect(error.code).toBe(code)
+      expect(error.message).toBe(stripeFields.message)
+      expect(error.userMessage).toBe(stripeFields.userMessage)
+      expect(error.docUrl).toBe(stripeFields.docUrl)
+      expect(error.requestId).toBe(stripeFields.requestId)
+      expect(error).toMatchObject(resource)
+      expect(String(error)).toContain(stripeFields.requestId)
+      expect(String(error)).toContain(Object.values(resource)[0])
+    }
+  )
 
-  it.each(errors)("%s round-trips through its schema", (error) => {
+  it.each(errors.map((row) => [row[0]._tag, row[0]] as const))("%s round-trips through its schema", (_, error) => {
     const encoded = Schema.encodeSync(WorkflowsError.WorkflowsError)(error)
     expect(encoded._tag).toBe(error._tag)
     expect(encoded).toMatchObject({ code: error.code, requestId: stripeFields.requestId })
