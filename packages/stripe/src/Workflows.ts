@@ -232,7 +232,19 @@ export const make = (options: Options) =>
   Effect.flatMap(resolveSettings(options), makeLive).pipe(Effect.map((service) => Workflows.of(service)))
 
 /**
- * The live service over HTTP with a keep-alive connection pool (undici).
+ * Node's HTTP client with an agent that keeps connections alive. The undici client of
+ * `@effect/platform-node` 0.108 opened a new connection for a request sent right after the
+ * previous response was read, so it is not used here.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const keepAliveHttpClient = NodeHttpClient.layerWithoutAgent.pipe(
+  Layer.provide(NodeHttpClient.makeAgentLayer({ keepAlive: true }))
+)
+
+/**
+ * The live service over HTTP with a keep-alive connection pool.
  *
  * Retries: `Stripe-Should-Retry` decides first (`false` never retries, `true` retries). Without
  * it, transport failures, attempts that time out, 429, 5xx and 409 are retried, except a 409
@@ -244,7 +256,7 @@ export const make = (options: Options) =>
  * @category layers
  */
 export const layer = (options: Options): Layer.Layer<Workflows, ConfigError.ConfigError> =>
-  Layer.effect(Workflows, make(options)).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  Layer.effect(Workflows, make(options)).pipe(Layer.provide(keepAliveHttpClient))
 
 /**
  * {@link Options} read from the environment: `STRIPE_API_KEY` (required, kept `Redacted`),
@@ -280,7 +292,7 @@ export const config: Config.Config<Options> = Config.all({
 export const layerConfig = (
   options: Config.Config<Options> = config
 ): Layer.Layer<Workflows, ConfigError.ConfigError> =>
-  Layer.effect(Workflows, Effect.flatMap(options, make)).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  Layer.effect(Workflows, Effect.flatMap(options, make)).pipe(Layer.provide(keepAliveHttpClient))
 
 /**
  * Settings of {@link layerTest}.
