@@ -144,9 +144,8 @@ export const makeLive = (settings: ClientSettings) =>
     }
 
     const base: BaseService = {
-      invokeWorkflow: Effect.fn("Workflows.invokeWorkflow")(function*(workflowId, body, options) {
-        yield* Effect.annotateCurrentSpan({ workflow_id: workflowId, idempotency_key: options.idempotencyKey })
-        return yield* request(WorkflowRun.WorkflowRun, {
+      invokeWorkflow: (workflowId, body, options) =>
+        request(WorkflowRun.WorkflowRun, {
           method: "POST",
           path: `/v2/extend/workflows/${encodeURIComponent(workflowId)}/invoke`,
           body,
@@ -155,8 +154,7 @@ export const makeLive = (settings: ClientSettings) =>
           timeout: options.timeout,
           triggeringEventId: options.triggeringEventId,
           endpoint: { _tag: "Invoke", workflowId, idempotencyKey: options.idempotencyKey }
-        })
-      }),
+        }),
 
       retrieveWorkflow: Effect.fn("Workflows.retrieveWorkflow")(function*(workflowId, options = {}) {
         yield* Effect.annotateCurrentSpan({ workflow_id: workflowId })

@@ -89,15 +89,15 @@ export const invokeBody = (
  */
 export const withInputSchema = (base: BaseService): Workflows.Service => ({
   ...base,
-  invokeWorkflow: (
+  invokeWorkflow: Effect.fn("Workflows.invokeWorkflow")(function*(
     workflowId: Ids.WorkflowId,
     inputParameters: unknown,
     options: Workflows.InvokeOptions & { readonly inputSchema?: Schema.Schema<any, any, never> } = {}
-  ) =>
-    Effect.gen(function*() {
-      const body = yield* invokeBody(workflowId, inputParameters, options.inputSchema)
-      const idempotencyKey = options.idempotencyKey ?? (yield* Effect.sync(() => randomUUID()))
-      const { inputSchema: _, ...rest } = options
-      return yield* base.invokeWorkflow(workflowId, body, { ...rest, idempotencyKey })
-    })
+  ) {
+    const body = yield* invokeBody(workflowId, inputParameters, options.inputSchema)
+    const idempotencyKey = options.idempotencyKey ?? (yield* Effect.sync(() => randomUUID()))
+    yield* Effect.annotateCurrentSpan({ workflow_id: workflowId, idempotency_key: idempotencyKey })
+    const { inputSchema: _, ...rest } = options
+    return yield* base.invokeWorkflow(workflowId, body, { ...rest, idempotencyKey })
+  })
 })

@@ -325,6 +325,15 @@ export const contractSuite = (target: ContractTarget) =>
         assert.deepStrictEqual(settled.map((run) => run.id).sort(), [a.id, b.id].sort())
       }))
 
+    test("an invalid page size is rejected", () =>
+      Effect.gen(function*() {
+        for (const limit of [0, 101, 2.5]) {
+          const error = yield* Effect.flip(Stream.runDrain(Workflows.listWorkflowRuns({ limit })))
+          assert.strictEqual(error._tag, "StripeApiError")
+          assert.strictEqual(error._tag === "StripeApiError" ? error.status : 0, 400)
+        }
+      }))
+
     test("an unknown run or event is not found", () =>
       Effect.gen(function*() {
         const run = yield* Effect.flip(Workflows.retrieveWorkflowRun("wfrun_test_missing" as Ids.WorkflowRunId))
