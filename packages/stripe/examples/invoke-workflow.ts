@@ -27,7 +27,7 @@ export const FulfilmentInput = Schema.Struct({
 })
 
 /**
- * What happened to a fulfilment request.
+ * The outcome of a fulfilment request.
  *
  * @since 0.1.0
  */

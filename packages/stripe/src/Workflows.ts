@@ -22,7 +22,7 @@ import type * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as Event from "./Event.js"
-import { makeLive, resolveSettings } from "./internal/client.js"
+import { defaultApiVersion as internalDefaultApiVersion, makeLive, resolveSettings } from "./internal/client.js"
 import { makeMemory, type MemoryOptions } from "./internal/memory.js"
 import type * as StripeError from "./StripeError.js"
 import { WorkflowsTest } from "./WorkflowsTest.js"
@@ -33,7 +33,7 @@ import { WorkflowsTest } from "./WorkflowsTest.js"
  * @since 0.1.0
  * @category constants
  */
-export const defaultApiVersion = "2026-04-22.preview"
+export const defaultApiVersion: string = internalDefaultApiVersion
 
 /**
  * Options every request accepts.
@@ -217,7 +217,7 @@ export interface Options {
   readonly timeout?: Duration.DurationInput | undefined
   /** The delay before the first retry, doubled for each further one; 500 ms by default. */
   readonly retryBaseDelay?: Duration.DurationInput | undefined
-  /** The longest delay between two attempts; 5 seconds by default. */
+  /** The maximum delay between two attempts; 5 seconds by default. */
   readonly retryMaxDelay?: Duration.DurationInput | undefined
 }
 

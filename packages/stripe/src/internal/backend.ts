@@ -54,6 +54,7 @@ const error = (status: number, type: string, code: string, message: string, shou
   error: { status, type, code, message, shouldRetry }
 })
 
+// NOTE: Stripe documents no bounds for `limit` on these endpoints; 1 to 100 is this fake's choice.
 /** @internal */
 export const maxPageSize = 100
 
@@ -75,6 +76,7 @@ const matchesType = (value: unknown, type: WorkflowsTest.InputType): boolean => 
 /**
  * Checks input parameters against a workflow's declared inputs: every required input present,
  * every declared input of its JSON type. Undeclared keys are accepted.
+ * NOTE: how Stripe itself validates inputs is not documented; these rules are this fake's choice.
  *
  * @internal
  */

@@ -17,7 +17,12 @@ import { type BaseService, withInputSchema } from "./invoke.js"
 import { listQuery } from "./query.js"
 
 const defaultApiBase = "https://api.stripe.com"
-const defaultApiVersion = "2026-04-22.preview"
+/**
+ * The API version this library is written against.
+ *
+ * @internal
+ */
+export const defaultApiVersion = "2026-04-22.preview"
 
 const invalid = (option: string, message: string) => ConfigError.InvalidData([option], message)
 

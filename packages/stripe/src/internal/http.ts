@@ -52,10 +52,10 @@ class AttemptTimeout extends Data.TaggedError("AttemptTimeout")<{ readonly timeo
 type AttemptFailure = ErrorResponse | TransportFailure | AttemptTimeout
 
 /**
- * Whether a failed attempt is retried. `Stripe-Should-Retry` decides first; without it,
- * transport failures, timeouts, 429, 5xx and 409 are retried, except a 409 whose code or type
- * is `idempotency_error`, because repeating a mismatched request cannot succeed. No other 4xx is
- * retried.
+ * Decides whether a failed attempt is retried. `Stripe-Should-Retry` decides first. Without it,
+ * transport failures, timeouts, 429, 5xx and 409 are retried. A 409 whose code or type is
+ * `idempotency_error` is not, because repeating a mismatched request cannot succeed, and no
+ * other 4xx is retried.
  *
  * @internal
  */

@@ -64,11 +64,12 @@ export const invokeBody = (
         )
       )
     if (!isJsonObject(encoded)) {
+      let actual: string = typeof encoded
+      if (Array.isArray(encoded)) actual = "an array"
+      if (encoded === null) actual = "null"
       return yield* invalidInput(
         workflowId,
-        `The input parameters of workflow ${workflowId} must be a JSON object, got ${
-          Array.isArray(encoded) ? "an array" : encoded === null ? "null" : typeof encoded
-        }`
+        `The input parameters of workflow ${workflowId} must be a JSON object, got ${actual}`
       )
     }
     return yield* Effect.try({

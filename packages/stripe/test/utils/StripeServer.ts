@@ -1,8 +1,8 @@
 /**
- * A small Stripe-like HTTP server for the live layer's tests: the Workflows endpoints and
- * `GET /v2/core/events/{id}` over the in-memory backend, with API-key and `Stripe-Version`
- * checks, a `Request-Id` on every response, scripted faults, a record of every request and a
- * count of TCP connections. Listens on 127.0.0.1 on a free port.
+ * A small Stripe-like HTTP server for the live layer's tests. It serves the Workflows endpoints
+ * and `GET /v2/core/events/{id}` from the in-memory backend and checks the API key and
+ * `Stripe-Version`. It sets a `Request-Id` on every response, replays scripted faults, records
+ * every request and counts TCP connections. It listens on 127.0.0.1 on a free port.
  */
 import type * as WorkflowsTest from "@workflow-runs/stripe/WorkflowsTest"
 import * as Effect from "effect/Effect"
@@ -10,7 +10,7 @@ import * as Http from "node:http"
 import type { AddressInfo } from "node:net"
 import { Backend, type ListRequest } from "../../src/internal/backend.js"
 
-/** A scripted answer to one request, used in place of the normal one. */
+/** A scripted response to one request, sent in place of the normal one. */
 export type Fault =
   | {
     readonly _tag: "Respond"
@@ -19,9 +19,9 @@ export type Fault =
     /** A string is sent as it is; an object is sent as JSON. */
     readonly body?: string | object
   }
-  /** Never answers; the client has to time out. */
+  /** Sends no response, so the client has to time out. */
   | { readonly _tag: "Hang" }
-  /** Closes the connection without an answer. */
+  /** Closes the connection without a response. */
   | { readonly _tag: "Drop" }
 
 /** A request as the server received it. */

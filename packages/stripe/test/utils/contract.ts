@@ -103,7 +103,7 @@ const notInvokable: ReadonlyArray<[string, WorkflowsTest.WorkflowDefinition]> = 
   ["an event-triggered workflow", { trigger: { type: "event_trigger", eventType: "customer.created" } }]
 ]
 
-/** The error table: each response and the typed error the caller sees. */
+/** The error table: each error response and the typed error it decodes to. */
 export const errorTable: ReadonlyArray<[string, ErrorRow, string]> = [
   [
     "a wrong API key",
@@ -377,8 +377,8 @@ export const contractSuite = (target: ContractTarget) =>
   })
 
 /**
- * How many attempts the live layer makes for a call that always gets `row`: every retry for the
- * rows the retry policy retries, otherwise one.
+ * Counts the attempts the live layer makes for a call that always receives `row`: one plus
+ * every retry when the retry policy retries that row, otherwise one.
  */
 export const attemptsFor = (row: ErrorRow): number => {
   const retried = row.shouldRetry ??

@@ -13,7 +13,7 @@ export type LiveOptions = Omit<Workflows.Options, "apiKey" | "apiBase">
 
 /**
  * Starts a scripted server and runs `body` with the live layer pointed at it. Retries wait
- * 1 ms unless the options say otherwise.
+ * 1 ms unless `options` sets `retryBaseDelay`.
  */
 export const withServer = <A, E>(
   body: (server: StripeServer.StripeServer) => Effect.Effect<A, E, Workflows.Workflows | Scope.Scope>,
