@@ -27,6 +27,8 @@ describe("live layer", () => {
         assert.match(String(invoke?.headers["idempotency-key"]), /^[0-9a-f-]{36}$/)
         assert.strictEqual(invoke?.headers["stripe-context"], undefined)
         assert.strictEqual(invoke?.body, `{"input_parameters":{"a":1}}`)
+        assert.strictEqual(invoke?.headers.traceparent, undefined)
+        assert.strictEqual(invoke?.headers.b3, undefined)
         assert.strictEqual(retrieve?.headers["idempotency-key"], undefined)
         assert.strictEqual(retrieve?.headers.authorization, `Bearer ${server.apiKey}`)
       })

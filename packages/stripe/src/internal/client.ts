@@ -123,7 +123,8 @@ export const decodeBody = <A, I>(schema: Schema.Schema<A, I>, response: RawRespo
  */
 export const makeLive = (settings: ClientSettings) =>
   Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
+    // Trace headers would tell Stripe about the caller's internal traces.
+    const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
     const send = makeSender(client, settings)
 
     const request = <A, I, E extends Endpoint>(
