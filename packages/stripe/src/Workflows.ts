@@ -11,6 +11,7 @@
  * @since 0.1.0
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import type { Ids, Workflow, WorkflowRun, WorkflowsError } from "@workflow-runs/core"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -228,7 +229,7 @@ export interface Options {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options) =>
+export const make = (options: Options): Effect.Effect<Service, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Effect.flatMap(resolveSettings(options), makeLive).pipe(Effect.map((service) => Workflows.of(service)))
 
 /**
