@@ -24,8 +24,9 @@ import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as Event from "./Event.js"
 import { defaultApiVersion as internalDefaultApiVersion, makeLive, resolveSettings } from "./internal/client.js"
-import { makeMemory, type MemoryOptions } from "./internal/memory.js"
+import { makeMemory } from "./internal/memory.js"
 import type * as StripeError from "./StripeError.js"
+import type * as WorkflowsTestModule from "./WorkflowsTest.js"
 import { WorkflowsTest } from "./WorkflowsTest.js"
 
 /**
@@ -301,7 +302,12 @@ export const layerConfig = (
  * @since 0.1.0
  * @category options
  */
-export type TestOptions = MemoryOptions
+export interface TestOptions {
+  /** The page size of lists without a `limit`; 10 by default. */
+  readonly pageSize?: number | undefined
+  /** Workflows that exist from the start. */
+  readonly workflows?: ReadonlyArray<WorkflowsTestModule.WorkflowDefinition> | undefined
+}
 
 /**
  * An in-memory Workflows API with the same behaviour and errors as the live one, for unit tests:

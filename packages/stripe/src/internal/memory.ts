@@ -16,18 +16,6 @@ import { decodeBody, Page as PageOf } from "./client.js"
 import { type Endpoint, fromResponse, type ResponseError } from "./errors.js"
 import { type BaseService, withInputSchema } from "./invoke.js"
 
-/**
- * Settings of the in-memory Workflows API.
- *
- * @internal
- */
-export interface MemoryOptions {
-  /** The page size of lists without a `limit`; 10 by default. */
-  readonly pageSize?: number | undefined
-  /** Workflows that exist from the start. */
-  readonly workflows?: ReadonlyArray<WorkflowsTest.WorkflowDefinition> | undefined
-}
-
 const nowIso = Effect.map(DateTime.now, DateTime.formatIso)
 
 /**
@@ -35,7 +23,7 @@ const nowIso = Effect.map(DateTime.now, DateTime.formatIso)
  *
  * @internal
  */
-export const makeMemory = (options: MemoryOptions) =>
+export const makeMemory = (options: Workflows.TestOptions) =>
   Effect.gen(function*() {
     const backend = new Backend(options.pageSize ?? 10)
     const now = yield* nowIso
