@@ -184,6 +184,18 @@ describe("retries", () => {
       })
     ))
 
+  it.scopedLive("a response lost after commit replays the same run", () =>
+    withServer((server) =>
+      Effect.gen(function*() {
+        const workflow = server.defineWorkflow()
+        server.script({ _tag: "DropAfterCommit" })
+        const run = yield* Workflows.invokeWorkflow(workflow.id as Ids.WorkflowId, { n: 1 })
+        assert.strictEqual(invokeRequests(server).length, 2)
+        assert.strictEqual(new Set(keysOf(server)).size, 1)
+        assert.deepStrictEqual(server.backend.allRuns().map((stored) => stored.id), [run.id])
+      })
+    ))
+
   it.scoped("backoff doubles with jitter on the test clock", () =>
     withServer((server) =>
       Effect.gen(function*() {

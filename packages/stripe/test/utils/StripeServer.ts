@@ -23,6 +23,8 @@ export type Fault =
   | { readonly _tag: "Hang" }
   /** Closes the connection without a response. */
   | { readonly _tag: "Drop" }
+  /** Handles the request normally, then closes the connection instead of responding. */
+  | { readonly _tag: "DropAfterCommit" }
 
 /** A request as the server received it. */
 export interface RecordedRequest {
@@ -99,7 +101,12 @@ export const start = (options: { readonly apiKey?: string; readonly pageSize?: n
           })
 
         const fault = faults.shift()
-        if (fault !== undefined) {
+        if (fault?._tag === "DropAfterCommit") {
+          response.writeHead = (() => {
+            request.socket.destroy()
+            return response
+          }) as typeof response.writeHead
+        } else if (fault !== undefined) {
           switch (fault._tag) {
             case "Hang":
               hung.add(response)
