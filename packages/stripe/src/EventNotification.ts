@@ -136,11 +136,14 @@ export const EventNotification = Schema.Union(
   UnknownEventNotification
 )
 
-const runClasses = {
-  "v2.extend.workflow_run.started": WorkflowRunStarted,
-  "v2.extend.workflow_run.succeeded": WorkflowRunSucceeded,
-  "v2.extend.workflow_run.failed": WorkflowRunFailed
-} as const
+const runClasses: ReadonlyMap<
+  string,
+  typeof WorkflowRunStarted | typeof WorkflowRunSucceeded | typeof WorkflowRunFailed
+> = new Map<string, typeof WorkflowRunStarted | typeof WorkflowRunSucceeded | typeof WorkflowRunFailed>([
+  ["v2.extend.workflow_run.started", WorkflowRunStarted],
+  ["v2.extend.workflow_run.succeeded", WorkflowRunSucceeded],
+  ["v2.extend.workflow_run.failed", WorkflowRunFailed]
+])
 
 const ThinEvent = Schema.Struct({
   id: Ids.StripeEventId,
@@ -208,9 +211,7 @@ export const decode = Effect.fn("EventNotification.decode")(function*(payload: U
     context: Option.fromNullable(event.context),
     reason: Option.fromNullable(event.reason)
   }
-  const RunClass = runClasses[event.type as keyof typeof runClasses] as
-    | typeof runClasses[keyof typeof runClasses]
-    | undefined
+  const RunClass = runClasses.get(event.type)
   if (RunClass === undefined) {
     return new UnknownEventNotification({
       ...common,

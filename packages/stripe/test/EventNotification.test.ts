@@ -64,6 +64,12 @@ describe("EventNotification", () => {
       }
     }))
 
+  it.effect("treats an inherited property name as an unknown type", () =>
+    Effect.gen(function*() {
+      const decoded = yield* EventNotification.decode(JSON.stringify(notification("toString")))
+      assert.strictEqual(decoded._tag, "UnknownEventNotification")
+    }))
+
   it.effect("keeps the idempotency key of the causing request", () =>
     Effect.gen(function*() {
       const json = notification("v2.extend.workflow_run.started", {

@@ -186,6 +186,13 @@ const rows: ReadonlyArray<Row> = [
   },
   // By status, when neither code nor type decides.
   {
+    label: "an inherited property name as code and type",
+    call: "invoke",
+    status: 400,
+    body: stripeError("toString", "constructor"),
+    tag: "StripeApiError"
+  },
+  {
     label: "status 401 with an unknown code",
     call: "invoke",
     status: 401,

@@ -106,26 +106,30 @@ type Kind =
   | "RateLimit"
   | "Api"
 
-const kindOfCode: Record<string, Kind> = {
-  invalid_workflow_input_parameters: "InvalidInput",
-  workflow_not_invokable: "NotInvokable",
-  not_found: "NotFound",
-  resource_missing: "NotFound",
-  idempotency_error: "IdempotencyConflict",
-  api_key_invalid: "Authentication",
-  permission_denied: "Permission",
-  rate_limited: "RateLimit",
-  rate_limit: "RateLimit",
-  idempotency_key_in_use: "Api",
-  missing_api_version: "Api"
-}
+const kindOfCode: ReadonlyMap<string, Kind> = new Map(Object.entries(
+  {
+    invalid_workflow_input_parameters: "InvalidInput",
+    workflow_not_invokable: "NotInvokable",
+    not_found: "NotFound",
+    resource_missing: "NotFound",
+    idempotency_error: "IdempotencyConflict",
+    api_key_invalid: "Authentication",
+    permission_denied: "Permission",
+    rate_limited: "RateLimit",
+    rate_limit: "RateLimit",
+    idempotency_key_in_use: "Api",
+    missing_api_version: "Api"
+  } satisfies Record<string, Kind>
+))
 
-const kindOfType: Record<string, Kind> = {
-  idempotency_error: "IdempotencyConflict",
-  rate_limit: "RateLimit",
-  cannot_proceed: "NotInvokable",
-  authentication_error: "Authentication"
-}
+const kindOfType: ReadonlyMap<string, Kind> = new Map(Object.entries(
+  {
+    idempotency_error: "IdempotencyConflict",
+    rate_limit: "RateLimit",
+    cannot_proceed: "NotInvokable",
+    authentication_error: "Authentication"
+  } satisfies Record<string, Kind>
+))
 
 const kindOfStatus = (status: number): Kind => {
   switch (status) {
@@ -156,8 +160,9 @@ export const fromResponse = <E extends Endpoint>(response: RawResponse, endpoint
 
 const decodeResponse = (response: RawResponse, endpoint: Endpoint): ResponseError => {
   const error = parseErrorBody(response.body)
-  const kind = (error?.code !== undefined ? kindOfCode[error.code] : undefined) ??
-    (error?.type !== undefined ? kindOfType[error.type] : undefined) ??
+  // Maps, not object literals, so a code such as "toString" finds no inherited property.
+  const kind = (error?.code !== undefined ? kindOfCode.get(error.code) : undefined) ??
+    (error?.type !== undefined ? kindOfType.get(error.type) : undefined) ??
     kindOfStatus(response.status)
 
   const requestId = response.headers["request-id"]
