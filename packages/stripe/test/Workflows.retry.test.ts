@@ -156,7 +156,7 @@ describe("retries", () => {
         assert.strictEqual(run.status, "started")
         assert.strictEqual(invokeRequests(server).length, 2)
         assert.strictEqual(new Set(keysOf(server)).size, 1)
-      }), { timeout: "300 millis" }))
+      }), { timeout: "1 second" }))
 
   it.scopedLive("attempts that all hang end in a timeout error", () =>
     withServer((server) =>
