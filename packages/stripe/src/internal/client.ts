@@ -1,0 +1,213 @@
+import * as HttpClient from "@effect/platform/HttpClient"
+import { Workflow, WorkflowRun } from "@workflow-runs/core"
+import * as Chunk from "effect/Chunk"
+import * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as Event from "../Event.js"
+import * as StripeError from "../StripeError.js"
+import type * as Workflows from "../Workflows.js"
+import type { Endpoint, EndpointError, RawResponse } from "./errors.js"
+import { type ApiRequest, type ClientSettings, makeSender } from "./http.js"
+import { type BaseService, withInputSchema } from "./invoke.js"
+import { listQuery } from "./query.js"
+
+const defaultApiBase = "https://api.stripe.com"
+/**
+ * The API version this library is written against.
+ *
+ * @internal
+ */
+export const defaultApiVersion = "2026-04-22.preview"
+
+const invalid = (option: string, message: string) => ConfigError.InvalidData([option], message)
+
+/**
+ * Checks the options of the live layer and fills in the defaults.
+ *
+ * @internal
+ */
+export const resolveSettings = (options: Workflows.Options): Effect.Effect<ClientSettings, ConfigError.ConfigError> =>
+  Effect.gen(function*() {
+    const base = options.apiBase ?? defaultApiBase
+    let apiBase: URL
+    try {
+      apiBase = new URL(base)
+    } catch {
+      return yield* Effect.fail(
+        invalid("apiBase", `Expected an http or https URL, got ${JSON.stringify(String(base))}`)
+      )
+    }
+    if (apiBase.protocol !== "http:" && apiBase.protocol !== "https:") {
+      return yield* Effect.fail(
+        invalid("apiBase", `Expected an http or https URL, got ${JSON.stringify(String(base))}`)
+      )
+    }
+    const maxRetries = options.maxRetries ?? 2
+    if (!Number.isInteger(maxRetries) || maxRetries < 0) {
+      return yield* Effect.fail(invalid("maxRetries", `Expected a non-negative integer, got ${maxRetries}`))
+    }
+    const durations: Array<[string, Duration.DurationInput | undefined, Duration.DurationInput]> = [
+      ["timeout", options.timeout, Duration.seconds(80)],
+      ["retryBaseDelay", options.retryBaseDelay, Duration.millis(500)],
+      ["retryMaxDelay", options.retryMaxDelay, Duration.seconds(5)]
+    ]
+    const [timeout, retryBaseDelay, retryMaxDelay] = yield* Effect.forEach(durations, ([name, given, fallback]) => {
+      const decoded = Duration.decodeUnknown(given ?? fallback)
+      return Option.isSome(decoded)
+        ? Effect.succeed(decoded.value)
+        : Effect.fail(invalid(name, `Expected a duration such as "30 seconds", got ${JSON.stringify(given)}`))
+    })
+    return {
+      apiKey: options.apiKey,
+      apiBase,
+      apiVersion: options.apiVersion ?? defaultApiVersion,
+      stripeContext: options.stripeContext,
+      maxRetries,
+      timeout: timeout!,
+      retryBaseDelay: retryBaseDelay!,
+      retryMaxDelay: retryMaxDelay!
+    }
+  })
+
+/**
+ * A v2 list page: the items and the path of the next page, if any.
+ *
+ * @internal
+ */
+export const Page = <S extends Schema.Schema.Any>(item: S) =>
+  Schema.Struct({
+    data: Schema.Array(item),
+    next_page_url: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
+  })
+
+const formatPath = (path: ReadonlyArray<PropertyKey>) => path.map(String).join(".")
+
+/**
+ * Decodes a 2xx body with `schema`, or fails with a `StripeDecodeError` naming the path.
+ *
+ * @internal
+ */
+export const decodeBody = <A, I>(schema: Schema.Schema<A, I>, response: RawResponse) => {
+  const requestId = response.headers["request-id"]
+  const fail = (path: string, message: string) =>
+    new StripeError.StripeDecodeError({
+      status: response.status,
+      path,
+      message,
+      body: response.body,
+      ...(requestId === undefined ? {} : { requestId })
+    })
+  let json: unknown
+  try {
+    json = JSON.parse(response.body)
+  } catch {
+    return Effect.fail(fail("", "The response body is not JSON"))
+  }
+  return Schema.decodeUnknown(schema)(json).pipe(
+    Effect.mapError((error) => {
+      const [first] = ParseResult.ArrayFormatter.formatErrorSync(error)
+      return fail(first === undefined ? "" : formatPath(first.path), first?.message ?? error.message)
+    })
+  )
+}
+
+/**
+ * Builds the live service over an `HttpClient`.
+ *
+ * @internal
+ */
+export const makeLive = (settings: ClientSettings) =>
+  Effect.gen(function*() {
+    // Trace headers would tell Stripe about the caller's internal traces.
+    const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
+    const send = makeSender(client, settings)
+
+    const request = <A, I, E extends Endpoint>(
+      schema: Schema.Schema<A, I>,
+      spec: ApiRequest<E>
+    ): Effect.Effect<A, EndpointError<E>> =>
+      Effect.flatMap(send(spec), (response) => decodeBody(schema, response) as Effect.Effect<A, EndpointError<E>>)
+
+    const list = <A, I>(schema: Schema.Schema<A, I>, firstPath: string, options: Workflows.RequestOptions) => {
+      const page = Page(schema)
+      const endpoint: Endpoint = { _tag: "List" }
+      return Stream.paginateChunkEffect(firstPath, (path) =>
+        request(page, {
+          method: "GET",
+          path,
+          endpoint,
+          stripeContext: options.stripeContext,
+          timeout: options.timeout,
+          triggeringEventId: options.triggeringEventId
+        }).pipe(
+          Effect.map((result) => [Chunk.fromIterable(result.data), Option.fromNullable(result.next_page_url)] as const)
+        ))
+    }
+
+    const base: BaseService = {
+      invokeWorkflow: (workflowId, body, options) =>
+        request(WorkflowRun.WorkflowRun, {
+          method: "POST",
+          path: `/v2/extend/workflows/${encodeURIComponent(workflowId)}/invoke`,
+          body,
+          idempotencyKey: options.idempotencyKey,
+          stripeContext: options.stripeContext,
+          timeout: options.timeout,
+          triggeringEventId: options.triggeringEventId,
+          endpoint: { _tag: "Invoke", workflowId, idempotencyKey: options.idempotencyKey }
+        }),
+
+      retrieveWorkflow: Effect.fn("Workflows.retrieveWorkflow")(function*(workflowId, options = {}) {
+        yield* Effect.annotateCurrentSpan({ workflow_id: workflowId })
+        return yield* request(Workflow.Workflow, {
+          method: "GET",
+          path: `/v2/extend/workflows/${encodeURIComponent(workflowId)}`,
+          endpoint: { _tag: "Workflow", workflowId },
+          ...options
+        })
+      }),
+
+      listWorkflows: (options = {}) =>
+        list(
+          Workflow.Workflow,
+          `/v2/extend/workflows${listQuery({ status: options.status, limit: options.limit })}`,
+          options
+        ).pipe(Stream.withSpan("Workflows.listWorkflows")),
+
+      retrieveWorkflowRun: Effect.fn("Workflows.retrieveWorkflowRun")(function*(runId, options = {}) {
+        yield* Effect.annotateCurrentSpan({ run_id: runId })
+        return yield* request(WorkflowRun.WorkflowRun, {
+          method: "GET",
+          path: `/v2/extend/workflow_runs/${encodeURIComponent(runId)}`,
+          endpoint: { _tag: "WorkflowRun", runId },
+          ...options
+        })
+      }),
+
+      listWorkflowRuns: (options = {}) =>
+        list(
+          WorkflowRun.WorkflowRun,
+          `/v2/extend/workflow_runs${
+            listQuery({ status: options.status, workflow: options.workflow, limit: options.limit })
+          }`,
+          options
+        ).pipe(Stream.withSpan("Workflows.listWorkflowRuns")),
+
+      retrieveEvent: Effect.fn("Workflows.retrieveEvent")(function*(eventId, options = {}) {
+        yield* Effect.annotateCurrentSpan({ event_id: eventId })
+        return yield* request(Event.Event, {
+          method: "GET",
+          path: `/v2/core/events/${encodeURIComponent(eventId)}`,
+          endpoint: { _tag: "Event", eventId },
+          ...options
+        })
+      })
+    }
+
+    return withInputSchema(base)
+  })

@@ -1,0 +1,104 @@
+import type { Ids, WorkflowRun } from "@workflow-runs/core"
+import { WorkflowsError } from "@workflow-runs/core"
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { randomUUID } from "node:crypto"
+import type * as Workflows from "../Workflows.js"
+
+/**
+ * The options an implementation receives for an invoke: the idempotency key is always set.
+ *
+ * @internal
+ */
+export interface ResolvedInvokeOptions extends Workflows.RequestOptions {
+  readonly idempotencyKey: string
+}
+
+/**
+ * A service whose invoke takes the JSON request body, already serialized.
+ *
+ * @internal
+ */
+export interface BaseService extends Omit<Workflows.Service, "invokeWorkflow"> {
+  readonly invokeWorkflow: (
+    workflowId: Ids.WorkflowId,
+    body: string,
+    options: ResolvedInvokeOptions
+  ) => Effect.Effect<WorkflowRun.WorkflowRun, Workflows.InvokeWorkflowError>
+}
+
+const invalidInput = (workflowId: Ids.WorkflowId, message: string) =>
+  new WorkflowsError.InvalidWorkflowInputParameters({
+    code: WorkflowsError.InvalidWorkflowInputParameters.code,
+    message,
+    workflowId
+  })
+
+const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * Serializes the request body of an invoke: the parameters, encoded with the caller's schema
+ * when one is given, under `input_parameters`. Parameters that fail the schema, are not a JSON
+ * object or cannot be serialized fail with `InvalidWorkflowInputParameters` before any request.
+ *
+ * @internal
+ */
+export const invokeBody = (
+  workflowId: Ids.WorkflowId,
+  inputParameters: unknown,
+  inputSchema: Schema.Schema<any, any, never> | undefined
+): Effect.Effect<string, WorkflowsError.InvalidWorkflowInputParameters> =>
+  Effect.gen(function*() {
+    const encoded = inputSchema === undefined
+      ? inputParameters
+      : yield* Schema.encode(inputSchema)(inputParameters).pipe(
+        Effect.mapError((error) =>
+          invalidInput(
+            workflowId,
+            `The input parameters of workflow ${workflowId} do not match the given schema: ${
+              ParseResult.TreeFormatter.formatErrorSync(error)
+            }`
+          )
+        )
+      )
+    if (!isJsonObject(encoded)) {
+      let actual: string = typeof encoded
+      if (Array.isArray(encoded)) actual = "an array"
+      if (encoded === null) actual = "null"
+      return yield* invalidInput(
+        workflowId,
+        `The input parameters of workflow ${workflowId} must be a JSON object, got ${actual}`
+      )
+    }
+    return yield* Effect.try({
+      try: () => JSON.stringify({ input_parameters: encoded }),
+      catch: (error) =>
+        invalidInput(
+          workflowId,
+          `The input parameters of workflow ${workflowId} cannot be serialized as JSON: ${String(error)}`
+        )
+    })
+  })
+
+/**
+ * Completes a {@link BaseService} into the public service: validates and serializes the input
+ * parameters and generates an idempotency key when the caller gives none.
+ *
+ * @internal
+ */
+export const withInputSchema = (base: BaseService): Workflows.Service => ({
+  ...base,
+  invokeWorkflow: Effect.fn("Workflows.invokeWorkflow")(function*(
+    workflowId: Ids.WorkflowId,
+    inputParameters: unknown,
+    options: Workflows.InvokeOptions & { readonly inputSchema?: Schema.Schema<any, any, never> } = {}
+  ) {
+    const body = yield* invokeBody(workflowId, inputParameters, options.inputSchema)
+    const idempotencyKey = options.idempotencyKey ?? (yield* Effect.sync(() => randomUUID()))
+    yield* Effect.annotateCurrentSpan({ workflow_id: workflowId, idempotency_key: idempotencyKey })
+    const { inputSchema: _, ...rest } = options
+    return yield* base.invokeWorkflow(workflowId, body, { ...rest, idempotencyKey })
+  })
+})
