@@ -74,6 +74,21 @@ export class AppendNotFirstWrite extends Schema.TaggedError<AppendNotFirstWrite>
 }
 
 /**
+ * A page cursor that this version did not issue.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidCursor extends Schema.TaggedError<InvalidCursor>("@workflow-runs/store/InvalidCursor")(
+  "InvalidCursor",
+  { cursor: Schema.String }
+) {
+  override get message(): string {
+    return `Invalid page cursor ${JSON.stringify(this.cursor)}; pass the next cursor of the previous page unchanged`
+  }
+}
+
+/**
  * Every error of an append.
  *
  * @since 0.1.0
