@@ -61,8 +61,11 @@ export class Verifier {
 
   finish(heads: ReadonlyArray<HeadRow>, expected: HashChain.Anchor | undefined): Report {
     const headByStream = new Map(heads.map((head) => [head.stream, head]))
+    const brokenStreams = new Set(this.broken.map((broken) => broken.stream))
     for (const [stream, last] of this.lastHashes) {
       const head = headByStream.get(stream)
+      // A chain is reported once, where it first breaks.
+      if (brokenStreams.has(stream)) continue
       if (head === undefined) {
         this.broken.push(new BrokenChain({ stream, version: last.version, reason: "the stream has no head row" }))
       } else if (head.version !== last.version || head.hash !== last.hash) {
