@@ -167,3 +167,31 @@ select
   (select version from ${head.table} where ${head.key} = $3)::int as head_version
 `
 }
+
+/**
+ * Inserts the head of a stream's first event into `table`. Parameters: $1 key, $2 patch,
+ * $3 hash (hex), $4 recorded time.
+ */
+export const projectFirstStatement = (head: HeadTable, table: string): string =>
+  `insert into ${table} (${head.key}, version, ${head.columns.map((column) => column.name).join(", ")},
+     head_hash, created_at, updated_at)
+   select $1, 1, ${head.columns.map(extract).join(", ")}, decode($3, 'hex'), $4, $4
+   from (select $2::jsonb as patch) m`
+
+/**
+ * Applies a stream's next event to its head in `table`, only when the head is at the previous
+ * version. Parameters: $1 key, $2 version, $3 patch, $4 hash (hex), $5 recorded time.
+ */
+export const projectNextStatement = (head: HeadTable, table: string): string =>
+  `update ${table} h set version = $2,
+     ${
+    head.columns
+      .map((column) =>
+        `${column.name} = case when m.patch ? '${column.name}' then ${extract(column)} else h.${column.name} end`
+      )
+      .join(",\n     ")
+  },
+     head_hash = decode($4, 'hex'), updated_at = $5
+   from (select $3::jsonb as patch) m
+   where h.${head.key} = $1 and h.version = $2 - 1
+   returning h.version`
