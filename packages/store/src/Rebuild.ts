@@ -83,12 +83,11 @@ export const rebuildRuns = Effect.fn("Rebuild.rebuildRuns")(function*(options?: 
       const runId = event.stream.slice(runPrefix.length) as Ids.WorkflowRunId
       const decoded = Codec.decodeRun(runId, { ...event, occurredAt: DateTime.formatIso(event.occurredAt) })
       const { patch } = Codec.encodeRun(decoded)
-      const recorded = DateTime.formatIso(event.recordedAt)
       if (event.version === 1) {
-        return sql.unsafe(first, [runId, JSON.stringify(patch), event.hash, recorded])
+        return sql.unsafe(first, [runId, JSON.stringify(patch), event.hash, event.stream])
       }
       return Effect.flatMap(
-        sql.unsafe(next, [runId, event.version, JSON.stringify(patch), event.hash, recorded]),
+        sql.unsafe(next, [runId, event.version, JSON.stringify(patch), event.hash, event.stream]),
         (rows) =>
           rows.length === 1
             ? Effect.void

@@ -169,18 +169,19 @@ select
 }
 
 /**
- * Inserts the head of a stream's first event into `table`. Parameters: $1 key, $2 patch,
- * $3 hash (hex), $4 recorded time.
+ * Inserts the head of a stream's first event into `table`, with the event's recorded time as
+ * the inline head has it. Parameters: $1 key, $2 patch, $3 hash (hex), $4 stream.
  */
 export const projectFirstStatement = (head: HeadTable, table: string): string =>
   `insert into ${table} (${head.key}, version, ${head.columns.map((column) => column.name).join(", ")},
      head_hash, created_at, updated_at)
-   select $1, 1, ${head.columns.map(extract).join(", ")}, decode($3, 'hex'), $4, $4
-   from (select $2::jsonb as patch) m`
+   select $1, 1, ${head.columns.map(extract).join(", ")}, decode($3, 'hex'), e.recorded_at, e.recorded_at
+   from (select $2::jsonb as patch) m, run_events e
+   where e.stream_id = $4 and e.version = 1`
 
 /**
  * Applies a stream's next event to its head in `table`, only when the head is at the previous
- * version. Parameters: $1 key, $2 version, $3 patch, $4 hash (hex), $5 recorded time.
+ * version. Parameters: $1 key, $2 version, $3 patch, $4 hash (hex), $5 stream.
  */
 export const projectNextStatement = (head: HeadTable, table: string): string =>
   `update ${table} h set version = $2,
@@ -191,7 +192,7 @@ export const projectNextStatement = (head: HeadTable, table: string): string =>
       )
       .join(",\n     ")
   },
-     head_hash = decode($4, 'hex'), updated_at = $5
-   from (select $3::jsonb as patch) m
-   where h.${head.key} = $1 and h.version = $2 - 1
+     head_hash = decode($4, 'hex'), updated_at = e.recorded_at
+   from (select $3::jsonb as patch) m, run_events e
+   where h.${head.key} = $1 and h.version = $2 - 1 and e.stream_id = $5 and e.version = $2
    returning h.version`
