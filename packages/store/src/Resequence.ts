@@ -66,8 +66,9 @@ export const resequence = Effect.fn("Resequence.resequence")(function*() {
     )
     const inserted = yield* sql.unsafe<{ events: number }>(
       `with moved as (
-         insert into run_events_resequenced overriding system value
+         insert into run_events_resequenced
            (position, tx_id, stream_id, version, event_id, type, data, metadata, occurred_at, recorded_at, hash)
+         overriding system value
          select m.new_position, '0', e.stream_id, e.version, e.event_id, e.type, e.data, e.metadata,
                 e.occurred_at, e.recorded_at, e.hash
          from run_events e join resequence_map m on m.old_position = e.position

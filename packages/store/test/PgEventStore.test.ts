@@ -1,28 +1,15 @@
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, layer as withLayer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
 import * as Database from "../src/Database.js"
 import * as EventStore from "../src/EventStore.js"
 import * as Invocation from "../src/Invocation.js"
 import * as PgEventStore from "../src/PgEventStore.js"
 import { pgStore } from "./support/database.js"
 import { at, newKey, newRunId, started, succeeded } from "./support/fixtures.js"
-
-/** The connection URL of the client in context, with another user or options. */
-const urlOf = (client: PgClient.PgClient, changes: { user?: string; password?: string; options?: string }) => {
-  const config = client.config
-  const user = changes.user ?? config.username ?? "postgres"
-  const password = changes.password ?? (config.password ? Redacted.value(config.password) : "")
-  const query = changes.options === undefined ? "" : `?options=${encodeURIComponent(changes.options)}`
-  return Redacted.make(
-    `postgres://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${config.host ?? "127.0.0.1"}:${
-      config.port ?? 5432
-    }/${config.database ?? "postgres"}${query}`
-  )
-}
+import { urlOf } from "./support/urls.js"
 
 const unknownOutcome = (key: Invocation.IdempotencyKey, occurrence: number) =>
   Invocation.outcomeUnknown({
@@ -34,7 +21,7 @@ const unknownOutcome = (key: Invocation.IdempotencyKey, occurrence: number) =>
   })
 
 describe("postgres store", () => {
-  it.layer(pgStore, { timeout: 120_000 })((it) => {
+  withLayer(pgStore, { timeout: 120_000, excludeTestServices: true })((it) => {
     it.effect("gives exactly one winner per version among 20 concurrent writers", () =>
       Effect.gen(function*() {
         const store = yield* EventStore.EventStore

@@ -1,5 +1,5 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, layer as withLayer } from "@effect/vitest"
 import { Ids } from "@workflow-runs/core"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
@@ -25,7 +25,7 @@ const brokenAt = (report: { broken: ReadonlyArray<{ stream: string; version: num
   report.broken.filter((broken) => broken.stream === stream).map((broken) => broken.version)
 
 describe("run log", () => {
-  it.layer(layer, { timeout: 120_000 })((it) => {
+  withLayer(layer, { timeout: 120_000, excludeTestServices: true })((it) => {
     it.effect("returns a run's history with raw metadata", () =>
       Effect.gen(function*() {
         const store = yield* EventStore.EventStore

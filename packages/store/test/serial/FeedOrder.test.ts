@@ -1,5 +1,5 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, layer as withLayer } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -25,7 +25,7 @@ const endOfFeed = Effect.gen(function*() {
 })
 
 describe("global feed", () => {
-  it.layer(layer, { timeout: 120_000, excludeTestServices: true })((it) => {
+  withLayer(layer, { timeout: 120_000, excludeTestServices: true })((it) => {
     it.effect("returns a late commit with a lower position before a later one", () =>
       Effect.gen(function*() {
         const store = yield* EventStore.EventStore

@@ -1,5 +1,6 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, layer as withLayer } from "@effect/vitest"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -45,7 +46,7 @@ const differences = (left: string, right: string) =>
   })
 
 describe("projections", () => {
-  it.layer(layer, { timeout: 120_000, excludeTestServices: true })((it) => {
+  withLayer(layer, { timeout: 120_000, excludeTestServices: true })((it) => {
     it.effect("rebuilds a projection equal to the inline one", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
@@ -148,7 +149,7 @@ describe("projections", () => {
           "create table if not exists seen_events (consumer text, event_id uuid, primary key (consumer, event_id))"
         )
         yield* appendRuns(3)
-        const a = { name: "seen-two", owner: "instance-a", lease: "1 second" }
+        const a = { name: "seen-two", owner: "instance-a", lease: Duration.seconds(1) }
         const b = { ...a, owner: "instance-b" }
         const start = yield* Consumer.acquire(a)
         yield* Effect.sleep("1200 millis")

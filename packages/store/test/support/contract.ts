@@ -1,4 +1,4 @@
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, layer as withLayer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
@@ -9,7 +9,7 @@ import { at, failed, newKey, newRunId, started, succeeded } from "./fixtures.js"
 /** The behaviour every implementation of EventStore must have. */
 export const eventStoreContract = (name: string, layer: Layer.Layer<EventStore.EventStore, unknown>) =>
   describe(`${name} contract`, () => {
-    it.layer(layer, { timeout: 120_000 })((it) => {
+    withLayer(layer, { timeout: 120_000, excludeTestServices: true })((it) => {
       it.effect("appends a new stream and reads it back", () =>
         Effect.gen(function*() {
           const store = yield* EventStore.EventStore
