@@ -147,6 +147,13 @@ const removeStalePostmasterPid = (dataDirectory: string) => {
   if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) fs.rmSync(pidFile, { force: true })
 }
 
+// A persistent server keeps its generated password beside its data, readable by its owner only.
+const persistentPassword = (directory: string): string => {
+  const file = path.join(directory, "password")
+  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(18).toString("base64url"), { mode: 0o600 })
+  return fs.readFileSync(file, "utf8").trim()
+}
+
 /**
  * Starts an embedded server for the scope's lifetime and stops it when the scope closes.
  *
@@ -172,7 +179,7 @@ export const start = (options?: Options): Effect.Effect<EmbeddedDatabase, Embedd
     if (root) fs.chmodSync(baseDirectory, 0o755)
     const dataDirectory = path.join(baseDirectory, "pg")
     const port = options?.port ?? (yield* freePort)
-    const password = persistent ? "workflow-runs" : randomBytes(18).toString("base64url")
+    const password = persistent ? persistentPassword(baseDirectory) : randomBytes(18).toString("base64url")
     const log: Array<string> = []
     const remember = (message: unknown) => {
       log.push(String(message))
