@@ -1,6 +1,7 @@
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, layer as withLayer } from "@effect/vitest"
+import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -19,10 +20,16 @@ import { newRunId, started, succeeded } from "./support/fixtures.js"
 import { tamper } from "./support/tamper.js"
 import { urlOf } from "./support/urls.js"
 
+class CommandFailed extends Data.TaggedError("CommandFailed")<{ readonly message: string }> {}
+
 const run = (command: string, args: ReadonlyArray<string>) =>
-  Effect.async<string, Error>((resume) => {
+  Effect.async<string, CommandFailed>((resume) => {
     execFile(command, args, { timeout: 60_000 }, (error, stdout, stderr) =>
-      resume(error ? Effect.fail(new Error(`${command} failed: ${stderr || error.message}`)) : Effect.succeed(stdout)))
+      resume(
+        error
+          ? Effect.fail(new CommandFailed({ message: `${command} failed: ${stderr || error.message}` }))
+          : Effect.succeed(stdout)
+      ))
   })
 
 const majorOf = (version: string) => Number(/(\d+)/.exec(version)?.[1] ?? 0)
