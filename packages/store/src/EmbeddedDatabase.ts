@@ -175,7 +175,7 @@ export const start = (options?: Options): Effect.Effect<EmbeddedDatabase, Embedd
         (directory) => Effect.sync(() => fs.rmSync(directory, { recursive: true, force: true }))
       )
     if (persistent) yield* acquireLock(baseDirectory)
-    // The postgres user must traverse the folder that holds the data folder.
+    // The postgres user must be able to traverse the data folder's parent.
     if (root) fs.chmodSync(baseDirectory, 0o755)
     const dataDirectory = path.join(baseDirectory, "pg")
     const port = options?.port ?? (yield* freePort)

@@ -46,7 +46,7 @@ export interface Options {
 }
 
 /**
- * The outcome of a rebuild: the table that holds the rebuilt projection (`workflow_runs` after
+ * The outcome of a rebuild: the table that contains the rebuilt projection (`workflow_runs` after
  * a swap) and the number of events applied.
  *
  * @since 0.1.0
@@ -61,7 +61,7 @@ const runPrefix = "run/"
 
 /**
  * Replays every run event into a new table and, with `swap`, replaces `workflow_runs` with it.
- * Appends keep going during the replay; the swap waits for the appends in flight, applies the
+ * Appends keep going during the replay. The swap waits for the appends in flight, applies the
  * rest under the lock and renames the tables, so no event is lost.
  *
  * @since 0.1.0

@@ -5,7 +5,7 @@
  * counter starts wherever that server is. When it is lower, every restored event is above the
  * feed's horizon and readers see nothing, and new appends sort before old ones. Re-sequencing
  * rewrites the log in its old `(tx_id, position)` order with fresh positions and transaction id
- * 0, so every restored event sorts before every later append, and moves each consumer's
+ * 0, so every restored event sorts before every later append. It also moves each consumer's
  * checkpoint to the new position of the last event it had read. Hashes do not cover positions
  * or transaction ids, so every chain stays valid.
  *
@@ -17,7 +17,7 @@ import { copyGrantsStatement } from "./internal/grants.js"
 import { storeError } from "./PgEventStore.js"
 
 /**
- * What re-sequencing did.
+ * The counts of a re-sequencing: events rewritten and checkpoints translated.
  *
  * @since 0.1.0
  * @category models
@@ -28,7 +28,7 @@ export interface Result {
 }
 
 /**
- * Tells whether the log holds transaction ids at or above the server's next one, which is the
+ * Tells whether the log contains transaction ids at or above the server's next one, which is the
  * sign of a logical restore that needs {@link resequence}.
  *
  * @since 0.1.0
@@ -43,8 +43,8 @@ export const isNeeded = Effect.fn("Resequence.isNeeded")(function*() {
 })
 
 /**
- * Rewrites the log with fresh positions and transaction id 0, in one transaction that holds
- * every writer off, and translates every checkpoint. Run it as the tables' owner before any
+ * Rewrites the log with fresh positions and transaction id 0, in one transaction that locks
+ * every writer out, and translates every checkpoint. Run it as the tables' owner before any
  * consumer or writer starts on the restored database.
  *
  * @since 0.1.0

@@ -145,8 +145,8 @@ export interface Service {
     readonly to: DateTime.Utc
   }) => Effect.Effect<ReadonlyArray<Total>, StoreError>
   /**
-   * Recomputes every hash chain from the stored events and returns every broken chain; with
-   * `expect`, also checks that each anchored stream still has the anchored hash at the anchored
+   * Recomputes every hash chain from the stored events and returns every broken chain. With
+   * `expect`, it also checks that each anchored stream still has the anchored hash at the anchored
    * version.
    */
   readonly verify: (options?: {

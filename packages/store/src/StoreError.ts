@@ -60,7 +60,7 @@ export class StoreError extends Schema.TaggedError<StoreError>("@workflow-runs/s
 /**
  * An append was not its transaction's first write, or a second stream was appended in the same
  * transaction. The global feed could then list the stream's events out of order, so the store
- * refuses it; append in a transaction of its own, or before any other write of the transaction.
+ * rejects it. Append in a transaction of its own, or before any other write of the transaction.
  *
  * @since 0.1.0
  * @category errors

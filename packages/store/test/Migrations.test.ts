@@ -11,12 +11,15 @@ import { urlOf } from "./support/urls.js"
 
 const child = fileURLToPath(new URL("./support/migrate-child.ts", import.meta.url))
 
+// The package folder, where `tsx` and the workspace packages resolve, whatever vitest's folder.
+const packageDirectory = fileURLToPath(new URL("..", import.meta.url))
+
 const migrateInChild = (url: Redacted.Redacted<string>) =>
   Effect.async<{ code: number; stdout: string; stderr: string }>((resume) => {
     execFile(
       process.execPath,
       ["--conditions=source", "--import", "tsx", child, Redacted.value(url)],
-      { timeout: 60_000 },
+      { timeout: 60_000, cwd: packageDirectory },
       (error, stdout, stderr) =>
         resume(Effect.succeed({ code: error ? (error.code as number) ?? 1 : 0, stdout, stderr }))
     )
