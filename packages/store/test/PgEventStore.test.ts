@@ -3,10 +3,12 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, layer as withLayer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Consumer from "../src/Consumer.js"
 import * as Database from "../src/Database.js"
 import * as EventStore from "../src/EventStore.js"
 import * as Invocation from "../src/Invocation.js"
 import * as PgEventStore from "../src/PgEventStore.js"
+import * as RunLog from "../src/RunLog.js"
 import { pgStore } from "./support/database.js"
 import { at, newKey, newRunId, started, succeeded } from "./support/fixtures.js"
 import { urlOf } from "./support/urls.js"
@@ -194,12 +196,18 @@ describe("postgres store", () => {
             })
           ])
           const feed = yield* store.readFeed(EventStore.start, 10)
+          const consumer = { name: `serve-${role}`, owner: "serve-1", batchSize: 5 }
+          const step = yield* Consumer.step(consumer, yield* Consumer.acquire(consumer), () => Effect.void)
+          const log = yield* RunLog.RunLog
+          const history = yield* log.history(runId)
+          const runs = yield* log.runs({ limit: 1 })
+          const report = yield* log.verify()
           const update = yield* Effect.flip(serveSql.unsafe("update run_events set type = 'X' where false"))
           const remove = yield* Effect.flip(serveSql.unsafe("delete from run_events where false"))
-          return { feed, update, remove, run: yield* store.readRun(runId) }
+          return { feed, step, history, runs, report, update, remove, run: yield* store.readRun(runId) }
         }).pipe(
           Effect.provide(
-            PgEventStore.layer.pipe(
+            Layer.mergeAll(PgEventStore.layer, RunLog.layer).pipe(
               Layer.provideMerge(
                 Database.layerClient({ url: urlOf(client, { user: role, password }), maxConnections: 2 })
               )
@@ -213,6 +221,10 @@ describe("postgres store", () => {
         )
         expect(outcome.run.version).toBe(2)
         expect(outcome.feed.length).toBeGreaterThan(0)
+        expect(outcome.step.applied).toBe(5)
+        expect(outcome.history.events).toHaveLength(2)
+        expect(outcome.runs.items).toHaveLength(1)
+        expect(outcome.report.events).toBeGreaterThan(0)
         expect(String((outcome.update.cause as Error).message)).toContain("permission denied")
         expect(String((outcome.remove.cause as Error).message)).toContain("permission denied")
       }))
