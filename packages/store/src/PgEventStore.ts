@@ -11,13 +11,14 @@ import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type { ParseError } from "effect/ParseResult"
 import * as Stream from "effect/Stream"
 import * as EventStore from "./EventStore.js"
 import { digestsOf, positionsOf, withExpectedVersion } from "./internal/append.js"
 import * as Codec from "./internal/codec.js"
 import * as Heads from "./internal/heads.js"
 import { escapeJson } from "./internal/jsonText.js"
-import { eventColumns, type EventRow, toStoredEvent } from "./internal/rows.js"
+import { eventColumns, EventRow, findAll, toStoredEvent } from "./internal/rows.js"
 import type * as Invocation from "./Invocation.js"
 import { AppendNotFirstWrite, EventIdConflict, StoreError, StreamVersionConflict } from "./StoreError.js"
 
@@ -42,8 +43,14 @@ const uniqueViolation = (error: SqlError): boolean => (error.cause as { code?: u
  * @since 0.1.0
  * @category errors
  */
-export const storeError = (operation: string) => (error: SqlError): StoreError =>
-  new StoreError({ operation, message: `${operation} failed: ${error.message}`, cause: error.cause })
+export const storeError = (operation: string) => (error: SqlError | ParseError): StoreError =>
+  error._tag === "ParseError"
+    ? new StoreError({
+      operation,
+      message: `${operation} failed: a row did not decode: ${error.message}`,
+      cause: error
+    })
+    : new StoreError({ operation, message: `${operation} failed: ${error.message}`, cause: error.cause })
 
 /**
  * Builds the store over the `SqlClient` in context. The client must parse `int8` and `xid8` as
@@ -66,8 +73,25 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
         Effect.mapError(storeError("read the stream version"))
       )
 
+  const findStream = yield* findAll(
+    `select ${eventColumns} from run_events where stream_id = $1 order by version`,
+    EventRow
+  )
+  const findEventsById = yield* findAll(
+    `select ${eventColumns} from run_events where stream_id = $1 and event_id = any($2::uuid[]) order by version`,
+    EventRow
+  )
+  const findFeed = yield* findAll(
+    `select ${eventColumns} from run_events
+     where (tx_id, position) > ($1::text::xid8, $2::bigint)
+       and tx_id < pg_snapshot_xmin(pg_current_snapshot())
+     order by tx_id, position
+     limit $3`,
+    EventRow
+  )
+
   const readStream = (stream: string) =>
-    sql.unsafe<EventRow>(`select ${eventColumns} from run_events where stream_id = $1 order by version`, [stream])
+    findStream([stream])
       .pipe(
         Effect.map((rows) => rows.map(toStoredEvent)),
         Effect.mapError(storeError("read the stream"))
@@ -83,10 +107,9 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     events: ReadonlyArray<Codec.EncodedEvent>
   ) =>
     Effect.gen(function*() {
-      const stored = yield* sql.unsafe<EventRow>(
-        `select ${eventColumns} from run_events where stream_id = $1 and event_id = any($2::uuid[]) order by version`,
-        [stream, events.map((event) => event.eventId)]
-      ).pipe(Effect.mapError(storeError("read the stored events")))
+      const stored = yield* findEventsById([stream, events.map((event) => event.eventId)]).pipe(
+        Effect.mapError(storeError("read the stored events"))
+      )
       const byId = new Map(stored.map((row) => [row.event_id, row]))
       const same = events.every((event) => {
         const row = byId.get(event.eventId)
@@ -99,7 +122,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
           stream,
           events: events.map((event) => {
             const row = byId.get(event.eventId)!
-            return { eventId: row.event_id, version: row.version, position: BigInt(row.position) }
+            return { eventId: row.event_id, version: row.version, position: row.position }
           })
         })
       }
@@ -262,14 +285,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
   })
 
   const readFeed = (after: EventStore.Checkpoint, limit: number) =>
-    sql.unsafe<EventRow>(
-      `select ${eventColumns} from run_events
-       where (tx_id, position) > ($1::text::xid8, $2::bigint)
-         and tx_id < pg_snapshot_xmin(pg_current_snapshot())
-       order by tx_id, position
-       limit $3`,
-      [after.txId.toString(), after.position.toString(), limit]
-    ).pipe(
+    findFeed([after.txId.toString(), after.position.toString(), limit]).pipe(
       Effect.map((rows) => rows.map(toStoredEvent)),
       Effect.mapError(storeError("read the feed")),
       Effect.withSpan("EventStore.readFeed")

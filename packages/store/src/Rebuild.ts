@@ -9,11 +9,12 @@ import type { SqlError } from "@effect/sql/SqlError"
 import type { Ids } from "@workflow-runs/core"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import type { ParseError } from "effect/ParseResult"
 import * as EventStore from "./EventStore.js"
 import * as Codec from "./internal/codec.js"
 import { copyGrantsStatement } from "./internal/grants.js"
 import * as Heads from "./internal/heads.js"
-import { eventColumns, type EventRow, toStoredEvent } from "./internal/rows.js"
+import { eventColumns, EventRow, findAll, toStoredEvent } from "./internal/rows.js"
 import { storeError } from "./PgEventStore.js"
 import { StoreError } from "./StoreError.js"
 
@@ -75,6 +76,12 @@ export const rebuildRuns = Effect.fn("Rebuild.rebuildRuns")(function*(options?: 
   const table = `workflow_runs_rebuild_${Date.now()}`
   const first = Heads.projectFirstStatement(Heads.runs, table)
   const next = Heads.projectNextStatement(Heads.runs, table)
+  const findRest = yield* findAll(
+    `select ${eventColumns} from run_events
+     where stream_id like 'run/%' and (tx_id, position) > ($1::text::xid8, $2::bigint)
+     order by tx_id, position`,
+    EventRow
+  )
   const fail = (message: string) => new StoreError({ operation: "rebuild", message })
 
   const apply = (events: ReadonlyArray<EventStore.StoredEvent>) =>
@@ -118,12 +125,7 @@ export const rebuildRuns = Effect.fn("Rebuild.rebuildRuns")(function*(options?: 
     // Every run append writes workflow_runs, so under this lock each run event is committed
     // or not yet started, and the rest can be read without the feed's horizon.
     yield* sql.unsafe("lock table workflow_runs in access exclusive mode")
-    const rows = yield* sql.unsafe<EventRow>(
-      `select ${eventColumns} from run_events
-       where stream_id like 'run/%' and (tx_id, position) > ($1::text::xid8, $2::bigint)
-       order by tx_id, position`,
-      [checkpoint.txId.toString(), checkpoint.position.toString()]
-    )
+    const rows = yield* findRest([checkpoint.txId.toString(), checkpoint.position.toString()])
     const rest = rows.map(toStoredEvent)
     yield* apply(rest)
     applied += rest.length
@@ -137,5 +139,5 @@ export const rebuildRuns = Effect.fn("Rebuild.rebuildRuns")(function*(options?: 
   return { table: "workflow_runs", events: applied } satisfies Result
 })
 
-const mapSqlError = (error: SqlError | StoreError): StoreError =>
+const mapSqlError = (error: SqlError | ParseError | StoreError): StoreError =>
   error._tag === "StoreError" ? error : storeError("rebuild")(error)

@@ -4,20 +4,21 @@
  *
  * @since 0.1.0
  */
-import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlClient from "@effect/sql/SqlClient"
 import type { Ids } from "@workflow-runs/core"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import * as EventStore from "./EventStore.js"
 import type * as HashChain from "./HashChain.js"
 import { decodeCursor, encodeCursor } from "./internal/cursor.js"
 import { unescapeJson } from "./internal/jsonText.js"
-import { eventColumns, type EventRow, toStoredEvent } from "./internal/rows.js"
+import { eventColumns, EventRow, findAll, toStoredEvent } from "./internal/rows.js"
 import { type HeadRow, Verifier } from "./internal/verify.js"
-import type * as Invocation from "./Invocation.js"
+import * as Invocation from "./Invocation.js"
 import { storeError } from "./PgEventStore.js"
 import type { InvalidCursor, StoreError } from "./StoreError.js"
 import type * as Verification from "./Verification.js"
@@ -162,32 +163,53 @@ export interface Service {
  */
 export class RunLog extends Context.Tag("@workflow-runs/store/RunLog")<RunLog, Service>() {}
 
-interface RunRow {
-  readonly run_id: string
-  readonly version: number
-  readonly status: string
-  readonly workflow_id: string | null
-  readonly livemode: boolean | null
-  readonly input_parameters: unknown
-  readonly error_message: string | null
-  readonly started_at: Date | null
-  readonly finished_at: Date | null
-  readonly updated_at: Date
-  readonly head_hash: string
-}
+const DateOrNull = Schema.NullOr(Schema.DateFromSelf)
 
-interface InvocationRow {
-  readonly idempotency_key: string
-  readonly version: number
-  readonly outcome: Invocation.Outcome
-  readonly workflow_id: string | null
-  readonly input_parameters: unknown
-  readonly actor: string | null
-  readonly run_id: string | null
-  readonly error: unknown
-  readonly requested_at: Date | null
-  readonly settled_at: Date | null
-}
+const RunRow = Schema.Struct({
+  run_id: Schema.String,
+  version: Schema.Int,
+  status: Schema.String,
+  workflow_id: Schema.NullOr(Schema.String),
+  livemode: Schema.NullOr(Schema.Boolean),
+  input_parameters: Schema.Unknown,
+  error_message: Schema.NullOr(Schema.String),
+  started_at: DateOrNull,
+  finished_at: DateOrNull,
+  updated_at: Schema.DateFromSelf,
+  head_hash: Schema.String
+})
+
+type RunRow = typeof RunRow.Type
+
+const InvocationRow = Schema.Struct({
+  idempotency_key: Schema.String,
+  version: Schema.Int,
+  outcome: Invocation.Outcome,
+  workflow_id: Schema.NullOr(Schema.String),
+  input_parameters: Schema.Unknown,
+  actor: Schema.NullOr(Schema.String),
+  run_id: Schema.NullOr(Schema.String),
+  error: Schema.Unknown,
+  requested_at: DateOrNull,
+  settled_at: DateOrNull
+})
+
+type InvocationRow = typeof InvocationRow.Type
+
+const TotalRow = Schema.Struct({ workflow_id: Schema.NullOr(Schema.String), status: Schema.String, runs: Schema.Int })
+
+const VerifyRow = Schema.Struct({
+  stream_id: Schema.String,
+  version: Schema.Int,
+  event_id: Schema.String,
+  type: Schema.String,
+  data: Schema.Unknown,
+  metadata: Schema.Unknown,
+  occurred_at: Schema.DateFromSelf,
+  hash: Schema.String
+})
+
+const HeadRowSchema = Schema.Struct({ stream: Schema.String, version: Schema.Int, hash: Schema.String })
 
 const utcOrNull = (date: Date | null) => (date === null ? null : DateTime.unsafeFromDate(date))
 
@@ -238,14 +260,58 @@ const verifyPageSize = 2000
  * @category constructors
  */
 export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
+  const findRun = yield* findAll(`select ${runColumns} from workflow_runs where run_id = $1`, RunRow)
+  const findStream = yield* findAll(
+    `select ${eventColumns} from run_events where stream_id = $1 order by version`,
+    EventRow
+  )
+  const findRuns = yield* findAll(
+    `select ${runColumns} from workflow_runs
+     where ($1::text is null or workflow_id = $1)
+       and ($2::text is null or status = $2)
+       and ($3::timestamptz is null or started_at >= $3)
+       and ($4::timestamptz is null or started_at < $4)
+       and ($5::timestamptz is null or (started_at, run_id) > ($5::timestamptz, $6::text))
+     order by started_at, run_id
+     limit $7`,
+    RunRow
+  )
+  const findInvocations = yield* findAll(
+    `select ${invocationColumns} from invocations
+     where ($1::text is null or workflow_id = $1)
+       and ($2::text is null or outcome = $2)
+       and ($3::timestamptz is null or requested_at >= $3)
+       and ($4::timestamptz is null or requested_at < $4)
+       and ($5::timestamptz is null or (requested_at, idempotency_key) > ($5::timestamptz, $6::text))
+     order by requested_at, idempotency_key
+     limit $7`,
+    InvocationRow
+  )
+  const findTotals = yield* findAll(
+    `select workflow_id, status, count(*)::int as runs from workflow_runs
+     where started_at >= $1 and started_at < $2
+     group by workflow_id, status
+     order by workflow_id, status`,
+    TotalRow
+  )
+  const findVerifyPage = yield* findAll(
+    `select stream_id, version::int as version, event_id::text as event_id, type, data, metadata, occurred_at,
+            encode(hash, 'hex') as hash
+     from run_events where (stream_id, version) > ($1, $2)
+     order by stream_id, version limit $3`,
+    VerifyRow
+  )
+  const findHeads = yield* findAll(
+    `select 'run/' || run_id as stream, version::int as version, encode(head_hash, 'hex') as hash from workflow_runs
+     union all
+     select 'invocation/' || idempotency_key, version::int, encode(head_hash, 'hex') from invocations`,
+    HeadRowSchema
+  )
 
   const history = Effect.fn("RunLog.history")(function*(runId: Ids.WorkflowRunId) {
     const [runs, events] = yield* Effect.all([
-      sql.unsafe<RunRow>(`select ${runColumns} from workflow_runs where run_id = $1`, [runId]),
-      sql.unsafe<EventRow>(`select ${eventColumns} from run_events where stream_id = $1 order by version`, [
-        EventStore.runStream(runId)
-      ])
+      findRun([runId]),
+      findStream([EventStore.runStream(runId)])
     ], { concurrency: 2 }).pipe(Effect.mapError(storeError("read the run history")))
     return { run: Option.map(Option.fromNullable(runs[0]), toRunSummary), events: events.map(toStoredEvent) }
   })
@@ -253,25 +319,15 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
   const runs = Effect.fn("RunLog.runs")(function*(query: RunQuery) {
     const limit = pageSize(query.limit)
     const after = query.after === undefined ? null : yield* decodeCursor(query.after)
-    const rows = yield* sql.unsafe<RunRow>(
-      `select ${runColumns} from workflow_runs
-       where ($1::text is null or workflow_id = $1)
-         and ($2::text is null or status = $2)
-         and ($3::timestamptz is null or started_at >= $3)
-         and ($4::timestamptz is null or started_at < $4)
-         and ($5::timestamptz is null or (started_at, run_id) > ($5::timestamptz, $6::text))
-       order by started_at, run_id
-       limit $7`,
-      [
-        query.workflowId ?? null,
-        query.status ?? null,
-        iso(query.from),
-        iso(query.to),
-        after?.at ?? null,
-        after?.id ?? null,
-        limit + 1
-      ]
-    ).pipe(Effect.mapError(storeError("list runs")))
+    const rows = yield* findRuns([
+      query.workflowId ?? null,
+      query.status ?? null,
+      iso(query.from),
+      iso(query.to),
+      after?.at ?? null,
+      after?.id ?? null,
+      limit + 1
+    ]).pipe(Effect.mapError(storeError("list runs")))
     const items = rows.slice(0, limit).map(toRunSummary)
     const last = rows.length > limit ? rows[limit - 1] : undefined
     return {
@@ -285,25 +341,15 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
   const invocations = Effect.fn("RunLog.invocations")(function*(query: InvocationQuery) {
     const limit = pageSize(query.limit)
     const after = query.after === undefined ? null : yield* decodeCursor(query.after)
-    const rows = yield* sql.unsafe<InvocationRow>(
-      `select ${invocationColumns} from invocations
-       where ($1::text is null or workflow_id = $1)
-         and ($2::text is null or outcome = $2)
-         and ($3::timestamptz is null or requested_at >= $3)
-         and ($4::timestamptz is null or requested_at < $4)
-         and ($5::timestamptz is null or (requested_at, idempotency_key) > ($5::timestamptz, $6::text))
-       order by requested_at, idempotency_key
-       limit $7`,
-      [
-        query.workflowId ?? null,
-        query.outcome ?? null,
-        iso(query.from),
-        iso(query.to),
-        after?.at ?? null,
-        after?.id ?? null,
-        limit + 1
-      ]
-    ).pipe(Effect.mapError(storeError("list invocation attempts")))
+    const rows = yield* findInvocations([
+      query.workflowId ?? null,
+      query.outcome ?? null,
+      iso(query.from),
+      iso(query.to),
+      after?.at ?? null,
+      after?.id ?? null,
+      limit + 1
+    ]).pipe(Effect.mapError(storeError("list invocation attempts")))
     const items = rows.slice(0, limit).map(toInvocationSummary)
     const last = rows.length > limit ? rows[limit - 1] : undefined
     return {
@@ -316,13 +362,9 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
 
   const totals = Effect.fn("RunLog.totals")(
     function*(window: { readonly from: DateTime.Utc; readonly to: DateTime.Utc }) {
-      const rows = yield* sql.unsafe<{ workflow_id: string | null; status: string; runs: number }>(
-        `select workflow_id, status, count(*)::int as runs from workflow_runs
-       where started_at >= $1 and started_at < $2
-       group by workflow_id, status
-       order by workflow_id, status`,
-        [iso(window.from), iso(window.to)]
-      ).pipe(Effect.mapError(storeError("count runs")))
+      const rows = yield* findTotals([iso(window.from), iso(window.to)]).pipe(
+        Effect.mapError(storeError("count runs"))
+      )
       return rows.map((row) => ({ workflowId: row.workflow_id, status: row.status, runs: row.runs }))
     }
   )
@@ -331,22 +373,9 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
     const verifier = new Verifier(new Map((options?.expect?.heads ?? []).map((head) => [head.stream, head.version])))
     let after: { stream: string; version: number } = { stream: "", version: 0 }
     while (true) {
-      const rows = yield* sql.unsafe<{
-        stream_id: string
-        version: number
-        event_id: string
-        type: string
-        data: unknown
-        metadata: unknown
-        occurred_at: Date
-        hash: string
-      }>(
-        `select stream_id, version::int as version, event_id::text as event_id, type, data, metadata, occurred_at,
-                encode(hash, 'hex') as hash
-         from run_events where (stream_id, version) > ($1, $2)
-         order by stream_id, version limit $3`,
-        [after.stream, after.version, verifyPageSize]
-      ).pipe(Effect.mapError(storeError("read the log for verification")))
+      const rows = yield* findVerifyPage([after.stream, after.version, verifyPageSize]).pipe(
+        Effect.mapError(storeError("read the log for verification"))
+      )
       for (const row of rows) {
         verifier.add({
           stream: row.stream_id,
@@ -363,11 +392,9 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
       if (last === undefined || rows.length < verifyPageSize) break
       after = { stream: last.stream_id, version: last.version }
     }
-    const heads = yield* sql.unsafe<HeadRow>(
-      `select 'run/' || run_id as stream, version::int as version, encode(head_hash, 'hex') as hash from workflow_runs
-       union all
-       select 'invocation/' || idempotency_key, version::int, encode(head_hash, 'hex') from invocations`
-    ).pipe(Effect.mapError(storeError("read the stream heads")))
+    const heads: ReadonlyArray<HeadRow> = yield* findHeads([]).pipe(
+      Effect.mapError(storeError("read the stream heads"))
+    )
     return verifier.finish(heads, options?.expect)
   })
 
