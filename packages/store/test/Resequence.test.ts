@@ -40,8 +40,8 @@ const storeAt = (url: Redacted.Redacted<string>) =>
 const consumer = { name: "restored-reader", owner: "instance-a", batchSize: 3 }
 
 /**
- * Copies `source` into `target` logically: pg_dump and psql when pg_dump is at least as new as
- * the server, as pg_dump refuses newer servers; otherwise the same data through psql's COPY.
+ * Copies `source` into `target` logically. It uses pg_dump and psql when pg_dump is at least as
+ * new as the server, because pg_dump rejects newer servers, and psql's COPY otherwise.
  */
 const logicalCopy = (source: Redacted.Redacted<string>, target: Redacted.Redacted<string>, serverMajor: number) =>
   Effect.gen(function*() {
