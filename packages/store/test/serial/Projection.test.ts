@@ -12,6 +12,7 @@ import * as PgEventStore from "../../src/PgEventStore.js"
 import * as Rebuild from "../../src/Rebuild.js"
 import * as RunLog from "../../src/RunLog.js"
 import { failed, newRunId, started, succeeded } from "../support/fixtures.js"
+import { waitFor } from "../support/wait.js"
 
 // Its own embedded server: a rebuild replays the whole log, and consumers wait for the horizon.
 const layer = Layer.mergeAll(PgEventStore.layer, RunLog.layer).pipe(
@@ -140,6 +141,32 @@ describe("projections", () => {
         )
         expect(seenAfter[0]!.n).toBe(seen[0]!.n)
         yield* Consumer.release(one)
+      }))
+
+    it.effect("follows the feed with a running consumer", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        yield* sql.unsafe(
+          "create table if not exists seen_events (consumer text, event_id uuid, primary key (consumer, event_id))"
+        )
+        const options = { name: "seen-live", owner: "instance-a", batchSize: 4, pollInterval: Duration.millis(20) }
+        const running = yield* Effect.fork(Consumer.run(options, (events) =>
+          Effect.orDie(Effect.forEach(events, (event) =>
+            sql.unsafe("insert into seen_events (consumer, event_id) values ($1, $2)", [
+              options.name,
+              event.eventId
+            ])))))
+        yield* appendRuns(5)
+        const total = yield* sql.unsafe<{ n: number }>("select count(*)::int as n from run_events")
+        const seen = yield* waitFor(
+          "the consumer to apply every event",
+          Effect.map(
+            sql.unsafe<{ n: number }>("select count(*)::int as n from seen_events where consumer = $1", [options.name]),
+            (rows) => (rows[0]!.n === total[0]!.n ? rows[0]!.n : undefined)
+          )
+        )
+        yield* Fiber.interrupt(running)
+        expect(seen).toBe(total[0]!.n)
       }))
 
     it.effect("rolls a batch back when the lease passed to another instance", () =>
