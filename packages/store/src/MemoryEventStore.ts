@@ -13,12 +13,11 @@ import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
 import * as EventStore from "./EventStore.js"
 import * as HashChain from "./HashChain.js"
-import { digestsOf } from "./internal/append.js"
-import { withExpectedVersion } from "./internal/append.js"
+import { checkDistinctIds, digestsOf, withExpectedVersion } from "./internal/append.js"
 import * as Codec from "./internal/codec.js"
+import { feedFrom } from "./internal/feed.js"
 import { escapeJson, unescapeJson } from "./internal/jsonText.js"
 import type * as Invocation from "./Invocation.js"
-import { feedFrom } from "./PgEventStore.js"
 import { EventIdConflict, StreamVersionConflict } from "./StoreError.js"
 
 interface StoredForm {
@@ -162,6 +161,7 @@ export const make: Effect.Effect<EventStore.Service> = Effect.gen(function*() {
       if (events.length === 0) {
         return new EventStore.Appended({ stream, version: yield* version, events: [], duplicates: [] })
       }
+      yield* checkDistinctIds(stream, events)
       return yield* withExpectedVersion(expected, version, (exact) => appendExact(stream, exact, events, escaped, now))
     })
 

@@ -7,15 +7,14 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Ids, RunEvent } from "@workflow-runs/core"
 import canonicalize from "canonicalize"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { ParseError } from "effect/ParseResult"
-import * as Stream from "effect/Stream"
 import * as EventStore from "./EventStore.js"
-import { digestsOf, positionsOf, withExpectedVersion } from "./internal/append.js"
+import { checkDistinctIds, digestsOf, positionsOf, withExpectedVersion } from "./internal/append.js"
 import * as Codec from "./internal/codec.js"
+import { feedFrom } from "./internal/feed.js"
 import * as Heads from "./internal/heads.js"
 import { escapeJson } from "./internal/jsonText.js"
 import { eventColumns, EventRow, findAll, toStoredEvent } from "./internal/rows.js"
@@ -218,10 +217,13 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
         (version) => new EventStore.Appended({ stream, version, events: [], duplicates: [] })
       )
     }
-    return withExpectedVersion(
-      expected,
-      headVersion(head, key),
-      (exact) => appendExact(stream, head, key, exact, events, escaped)
+    return Effect.zipRight(
+      checkDistinctIds(stream, events),
+      withExpectedVersion(
+        expected,
+        headVersion(head, key),
+        (exact) => appendExact(stream, head, key, exact, events, escaped)
+      )
     )
   }
 
@@ -301,31 +303,6 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     feed: (options) => feedFrom(readFeed, options)
   }
 })
-
-/**
- * Follows a paged feed: reads pages until one is short, then waits `pollInterval`.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const feedFrom = <E>(
-  readFeed: (after: EventStore.Checkpoint, limit: number) => Effect.Effect<ReadonlyArray<EventStore.StoredEvent>, E>,
-  options?: EventStore.FeedOptions
-): Stream.Stream<EventStore.StoredEvent, E> => {
-  const batchSize = options?.batchSize ?? 500
-  const pollInterval = options?.pollInterval ?? "100 millis"
-  return Stream.paginateChunkEffect(
-    { after: options?.after ?? EventStore.start, wait: false },
-    (state) =>
-      Effect.gen(function*() {
-        if (state.wait) yield* Effect.sleep(pollInterval)
-        const events = yield* readFeed(state.after, batchSize)
-        const last = events[events.length - 1]
-        const after = last === undefined ? state.after : EventStore.checkpointOf(last)
-        return [Chunk.unsafeFromArray(events), Option.some({ after, wait: events.length < batchSize })] as const
-      })
-  )
-}
 
 /**
  * The store over the `SqlClient` in context.

@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import type { EventPosition, ExpectedVersion } from "../EventStore.js"
 import * as HashChain from "../HashChain.js"
-import { StreamVersionConflict } from "../StoreError.js"
+import { EventIdConflict, StreamVersionConflict } from "../StoreError.js"
 import type { EncodedEvent } from "./codec.js"
 
 /** The most attempts of an append that expects `"any"` version. */
@@ -44,6 +44,22 @@ export const withExpectedVersion = <A, E, R, E2, R2>(
         () => loop(remaining - 1)
       ))
   return loop(anyVersionAttempts)
+}
+
+/** Fails when the batch names one event id twice, which no stream can store. */
+export const checkDistinctIds = (
+  stream: string,
+  events: ReadonlyArray<EncodedEvent>
+): Effect.Effect<void, EventIdConflict> => {
+  const seen = new Set<string>()
+  const repeated = events.filter((event) => (seen.has(event.eventId) ? true : (seen.add(event.eventId), false)))
+  return repeated.length === 0 ? Effect.void : Effect.fail(
+    new EventIdConflict({
+      stream,
+      eventIds: repeated.map((event) => event.eventId),
+      reason: "the batch contains these ids more than once"
+    })
+  )
 }
 
 /** Pairs ids with versions and positions. */

@@ -102,6 +102,15 @@ export const eventStoreContract = (name: string, layer: Layer.Layer<EventStore.E
           expect((yield* store.readRun(runId)).version).toBe(2)
         }))
 
+      it.effect("rejects a batch that repeats an event id", () =>
+        Effect.gen(function*() {
+          const store = yield* EventStore.EventStore
+          const runId = newRunId()
+          const error = yield* Effect.flip(store.appendRun(runId, 0, [started(runId), started(runId)]))
+          expect(error._tag).toBe("EventIdConflict")
+          expect((yield* store.readRun(runId)).version).toBe(0)
+        }))
+
       it.effect("appends with any expected version", () =>
         Effect.gen(function*() {
           const store = yield* EventStore.EventStore
