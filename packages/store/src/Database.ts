@@ -17,7 +17,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import pg from "pg"
 import * as EmbeddedDatabase from "./EmbeddedDatabase.js"
 import * as Migrations from "./Migrations.js"
@@ -116,7 +116,7 @@ export const layerEmbedded = (
   )
 
 /**
- * `DATABASE_URL` when it is set, otherwise an embedded server with a fresh data folder.
+ * `DATABASE_URL` when it is set and not empty, otherwise an embedded server with a fresh data folder.
  *
  * @since 0.1.0
  * @category layers
@@ -130,9 +130,10 @@ export const layerFromEnv = (
   Layer.unwrapEffect(
     Effect.map(
       Config.option(Config.redacted("DATABASE_URL")),
-      Option.match({
-        onNone: () => layerEmbedded(options),
-        onSome: (url) => layer({ url, maxConnections: options?.maxConnections })
-      })
+      (url) =>
+        // An empty DATABASE_URL counts as unset, as shells and compose files often export one.
+        Option.isSome(url) && Redacted.value(url.value).trim() !== ""
+          ? layer({ url: url.value, maxConnections: options?.maxConnections })
+          : layerEmbedded(options)
     )
   )
