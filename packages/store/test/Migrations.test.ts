@@ -34,18 +34,22 @@ describe("migrations", () => {
         const name = `wr_migrate_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`
         yield* sql.unsafe(`create database ${name}`)
         const url = urlOf(client, { database: name })
-        const results = yield* Effect.all([migrateInChild(url), migrateInChild(url)], { concurrency: 2 })
+        const dropDatabase = Effect.orDie(sql.unsafe(`drop database if exists ${name} with (force)`))
+        const migrateTwice = Effect.gen(function*() {
+          const results = yield* Effect.all([migrateInChild(url), migrateInChild(url)], { concurrency: 2 })
+          const migrated = yield* Effect.flatMap(
+            SqlClient.SqlClient,
+            (target) => target.unsafe<{ n: number }>("select count(*)::int as n from effect_sql_migrations")
+          ).pipe(Effect.provide(Database.layerClient({ url, maxConnections: 1 })))
+          return { results, migrated }
+        })
+        const { migrated, results } = yield* Effect.ensuring(migrateTwice, dropDatabase)
         for (const result of results) {
           expect(result.stderr).toBe("")
           expect(result.code).toBe(0)
         }
         expect(results.map((result) => result.stdout.trim()).sort()).toEqual(["applied 0", "applied 1"])
-        const migrated = yield* Effect.flatMap(
-          SqlClient.SqlClient,
-          (target) => target.unsafe<{ n: number }>("select count(*)::int as n from effect_sql_migrations")
-        ).pipe(Effect.provide(Database.layerClient({ url, maxConnections: 1 })))
         expect(migrated[0]!.n).toBe(1)
-        yield* sql.unsafe(`drop database if exists ${name} with (force)`)
       }))
   })
 })

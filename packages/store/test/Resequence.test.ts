@@ -45,7 +45,10 @@ const consumer = { name: "restored-reader", owner: "instance-a", batchSize: 3 }
  */
 const logicalCopy = (source: Redacted.Redacted<string>, target: Redacted.Redacted<string>, serverMajor: number) =>
   Effect.gen(function*() {
-    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "workflow-runs-dump-"))
+    const directory = yield* Effect.acquireRelease(
+      Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "workflow-runs-dump-"))),
+      (directory) => Effect.sync(() => fs.rmSync(directory, { recursive: true, force: true }))
+    )
     const dumpMajor = majorOf(yield* run("pg_dump", ["--version"]))
     if (dumpMajor >= serverMajor) {
       const file = path.join(directory, "dump.sql")
@@ -74,7 +77,7 @@ const logicalCopy = (source: Redacted.Redacted<string>, target: Redacted.Redacte
       ])
     }
     return "copy" as const
-  })
+  }).pipe(Effect.scoped)
 
 describe("re-sequencing", () => {
   withLayer(database, { timeout: 180_000, excludeTestServices: true })((it) => {
