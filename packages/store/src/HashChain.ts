@@ -1,0 +1,136 @@
+/**
+ * The per-stream hash chain of the log and the anchors an auditor keeps.
+ *
+ * Each event's digest is the SHA-256 of the RFC 8785 canonical JSON (JCS) of
+ * `{stream, version, eventId, type, data, metadata, occurredAt}`, with `data` and `metadata` in
+ * their stored form (see the `jsonb` escaping in the package README) and `occurredAt` as an
+ * ISO 8601 UTC string with milliseconds. The chain is `hash_n = sha256(hash_(n-1) || digest_n)`
+ * with {@link genesis} before the first event. Position, transaction id and recorded time are
+ * left out, so re-sequencing a log keeps every hash.
+ *
+ * @since 0.1.0
+ */
+import canonicalize from "canonicalize"
+import * as Schema from "effect/Schema"
+import { createHash } from "node:crypto"
+
+/**
+ * The hash before a stream's first event: 32 zero bytes.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const genesis: Uint8Array = new Uint8Array(32)
+
+/**
+ * The fields of an event that its digest covers.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DigestInput {
+  readonly stream: string
+  readonly version: number
+  readonly eventId: string
+  readonly type: string
+  readonly data: unknown
+  readonly metadata: unknown
+  /** ISO 8601 in UTC with milliseconds, as `DateTime.formatIso` writes it. */
+  readonly occurredAt: string
+}
+
+/**
+ * Computes the SHA-256 digest of an event's canonical JSON.
+ *
+ * @since 0.1.0
+ * @category hashing
+ */
+export const digest = (event: DigestInput): Uint8Array => {
+  const canonical = canonicalize({
+    stream: event.stream,
+    version: event.version,
+    eventId: event.eventId,
+    type: event.type,
+    data: event.data,
+    metadata: event.metadata,
+    occurredAt: event.occurredAt
+  })
+  if (canonical === undefined) {
+    throw new Error(`The event ${event.eventId} of stream ${event.stream} has no JSON form`)
+  }
+  return createHash("sha256").update(canonical, "utf8").digest()
+}
+
+/**
+ * Chains `eventDigest` onto the previous event's hash: `sha256(previous || eventDigest)`.
+ *
+ * @since 0.1.0
+ * @category hashing
+ */
+export const chain = (previous: Uint8Array, eventDigest: Uint8Array): Uint8Array =>
+  createHash("sha256").update(previous).update(eventDigest).digest()
+
+/**
+ * Formats bytes as lowercase hexadecimal.
+ *
+ * @since 0.1.0
+ * @category hashing
+ */
+export const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex")
+
+/**
+ * The head of one stream at the time an anchor was taken.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class AnchorHead extends Schema.Class<AnchorHead>("@workflow-runs/store/AnchorHead")({
+  stream: Schema.String,
+  version: Schema.Int,
+  hash: Schema.String
+}) {}
+
+/**
+ * What an auditor keeps after a verification: the (stream, version, hash) of every head and the
+ * SHA-256 of their canonical JSON, which identifies the list in a short form.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Anchor extends Schema.Class<Anchor>("@workflow-runs/store/Anchor")({
+  heads: Schema.Array(AnchorHead),
+  digest: Schema.String
+}) {}
+
+/**
+ * Computes the digest of a list of heads, sorted by stream.
+ *
+ * @since 0.1.0
+ * @category anchors
+ */
+export const anchorDigest = (heads: ReadonlyArray<AnchorHead>): string => {
+  const sorted = [...heads].sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0))
+  const canonical = canonicalize(
+    sorted.map((head) => ({ stream: head.stream, version: head.version, hash: head.hash }))
+  )
+  return createHash("sha256").update(canonical ?? "[]", "utf8").digest("hex")
+}
+
+/**
+ * Builds the anchor of `heads`.
+ *
+ * @since 0.1.0
+ * @category anchors
+ */
+export const makeAnchor = (heads: ReadonlyArray<AnchorHead>): Anchor => {
+  const sorted = [...heads].sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0))
+  return new Anchor({ heads: sorted, digest: anchorDigest(sorted) })
+}
+
+/**
+ * Encodes and decodes an anchor as JSON text, the form `verify --expect` takes.
+ *
+ * @since 0.1.0
+ * @category anchors
+ */
+export const AnchorFromJson = Schema.parseJson(Anchor)

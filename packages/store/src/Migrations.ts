@@ -1,0 +1,143 @@
+/**
+ * The store's schema, applied with the `@effect/sql` Migrator.
+ *
+ * The Migrator creates its own table before it locks anything, so two processes migrating an
+ * empty database at once race. {@link run} therefore holds a session advisory lock on a reserved
+ * connection around the Migrator, which serializes every migrating process.
+ *
+ * @since 0.1.0
+ */
+import * as Migrator from "@effect/sql/Migrator"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import * as Effect from "effect/Effect"
+
+/**
+ * The advisory lock key that serializes migrations (the ASCII bytes of `wfrunmig`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const lockKey = 0x7766_7275_6e6d_6967n
+
+const createLog = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.unsafe(`
+create table run_events (
+  position bigint generated always as identity,
+  tx_id xid8 not null default pg_current_xact_id(),
+  stream_id text not null,
+  version bigint not null check (version > 0),
+  event_id uuid not null,
+  type text not null,
+  data jsonb not null,
+  metadata jsonb not null default '{}',
+  occurred_at timestamptz not null,
+  recorded_at timestamptz not null default now(),
+  hash bytea not null check (length(hash) = 32),
+  primary key (stream_id, version),
+  unique (stream_id, event_id),
+  unique (position)
+);
+create index run_events_feed on run_events (tx_id, position);
+create index run_events_recorded on run_events using brin (recorded_at);
+create index run_events_type on run_events (type, occurred_at);
+
+create function run_events_reject_change() returns trigger language plpgsql as $$
+begin
+  raise exception 'run_events is append-only: % is not allowed', tg_op
+    using errcode = 'restrict_violation';
+end
+$$;
+create trigger run_events_append_only before update or delete on run_events
+  for each row execute function run_events_reject_change();
+create trigger run_events_no_truncate before truncate on run_events
+  for each statement execute function run_events_reject_change();
+
+create table workflow_runs (
+  run_id text primary key,
+  version bigint not null,
+  status text not null,
+  workflow_id text,
+  livemode boolean,
+  trigger jsonb,
+  input_parameters jsonb,
+  error_message text,
+  started_at timestamptz,
+  finished_at timestamptz,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  head_hash bytea not null
+);
+create index workflow_runs_workflow on workflow_runs (workflow_id, started_at, run_id);
+create index workflow_runs_status on workflow_runs (status, started_at, run_id);
+create index workflow_runs_started on workflow_runs (started_at, run_id);
+
+create table invocations (
+  idempotency_key text primary key,
+  version bigint not null,
+  outcome text not null,
+  workflow_id text,
+  input_parameters jsonb,
+  actor text,
+  run_id text,
+  error jsonb,
+  requested_at timestamptz,
+  settled_at timestamptz,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  head_hash bytea not null
+);
+create index invocations_workflow on invocations (workflow_id, requested_at, idempotency_key);
+create index invocations_outcome on invocations (outcome, requested_at, idempotency_key);
+
+create table webhook_inbox (
+  event_id text primary key,
+  raw_body text not null,
+  received_at timestamptz not null default now(),
+  outcome text not null,
+  run_id text,
+  detail jsonb
+);
+
+create table projection_checkpoints (
+  name text primary key,
+  tx_id xid8 not null default '0',
+  position bigint not null default 0,
+  owner text,
+  lease_until timestamptz,
+  updated_at timestamptz not null default now()
+);
+`)
+})
+
+/**
+ * The migrations, by id and name.
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export const migrations = {
+  "1_create_log": createLog
+}
+
+/**
+ * Applies the pending migrations, serialized across processes. Returns the applied ones.
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export const run: Effect.Effect<
+  ReadonlyArray<readonly [id: number, name: string]>,
+  Migrator.MigrationError | SqlError,
+  SqlClient.SqlClient
+> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const connection = yield* sql.reserve
+  yield* connection.executeRaw("select pg_advisory_lock($1)", [lockKey.toString()])
+  return yield* Migrator.make({})({ loader: Migrator.fromRecord(migrations) }).pipe(
+    Effect.ensuring(
+      Effect.orDie(connection.executeRaw("select pg_advisory_unlock($1)", [lockKey.toString()]))
+    )
+  )
+}).pipe(Effect.scoped, Effect.withSpan("Migrations.run"))

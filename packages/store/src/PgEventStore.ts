@@ -1,0 +1,316 @@
+/**
+ * The PostgreSQL implementation of {@link EventStore.EventStore}.
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import type { Ids, RunEvent } from "@workflow-runs/core"
+import canonicalize from "canonicalize"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type { ParseError } from "effect/ParseResult"
+import * as EventStore from "./EventStore.js"
+import { checkDistinctIds, digestsOf, positionsOf, withExpectedVersion } from "./internal/append.js"
+import * as Codec from "./internal/codec.js"
+import { feedFrom } from "./internal/feed.js"
+import * as Heads from "./internal/heads.js"
+import { escapeJson } from "./internal/jsonText.js"
+import { eventColumns, EventRow, findAll, toStoredEvent } from "./internal/rows.js"
+import type * as Invocation from "./Invocation.js"
+import { AppendNotFirstWrite, EventIdConflict, StoreError, StreamVersionConflict } from "./StoreError.js"
+
+interface AppendRow {
+  readonly first_write: boolean
+  readonly all_duplicates: boolean
+  readonly overlap: boolean
+  readonly leading_duplicates: number
+  readonly written: boolean
+  readonly positions: ReadonlyArray<string>
+  readonly existing_positions: ReadonlyArray<string>
+  readonly existing_versions: ReadonlyArray<number>
+  readonly different: ReadonlyArray<number>
+  readonly head_version: number | null
+}
+
+const uniqueViolation = (error: SqlError): boolean => (error.cause as { code?: unknown } | undefined)?.code === "23505"
+
+/**
+ * Maps a database failure of `operation` to a {@link StoreError}.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const storeError = (operation: string) => (error: SqlError | ParseError): StoreError =>
+  error._tag === "ParseError"
+    ? new StoreError({
+      operation,
+      message: `${operation} failed: a row did not decode: ${error.message}`,
+      cause: error
+    })
+    : new StoreError({ operation, message: `${operation} failed: ${error.message}`, cause: error.cause })
+
+/**
+ * Builds the store over the `SqlClient` in context. The client must parse `int8` and `xid8` as
+ * `bigint` (see `Database.pgTypes`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const statements = new Map<Heads.HeadTable, string>([
+    [Heads.runs, Heads.appendStatement(Heads.runs)],
+    [Heads.invocations, Heads.appendStatement(Heads.invocations)]
+  ])
+
+  const headVersion = (head: Heads.HeadTable, key: string) =>
+    sql.unsafe<{ version: number }>(`select version::int as version from ${head.table} where ${head.key} = $1`, [key])
+      .pipe(
+        Effect.map((rows) => rows[0]?.version ?? 0),
+        Effect.mapError(storeError("read the stream version"))
+      )
+
+  const findStream = yield* findAll(
+    `select ${eventColumns} from run_events where stream_id = $1 order by version`,
+    EventRow
+  )
+  const findEventsById = yield* findAll(
+    `select ${eventColumns} from run_events where stream_id = $1 and event_id = any($2::uuid[]) order by version`,
+    EventRow
+  )
+  const findFeed = yield* findAll(
+    `select ${eventColumns} from run_events
+     where (tx_id, position) > ($1::text::xid8, $2::bigint)
+       and tx_id < pg_snapshot_xmin(pg_current_snapshot())
+     order by tx_id, position
+     limit $3`,
+    EventRow
+  )
+
+  const readStream = (stream: string) =>
+    findStream([stream])
+      .pipe(
+        Effect.map((rows) => rows.map(toStoredEvent)),
+        Effect.mapError(storeError("read the stream"))
+      )
+
+  // After a lost compare-and-set or a unique violation: the batch may have been written by the
+  // concurrent writer, in which case this caller is told duplicate, as a re-delivery would be.
+  const resolveConflict = (
+    stream: string,
+    head: Heads.HeadTable,
+    key: string,
+    expected: number,
+    events: ReadonlyArray<Codec.EncodedEvent>
+  ) =>
+    Effect.gen(function*() {
+      const stored = yield* findEventsById([stream, events.map((event) => event.eventId)]).pipe(
+        Effect.mapError(storeError("read the stored events"))
+      )
+      const byId = new Map(stored.map((row) => [row.event_id, row]))
+      const same = events.every((event) => {
+        const row = byId.get(event.eventId)
+        return row !== undefined && row.type === event.type &&
+          row.occurred_at.getTime() === new Date(event.occurredAt).getTime() &&
+          canonicalize(row.data) === canonicalize(event.data)
+      })
+      if (same) {
+        return new EventStore.Duplicate({
+          stream,
+          events: events.map((event) => {
+            const row = byId.get(event.eventId)!
+            return { eventId: row.event_id, version: row.version, position: row.position }
+          })
+        })
+      }
+      const actual = yield* headVersion(head, key)
+      return yield* new StreamVersionConflict({ stream, expected, actual })
+    })
+
+  const appendExact = (
+    stream: string,
+    head: Heads.HeadTable,
+    key: string,
+    expected: number,
+    events: ReadonlyArray<Codec.EncodedEvent>,
+    metadata: Record<string, unknown>
+  ) =>
+    Effect.gen(function*() {
+      const digests = digestsOf(stream, expected, events, metadata)
+      const metadataText = JSON.stringify(metadata)
+      const rows = yield* sql.unsafe<AppendRow>(statements.get(head)!, [
+        stream,
+        expected,
+        key,
+        events.map((event) => event.eventId),
+        events.map((event) => event.type),
+        events.map((event) => JSON.stringify(event.data)),
+        events.map(() => metadataText),
+        events.map((event) => event.occurredAt),
+        digests,
+        events.map((event) => JSON.stringify(event.patch))
+      ]).pipe(
+        Effect.map(Option.some),
+        Effect.catchIf(uniqueViolation, () => Effect.succeed(Option.none())),
+        Effect.mapError(storeError("append"))
+      )
+      if (Option.isNone(rows)) return yield* resolveConflict(stream, head, key, expected, events)
+      const row = rows.value[0]!
+      const existing = positionsOf(
+        events.slice(0, row.existing_positions.length).map((event) => event.eventId),
+        row.existing_versions,
+        row.existing_positions.map(BigInt)
+      )
+      if (!row.first_write) return yield* new AppendNotFirstWrite({ stream })
+      if (row.all_duplicates) {
+        return new EventStore.Duplicate({
+          stream,
+          events: events.map((event, index) => ({ ...existing[index]!, eventId: event.eventId }))
+        })
+      }
+      if (row.different.length > 0) {
+        return yield* new EventIdConflict({
+          stream,
+          eventIds: row.different.map((ord) => events[ord - 1]!.eventId),
+          reason: "stored with a different type, data or occurrence time"
+        })
+      }
+      if (row.overlap) {
+        if (row.head_version !== null && row.head_version !== expected + row.leading_duplicates) {
+          return yield* new StreamVersionConflict({ stream, expected, actual: row.head_version })
+        }
+        return yield* new EventIdConflict({
+          stream,
+          eventIds: events.map((event) => event.eventId),
+          reason: "some events of the batch are stored, but they are not its leading events at the expected versions"
+        })
+      }
+      if (!row.written) return yield* resolveConflict(stream, head, key, expected, events)
+      const k = row.leading_duplicates
+      const appended = events.slice(k)
+      return new EventStore.Appended({
+        stream,
+        version: expected + events.length,
+        events: positionsOf(
+          appended.map((event) => event.eventId),
+          appended.map((_, index) => expected + k + index + 1),
+          row.positions.map(BigInt)
+        ),
+        duplicates: existing.slice(0, k)
+      })
+    })
+
+  const append = (
+    stream: string,
+    head: Heads.HeadTable,
+    key: string,
+    expected: EventStore.ExpectedVersion,
+    events: ReadonlyArray<Codec.EncodedEvent>,
+    metadata: EventStore.Metadata | undefined
+  ) => {
+    const escaped = escapeJson(metadata ?? {}) as Record<string, unknown>
+    if (events.length === 0) {
+      return Effect.map(
+        headVersion(head, key),
+        (version) => new EventStore.Appended({ stream, version, events: [], duplicates: [] })
+      )
+    }
+    return Effect.zipRight(
+      checkDistinctIds(stream, events),
+      withExpectedVersion(
+        expected,
+        headVersion(head, key),
+        (exact) => appendExact(stream, head, key, exact, events, escaped)
+      )
+    )
+  }
+
+  const appendRun = Effect.fn("EventStore.appendRun")(function*(
+    runId: Ids.WorkflowRunId,
+    expected: EventStore.ExpectedVersion,
+    events: ReadonlyArray<RunEvent.RunEvent>,
+    metadata?: EventStore.Metadata
+  ) {
+    yield* Effect.annotateCurrentSpan({ run_id: runId, events: events.length })
+    const foreign = events.find((event) => event.runId !== runId)
+    if (foreign !== undefined) {
+      return yield* Effect.dieMessage(`Event ${foreign.eventId} belongs to run ${foreign.runId}, not to run ${runId}`)
+    }
+    return yield* append(
+      EventStore.runStream(runId),
+      Heads.runs,
+      runId,
+      expected,
+      events.map(Codec.encodeRun),
+      metadata
+    )
+  })
+
+  const appendInvocation = Effect.fn("EventStore.appendInvocation")(function*(
+    key: Invocation.IdempotencyKey,
+    expected: EventStore.ExpectedVersion,
+    events: ReadonlyArray<Invocation.InvocationEvent>,
+    metadata?: EventStore.Metadata
+  ) {
+    const foreign = events.find((event) => event.idempotencyKey !== key)
+    if (foreign !== undefined) {
+      return yield* Effect.dieMessage(
+        `Event ${foreign.eventId} belongs to attempt ${foreign.idempotencyKey}, not to ${key}`
+      )
+    }
+    return yield* append(
+      EventStore.invocationStream(key),
+      Heads.invocations,
+      key,
+      expected,
+      events.map(Codec.encodeInvocation),
+      metadata
+    )
+  })
+
+  const readRun = Effect.fn("EventStore.readRun")(function*(runId: Ids.WorkflowRunId) {
+    const stored = yield* readStream(EventStore.runStream(runId))
+    const events = stored.map((event) =>
+      Codec.decodeRun(runId, { ...event, occurredAt: new Date(event.occurredAt.epochMillis).toISOString() })
+    )
+    return { version: stored.length, events }
+  })
+
+  const readInvocation = Effect.fn("EventStore.readInvocation")(function*(key: Invocation.IdempotencyKey) {
+    const stored = yield* readStream(EventStore.invocationStream(key))
+    const events = stored.map((event) =>
+      Codec.decodeInvocation(key, { ...event, occurredAt: new Date(event.occurredAt.epochMillis).toISOString() })
+    )
+    return { version: stored.length, events }
+  })
+
+  const readFeed = (after: EventStore.Checkpoint, limit: number) =>
+    findFeed([after.txId.toString(), after.position.toString(), limit]).pipe(
+      Effect.map((rows) => rows.map(toStoredEvent)),
+      Effect.mapError(storeError("read the feed")),
+      Effect.withSpan("EventStore.readFeed")
+    )
+
+  return {
+    appendRun,
+    appendInvocation,
+    readRun,
+    readInvocation,
+    readStream: (stream) => readStream(stream).pipe(Effect.withSpan("EventStore.readStream")),
+    readFeed,
+    feed: (options) => feedFrom(readFeed, options)
+  }
+})
+
+/**
+ * The store over the `SqlClient` in context.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<EventStore.EventStore, never, SqlClient.SqlClient> = Layer.effect(
+  EventStore.EventStore,
+  make
+)

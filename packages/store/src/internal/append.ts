@@ -1,0 +1,71 @@
+import * as Effect from "effect/Effect"
+import type { EventPosition, ExpectedVersion } from "../EventStore.js"
+import * as HashChain from "../HashChain.js"
+import { EventIdConflict, StreamVersionConflict } from "../StoreError.js"
+import type { EncodedEvent } from "./codec.js"
+
+/** The most attempts of an append that expects `"any"` version. */
+export const anyVersionAttempts = 5
+
+/** Computes the hex digest of each event, at the versions following `expected`. */
+export const digestsOf = (
+  stream: string,
+  expected: number,
+  events: ReadonlyArray<EncodedEvent>,
+  metadata: Record<string, unknown>
+): ReadonlyArray<string> =>
+  events.map((event, index) =>
+    HashChain.toHex(HashChain.digest({
+      stream,
+      version: expected + index + 1,
+      eventId: event.eventId,
+      type: event.type,
+      data: event.data,
+      metadata,
+      occurredAt: event.occurredAt
+    }))
+  )
+
+/**
+ * Runs `attempt` with an exact expected version: the given one, or for `"any"` the current
+ * version read before each try, retrying a lost compare-and-set.
+ */
+export const withExpectedVersion = <A, E, R, E2, R2>(
+  expected: ExpectedVersion,
+  currentVersion: Effect.Effect<number, E2, R2>,
+  attempt: (expected: number) => Effect.Effect<A, E | StreamVersionConflict, R>
+): Effect.Effect<A, E | E2 | StreamVersionConflict, R | R2> => {
+  if (expected !== "any") return attempt(expected)
+  const loop = (remaining: number): Effect.Effect<A, E | E2 | StreamVersionConflict, R | R2> =>
+    Effect.flatMap(currentVersion, (version) =>
+      Effect.catchIf(
+        attempt(version),
+        (error): error is StreamVersionConflict => remaining > 1 && error instanceof StreamVersionConflict,
+        () => loop(remaining - 1)
+      ))
+  return loop(anyVersionAttempts)
+}
+
+/** Fails when the batch names one event id twice, which no stream can store. */
+export const checkDistinctIds = (
+  stream: string,
+  events: ReadonlyArray<EncodedEvent>
+): Effect.Effect<void, EventIdConflict> => {
+  const seen = new Set<string>()
+  const repeated = events.filter((event) => (seen.has(event.eventId) ? true : (seen.add(event.eventId), false)))
+  return repeated.length === 0 ? Effect.void : Effect.fail(
+    new EventIdConflict({
+      stream,
+      eventIds: repeated.map((event) => event.eventId),
+      reason: "the batch contains these ids more than once"
+    })
+  )
+}
+
+/** Pairs ids with versions and positions. */
+export const positionsOf = (
+  eventIds: ReadonlyArray<string>,
+  versions: ReadonlyArray<number>,
+  positions: ReadonlyArray<bigint>
+): ReadonlyArray<EventPosition> =>
+  eventIds.map((eventId, index) => ({ eventId, version: versions[index]!, position: positions[index]! }))

@@ -1,0 +1,45 @@
+/**
+ * The lossless escaping of strings that PostgreSQL `jsonb` cannot store.
+ *
+ * `jsonb` rejects U+0000 and unpaired UTF-16 surrogates in keys and string values. Such a string
+ * is stored as U+FFFF followed by its JSON string literal (`JSON.stringify`), in which U+0000 is
+ * the six characters `\u0000` and a lone surrogate is a `\udXXX` escape. A string that itself
+ * starts with U+FFFF is escaped the same way, so decoding is unambiguous: a stored string that
+ * starts with U+FFFF is always `JSON.parse` of the rest.
+ */
+
+const marker = "\uffff"
+
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+const needsEscape = (value: string): boolean =>
+  value.startsWith(marker) || value.includes("\u0000") || loneSurrogate.test(value)
+
+const escapeString = (value: string): string => needsEscape(value) ? marker + JSON.stringify(value) : value
+
+const unescapeString = (value: string): string =>
+  value.startsWith(marker) ? JSON.parse(value.slice(marker.length)) as string : value
+
+const mapStrings = (value: unknown, f: (value: string) => string): unknown => {
+  if (typeof value === "string") return f(value)
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, f))
+  if (value !== null && typeof value === "object") {
+    // `fromEntries` defines own properties, so a `__proto__` key stays an ordinary key.
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [f(key), mapStrings(item, f)]))
+  }
+  return value
+}
+
+/**
+ * Escapes every key and string value of `value` that `jsonb` cannot store.
+ *
+ * @internal
+ */
+export const escapeJson = (value: unknown): unknown => mapStrings(value, escapeString)
+
+/**
+ * Reverses {@link escapeJson}.
+ *
+ * @internal
+ */
+export const unescapeJson = (value: unknown): unknown => mapStrings(value, unescapeString)

@@ -1,0 +1,226 @@
+import * as PgClient from "@effect/sql-pg/PgClient"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { describe, expect, layer as withLayer } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Consumer from "../src/Consumer.js"
+import * as Database from "../src/Database.js"
+import * as EventStore from "../src/EventStore.js"
+import * as Invocation from "../src/Invocation.js"
+import * as PgEventStore from "../src/PgEventStore.js"
+import * as RunLog from "../src/RunLog.js"
+import { pgStore } from "./support/database.js"
+import { at, newKey, newRunId, started, succeeded } from "./support/fixtures.js"
+import { urlOf } from "./support/urls.js"
+
+const unknownOutcome = (key: Invocation.IdempotencyKey, occurrence: number) =>
+  Invocation.outcomeUnknown({
+    idempotencyKey: key,
+    occurredAt: at("2026-04-08T14:33:30.000Z"),
+    occurrence,
+    errorTag: "StripeConnectionError",
+    message: `attempt ${occurrence} timed out`
+  })
+
+describe("postgres store", () => {
+  withLayer(pgStore, { timeout: 120_000, excludeTestServices: true })((it) => {
+    it.effect("gives exactly one winner per version among 20 concurrent writers", () =>
+      Effect.gen(function*() {
+        const store = yield* EventStore.EventStore
+        const key = newKey()
+        yield* store.appendInvocation(key, 0, [
+          Invocation.requested({
+            idempotencyKey: key,
+            occurredAt: at("2026-04-08T14:33:27.000Z"),
+            workflow: started(newRunId()).workflow,
+            inputParameters: {},
+            actor: null
+          })
+        ])
+        // Each writer reads the version, appends with it, and retries a lost compare-and-set.
+        const write = (occurrence: number): Effect.Effect<EventStore.AppendResult, unknown> =>
+          Effect.gen(function*() {
+            const { version } = yield* store.readInvocation(key)
+            return yield* store.appendInvocation(key, version, [unknownOutcome(key, occurrence)])
+          }).pipe(Effect.catchTag("StreamVersionConflict", () => write(occurrence)))
+        const results = yield* Effect.forEach(Array.from({ length: 20 }, (_, i) => i + 1), write, {
+          concurrency: "unbounded"
+        })
+        const versions = results.map((result) => {
+          expect(result._tag).toBe("Appended")
+          return result._tag === "Appended" ? result.events[0]!.version : -1
+        })
+        expect([...versions].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2))
+        const stored = yield* store.readInvocation(key)
+        expect(stored.version).toBe(21)
+        results.forEach((result, index) => {
+          const mine = stored.events.find((event) => event.eventId === unknownOutcome(key, index + 1).eventId)
+          expect(mine).toBeDefined()
+          expect(stored.events.indexOf(mine!) + 1).toBe(result.events[0]!.version)
+        })
+      }))
+
+    it.effect("tells both racers of the same event about one row", () =>
+      Effect.gen(function*() {
+        const store = yield* EventStore.EventStore
+        const sql = yield* SqlClient.SqlClient
+        for (let round = 0; round < 10; round++) {
+          const runId = newRunId()
+          const [first, second] = yield* Effect.all([
+            store.appendRun(runId, 0, [started(runId)]),
+            store.appendRun(runId, 0, [started(runId)])
+          ], { concurrency: 2 })
+          const rows = yield* sql.unsafe<{ n: number }>(
+            "select count(*)::int as n from run_events where stream_id = $1",
+            [EventStore.runStream(runId)]
+          )
+          expect(rows[0]!.n).toBe(1)
+          expect([first._tag, second._tag].sort()).toEqual(["Appended", "Duplicate"])
+          expect(first.events[0]!.position).toBe(second.events[0]!.position)
+        }
+      }))
+
+    it.effect("rejects update and delete on the log", () =>
+      Effect.gen(function*() {
+        const store = yield* EventStore.EventStore
+        const sql = yield* SqlClient.SqlClient
+        const runId = newRunId()
+        yield* store.appendRun(runId, 0, [started(runId)])
+        const stream = EventStore.runStream(runId)
+        const update = yield* Effect.flip(sql.unsafe("update run_events set type = 'X' where stream_id = $1", [stream]))
+        expect(String((update.cause as Error).message)).toContain("append-only")
+        const remove = yield* Effect.flip(sql.unsafe("delete from run_events where stream_id = $1", [stream]))
+        expect(String((remove.cause as Error).message)).toContain("append-only")
+        expect((yield* store.readRun(runId)).version).toBe(1)
+      }))
+
+    it.effect("refuses an append that is not its transaction's first write", () =>
+      Effect.gen(function*() {
+        const store = yield* EventStore.EventStore
+        const sql = yield* SqlClient.SqlClient
+        const runId = newRunId()
+        const other = newRunId()
+        const afterInbox = yield* Effect.flip(sql.withTransaction(
+          Effect.zipRight(
+            sql.unsafe("insert into webhook_inbox (event_id, raw_body, outcome) values ($1, '{}', 'recorded')", [
+              `evt_${runId}`
+            ]),
+            store.appendRun(runId, 0, [started(runId)])
+          )
+        ))
+        expect(afterInbox._tag).toBe("AppendNotFirstWrite")
+        const secondStream = yield* Effect.flip(sql.withTransaction(
+          Effect.zipRight(store.appendRun(runId, 0, [started(runId)]), store.appendRun(other, 0, [started(other)]))
+        ))
+        expect(secondStream._tag).toBe("AppendNotFirstWrite")
+        yield* sql.withTransaction(
+          Effect.zipRight(
+            store.appendRun(runId, 0, [started(runId)]),
+            sql.unsafe("insert into webhook_inbox (event_id, raw_body, outcome) values ($1, '{}', 'recorded')", [
+              `evt_${runId}`
+            ])
+          )
+        )
+        expect((yield* store.readRun(runId)).version).toBe(1)
+        expect((yield* store.readRun(other)).version).toBe(0)
+      }))
+
+    it.effect("keeps positions above 2^53 exact", () =>
+      Effect.gen(function*() {
+        const store = yield* EventStore.EventStore
+        const sql = yield* SqlClient.SqlClient
+        const current = yield* sql.unsafe<{ position: bigint | null }>(
+          "select max(position) as position from run_events"
+        )
+        const next = (current[0]!.position ?? 0n) > 2n ** 53n ? current[0]!.position! + 10n : 2n ** 53n + 1n
+        yield* sql.unsafe(`alter table run_events alter column position restart with ${next}`)
+        const runId = newRunId()
+        const result = yield* store.appendRun(runId, 0, [started(runId), succeeded(runId)])
+        expect(result.events[0]!.position >= next).toBe(true)
+        const stored = yield* store.readStream(EventStore.runStream(runId))
+        expect(stored.map((event) => event.position)).toEqual(result.events.map((event) => event.position))
+        expect(stored[1]!.position - stored[0]!.position).toBe(1n)
+        expect(stored[0]!.position > BigInt(Number.MAX_SAFE_INTEGER)).toBe(true)
+      }))
+
+    it.effect("round-trips timestamps under a non-UTC session time zone", () =>
+      Effect.gen(function*() {
+        const client = yield* PgClient.PgClient
+        const url = urlOf(client, { options: "-c TimeZone=America/St_Johns" })
+        const runId = newRunId()
+        const occurredAt = "2026-04-08T23:59:59.987Z"
+        const read = yield* Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const zone = yield* sql.unsafe<{ TimeZone: string }>("show timezone")
+          expect(zone[0]!.TimeZone).toBe("America/St_Johns")
+          const store = yield* EventStore.EventStore
+          yield* store.appendRun(runId, 0, [started(runId, { occurredAt })])
+          return yield* store.readRun(runId)
+        }).pipe(
+          Effect.provide(PgEventStore.layer.pipe(Layer.provideMerge(Database.layerClient({ url, maxConnections: 2 }))))
+        )
+        expect(read.events[0]).toEqual(started(runId, { occurredAt }))
+      }))
+
+    it.effect("serves everything with a role that cannot change the log", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const client = yield* PgClient.PgClient
+        const role = `wr_serve_${Math.random().toString(36).slice(2, 10)}`
+        const password = `pw-${Math.random().toString(36).slice(2)}`
+        yield* sql.unsafe(`create role ${role} login password '${password}'`)
+        yield* sql.unsafe(`grant select, insert on run_events to ${role}`)
+        yield* sql.unsafe(
+          `grant select, insert, update on workflow_runs, invocations, webhook_inbox, projection_checkpoints to ${role}`
+        )
+        const runId = newRunId()
+        const key = newKey()
+        const outcome = yield* Effect.gen(function*() {
+          const store = yield* EventStore.EventStore
+          const serveSql = yield* SqlClient.SqlClient
+          yield* store.appendRun(runId, 0, [started(runId)])
+          yield* store.appendRun(runId, "any", [succeeded(runId)])
+          yield* store.appendInvocation(key, 0, [
+            Invocation.requested({
+              idempotencyKey: key,
+              occurredAt: at("2026-04-08T14:33:27.000Z"),
+              workflow: started(runId).workflow,
+              inputParameters: {},
+              actor: null
+            })
+          ])
+          const feed = yield* store.readFeed(EventStore.start, 10)
+          const consumer = { name: `serve-${role}`, owner: "serve-1", batchSize: 5 }
+          const step = yield* Consumer.step(consumer, yield* Consumer.acquire(consumer), () => Effect.void)
+          const log = yield* RunLog.RunLog
+          const history = yield* log.history(runId)
+          const runs = yield* log.runs({ limit: 1 })
+          const report = yield* log.verify()
+          const update = yield* Effect.flip(serveSql.unsafe("update run_events set type = 'X' where false"))
+          const remove = yield* Effect.flip(serveSql.unsafe("delete from run_events where false"))
+          return { feed, step, history, runs, report, update, remove, run: yield* store.readRun(runId) }
+        }).pipe(
+          Effect.provide(
+            Layer.mergeAll(PgEventStore.layer, RunLog.layer).pipe(
+              Layer.provideMerge(
+                Database.layerClient({ url: urlOf(client, { user: role, password }), maxConnections: 2 })
+              )
+            )
+          ),
+          Effect.ensuring(
+            Effect.orDie(
+              Effect.zipRight(sql.unsafe(`drop owned by ${role}`), sql.unsafe(`drop role ${role}`))
+            )
+          )
+        )
+        expect(outcome.run.version).toBe(2)
+        expect(outcome.feed.length).toBeGreaterThan(0)
+        expect(outcome.step.applied).toBe(5)
+        expect(outcome.history.events).toHaveLength(2)
+        expect(outcome.runs.items).toHaveLength(1)
+        expect(outcome.report.events).toBeGreaterThan(0)
+        expect(String((outcome.update.cause as Error).message)).toContain("permission denied")
+        expect(String((outcome.remove.cause as Error).message)).toContain("permission denied")
+      }))
+  })
+})
