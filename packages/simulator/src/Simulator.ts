@@ -330,9 +330,9 @@ export const make = (options: Options = {}): Effect.Effect<Service, ServeError.S
           return record.run
         }),
       retrieveRun: (runId) =>
-        Option.match(Option.fromNullable(engine.run(runId)), {
-          onNone: () => Effect.fail(notFound("workflow run", runId)),
-          onSome: (record) => Effect.succeed(record.run)
+        Effect.suspend(() => {
+          const record = engine.run(runId)
+          return record === undefined ? Effect.fail(notFound("workflow run", runId)) : Effect.succeed(record.run)
         }),
       registerDestination: (registration) =>
         Effect.gen(function*() {

@@ -110,6 +110,12 @@ export const make = (options: DeliveryOptions): Effect.Effect<Delivery, never, S
     const faults: Array<ArmedFault> = []
     const log: Array<DeliveryAttempt> = []
 
+    // Registration may run on a request's fiber, which can be uninterruptible at that point; a
+    // background fiber inherits that flag, so it is made interruptible explicitly or closing the
+    // scope would wait for it forever.
+    const background = <A>(effect: Effect.Effect<A>) =>
+      Effect.asVoid(Effect.forkIn(Effect.interruptible(effect), scope))
+
     const record = (attempt: Omit<DeliveryAttempt, "at">) => {
       log.push({ ...attempt, at: new Date().toISOString() })
       if (log.length > options.maxLoggedAttempts) log.splice(0, log.length - options.maxLoggedAttempts)
@@ -184,7 +190,7 @@ export const make = (options: DeliveryOptions): Effect.Effect<Delivery, never, S
       Effect.gen(function*() {
         const delivered = yield* send(destination, notification, 1, fault)
         if (delivered) return
-        yield* Effect.forkIn(retry(destination, notification, fault), scope)
+        yield* background(retry(destination, notification, fault))
       })
 
     const retry = (destination: Destination, notification: Notification, fault: DeliveryFaultKind | null) =>
@@ -247,7 +253,7 @@ export const make = (options: DeliveryOptions): Effect.Effect<Delivery, never, S
           secrets: [{ secret: Redacted.make(registration.secret ?? options.ids.webhookSecret()), expiresAt: null }],
           queue
         }
-        yield* Effect.forkIn(Effect.forever(Effect.flatMap(Queue.take(queue), (n) => handle(destination, n))), scope)
+        yield* background(Effect.forever(Effect.flatMap(Queue.take(queue), (next) => handle(destination, next))))
         destinations.set(destination.id, destination)
         return destination
       })

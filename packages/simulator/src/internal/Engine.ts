@@ -198,7 +198,8 @@ export const make = (options: EngineOptions) =>
     const schedule = (record: RunRecord, script: RunScript) => {
       if (script.outcome === "hold") return FiberMap.remove(timers, record.run.id)
       const settleLater = Effect.zipRight(Effect.sleep(Duration.millis(script.delayMs)), settle(record, script))
-      return Effect.asVoid(FiberMap.run(timers, record.run.id, settleLater))
+      // Interruptible explicitly: the timer may be forked from an uninterruptible request fiber.
+      return Effect.asVoid(FiberMap.run(timers, record.run.id, Effect.interruptible(settleLater)))
     }
 
     const nextScript = (workflow: WorkflowRecord) => workflow.nextScripts.shift() ?? workflow.script
@@ -322,7 +323,7 @@ export const make = (options: EngineOptions) =>
 
     const process = (request: InvokeRequest, workflow: WorkflowRecord, key: string) =>
       Effect.gen(function*() {
-        yield* Effect.sleep(processingDelay)
+        if (Duration.greaterThan(processingDelay, Duration.zero)) yield* Effect.sleep(processingDelay)
         const input = yield* validateInvoke(workflow, request.body)
         const origin = { requestId: request.requestId, idempotencyKey: key }
         return yield* createRun(workflow, manualTrigger(input), origin, request.context)
