@@ -67,7 +67,7 @@ export interface Options {
   readonly port?: number
   /** Accepted API keys; default {@link defaultApiKey}. */
   readonly apiKeys?: ReadonlyArray<string>
-  /** Keys that authenticate but lack access, answered with 403 `permission_denied`. */
+  /** Keys that authenticate but lack access, rejected with 403 `permission_denied`. */
   readonly restrictedApiKeys?: ReadonlyArray<string>
   /** Workflows to serve; default {@link DefaultWorkflows.definitions}. */
   readonly workflows?: ReadonlyArray<WorkflowDefinitionInput>
@@ -79,7 +79,7 @@ export interface Options {
   readonly deliveryRetryDelays?: ReadonlyArray<Duration.DurationInput>
   /** How long a delivery attempt waits for the receiver; default 10 s. */
   readonly deliveryTimeout?: Duration.DurationInput
-  /** How runs of workflows without a script end; default `succeeded` after 50 ms. */
+  /** The outcome of runs of workflows without a script; default `succeeded` after 50 ms. */
   readonly defaultScript?: typeof RunScript.Encoded
   /** Page size without `limit` (default 10) and the largest honoured `limit` (default 100). */
   readonly listLimit?: { readonly default?: number; readonly max?: number }
@@ -106,8 +106,8 @@ export interface Destination {
 
 /**
  * One webhook delivery attempt. `attempt` is 1 for the first try and 0 for a delivery that a
- * `drop` fault suppressed; `status` is `null` when no HTTP response arrived; `at` is wall-clock
- * time.
+ * `drop` fault suppressed. `status` is `null` when no HTTP response arrived, and `at` is
+ * wall-clock time.
  *
  * @since 0.1.0
  * @category models
@@ -115,7 +115,7 @@ export interface Destination {
 export type DeliveryAttempt = Delivery.DeliveryAttempt
 
 /**
- * One API or control request the simulator answered; `status` is `null` for a dropped
+ * One API or control request the simulator handled; `status` is `null` for a dropped
  * connection.
  *
  * @since 0.1.0
@@ -208,7 +208,7 @@ export interface Service {
   readonly setProcessingDelay: (delay: Duration.DurationInput) => Effect.Effect<void>
   /** Webhook delivery attempts so far, oldest first (the latest 10,000). */
   readonly deliveries: Effect.Effect<ReadonlyArray<DeliveryAttempt>>
-  /** Requests answered so far, oldest first (the latest 10,000). */
+  /** Requests handled so far, oldest first (the latest 10,000). */
   readonly requests: Effect.Effect<ReadonlyArray<RequestRecord>>
 }
 

@@ -21,7 +21,7 @@ export const computeSignature = (payload: string, secret: Redacted.Redacted<stri
 
 /**
  * Builds the `Stripe-Signature` header of `payload`: one `v1` per secret, newest first, so a
- * receiver that knows either the rolled or the previous secret accepts it.
+ * receiver that has either the rolled or the previous secret accepts it.
  *
  * @since 0.1.0
  * @category signing

@@ -1,7 +1,7 @@
 /**
- * What the simulator knows of a Workflow beyond its Stripe JSON: the declared inputs that invoke
- * validates and the scripted outcome of its runs. The control API and the library API both take
- * these definitions; the control API reads them in snake_case, the library in camelCase.
+ * The simulator's definition of a Workflow beyond its Stripe JSON: the declared inputs that
+ * invoke validates and the scripted outcome of its runs. The control API and the library API
+ * both take these definitions in their encoded, snake_case JSON form.
  *
  * @since 0.1.0
  */
@@ -37,8 +37,8 @@ export class InputDeclaration extends Schema.Class<InputDeclaration>("@workflow-
 }) {}
 
 /**
- * How a run ends: `succeeded`, `failed` with `errorMessage`, or `hold`, which keeps the run
- * `started` until a later script or `completeRun` settles it.
+ * The end of a run: `succeeded`, `failed` with `errorMessage`, or `hold`, which keeps the run
+ * `started` until a later run script settles it.
  *
  * @since 0.1.0
  * @category schemas

@@ -14,7 +14,10 @@ Serves a local Stripe Workflows API with the default workflows.
 
 const parsed = (() => {
   try {
+    // `pnpm simulator -- --port 1` passes the `--` separator through to this process.
+    const args = process.argv.slice(2)
     return parseArgs({
+      args: args[0] === "--" ? args.slice(1) : args,
       options: {
         host: { type: "string", default: "127.0.0.1" },
         port: { type: "string", default: "12111" },

@@ -164,7 +164,7 @@ describe("delivery faults", () => {
       yield* simulator.startRun({ workflow: DefaultWorkflows.anyInput, trigger: "dashboard" })
       yield* eventually(Effect.sync(() => inbox.received.length >= 3 ? true : undefined))
       const ids = inbox.received.map((received) => JSON.parse(received.body).id as string)
-      // The sender logs an attempt after the receiver's answer, so the log may lag the inbox.
+      // The sender logs an attempt after the receiver's response, so the log may lag the inbox.
       const duplicates = yield* eventually(Effect.map(simulator.deliveries, (attempts) => {
         const marked = attempts.filter((attempt) => attempt.fault === "duplicate")
         return marked.length >= 2 ? marked : undefined

@@ -45,7 +45,7 @@ export interface Received {
 }
 
 /**
- * A webhook receiver on 127.0.0.1 that records every request and answers with the status that
+ * A webhook receiver on 127.0.0.1 that records every request and responds with the status that
  * `respond` returns for it (200 by default).
  */
 export const receiver = (respond: (received: Received, index: number) => number = () => 200) =>

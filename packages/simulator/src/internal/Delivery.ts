@@ -45,7 +45,7 @@ export interface Destination {
 
 /**
  * One delivery attempt, or a delivery that a fault dropped. `status` is the receiver's HTTP
- * status, `null` when it did not answer (connection error, timeout) or nothing was sent.
+ * status, `null` when it did not respond (connection error, timeout) or nothing was sent.
  *
  * @internal
  */
@@ -94,7 +94,7 @@ interface ArmedFault {
 
 /**
  * Starts the webhook sender: one queue and one sending fiber per destination, so first attempts
- * leave in event order unless a fault says otherwise; retries run on their own fibers with the
+ * leave in event order unless a fault changes that; retries run on their own fibers with the
  * configured delays. Signatures carry the wall-clock time, never the injected `Clock`, because
  * receivers check them against their own clock.
  *
@@ -110,9 +110,9 @@ export const make = (options: DeliveryOptions): Effect.Effect<Delivery, never, S
     const faults: Array<ArmedFault> = []
     const log: Array<DeliveryAttempt> = []
 
-    // Registration may run on a request's fiber, which can be uninterruptible at that point; a
-    // background fiber inherits that flag, so it is made interruptible explicitly or closing the
-    // scope would wait for it forever.
+    // Registration may run on a request's fiber, which the HTTP server runs uninterruptibly. A
+    // forked fiber inherits that flag, so it is made interruptible here, or closing the scope
+    // would wait for it forever.
     const background = <A>(effect: Effect.Effect<A>) =>
       Effect.asVoid(Effect.forkIn(Effect.interruptible(effect), scope))
 
@@ -184,8 +184,8 @@ export const make = (options: DeliveryOptions): Effect.Effect<Delivery, never, S
         return error === null
       })
 
-    // The first attempt runs on the destination's fiber; retries follow on a fiber of their own
-    // so a failing receiver does not hold back the events behind it.
+    // The first attempt runs on the destination's fiber. Retries run on a fiber of their own, so
+    // a failing receiver does not hold back the events behind it.
     const deliver = (destination: Destination, notification: Notification, fault: DeliveryFaultKind | null) =>
       Effect.gen(function*() {
         const delivered = yield* send(destination, notification, 1, fault)

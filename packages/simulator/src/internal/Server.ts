@@ -10,7 +10,7 @@ import type { IdGenerator } from "./IdGenerator.js"
 import * as StripeError from "./StripeError.js"
 
 /**
- * One request the simulator answered, for tests that check what a client sent: its id, method,
+ * One request the simulator handled, for tests that check what a client sent: its id, method,
  * path with query, response status (`null` when the connection was dropped), idempotency key
  * and the fault applied to it.
  *
