@@ -310,8 +310,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, ServeError.S
       scriptRun: (runId, input) =>
         Effect.gen(function*() {
           const script = yield* decodeWith(RunScript, "run script")(input)
-          const record = yield* engine.scriptRun(runId, script)
-          if (record === undefined) return yield* Effect.fail(notFound("workflow run", runId))
+          const record = yield* engine.scriptRun(runId, script).pipe(Effect.mapError(fromApiError))
           return record.run
         }),
       startRun: (request) =>

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
 import * as Effect from "effect/Effect"
-import { raw, type RawResponse, startSimulator } from "./support.js"
+import { request as httpRequest } from "node:http"
+import { call, raw, type RawResponse, startSimulator } from "./support.js"
 
 const invokePath = `/v2/extend/workflows/${DefaultWorkflows.onboardCustomer}/invoke`
 
@@ -52,6 +53,36 @@ describe("bad requests", () => {
 
       expectError(response, 413, "invalid_request_error", "request_body_too_large")
       expect(after.status).toBe(200)
+    }))
+
+  it.scopedLive("rejects a chunked body over 1 MiB", () =>
+    Effect.gen(function*() {
+      const simulator = yield* startSimulator()
+      const chunk = "x".repeat(64 * 1024)
+
+      const response = yield* call(() =>
+        new Promise<{ readonly status: number; readonly body: string }>((resolve, reject) => {
+          const request = httpRequest(`${simulator.url}${invokePath}`, {
+            method: "POST",
+            headers: {
+              authorization: `Bearer ${simulator.apiKey}`,
+              "stripe-version": Simulator.apiVersion,
+              "content-type": "application/json"
+            }
+          }, (incoming) => {
+            let body = ""
+            incoming.on("data", (data: Buffer) => (body += data.toString("utf8")))
+            incoming.on("end", () => resolve({ status: incoming.statusCode ?? 0, body }))
+          })
+          request.on("error", reject)
+          request.write("{\"input_parameters\": {\"blob\": \"")
+          for (let index = 0; index < 20; index++) request.write(chunk)
+          request.end("\"}}")
+        })
+      )
+
+      expect(response.status).toBe(413)
+      expect(JSON.parse(response.body).error.code).toBe("request_body_too_large")
     }))
 
   it.scopedLive("rejects an unknown path and a wrong method", () =>

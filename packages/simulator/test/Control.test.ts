@@ -1,4 +1,4 @@
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, it, layer } from "@effect/vitest"
 import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
@@ -92,6 +92,22 @@ describe("control API", () => {
       expect(finished).toBe("succeeded")
     }))
 
+  it.scopedLive("rejects scripting a finished run", () =>
+    Effect.gen(function*() {
+      const simulator = yield* startSimulator()
+      const run = yield* simulator.startRun({ workflow: DefaultWorkflows.anyInput, trigger: "dashboard" })
+      yield* eventually(
+        Effect.map(simulator.retrieveRun(run.id), (current) => current.status === "succeeded" ? true : undefined)
+      )
+
+      const error = yield* Effect.flip(simulator.scriptRun(run.id, { outcome: "failed" }))
+      const unknown = yield* post(simulator, "/runs/wfrun_test_unknown/script", {})
+
+      expect(error.reason).toBe("invalid")
+      expect(error.message).toContain("has already succeeded")
+      expect(unknown.status).toBe(404)
+    }))
+
   it.scopedLive("starts runs from the Dashboard and from an event trigger", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()
@@ -178,5 +194,18 @@ describe("deterministic mode", () => {
       expect(before).toBe("started")
       expect(after.json.status).toBe("succeeded")
       expect(after.json.status_transitions.succeeded_at).toBe("2026-04-08T14:33:32.076Z")
+    }))
+})
+
+layer(Simulator.layer({ seed: "layer" }), { excludeTestServices: true })("Simulator.layer", (it) => {
+  it.effect("serves on a free loopback port", () =>
+    Effect.gen(function*() {
+      const simulator = yield* Simulator.Simulator
+
+      const response = yield* raw(simulator, `/v2/extend/workflows/${DefaultWorkflows.onboardCustomer}`)
+
+      expect(simulator.url).toBe(`http://127.0.0.1:${simulator.port}`)
+      expect(simulator.port).toBeGreaterThan(0)
+      expect(response.json.id).toBe(DefaultWorkflows.onboardCustomer)
     }))
 })

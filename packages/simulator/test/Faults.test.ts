@@ -233,6 +233,26 @@ describe("delivery faults", () => {
       expect(JSON.parse(inbox.received[0]!.body).related_object.id).toBe(run.id)
     }))
 
+  it.scopedLive("limits a delivery fault to one destination", () =>
+    Effect.gen(function*() {
+      const simulator = yield* startSimulator()
+      const faulted = yield* receiver()
+      const healthy = yield* receiver()
+      const target = yield* simulator.registerDestination({ url: faulted.url })
+      yield* simulator.registerDestination({ url: healthy.url })
+      yield* simulator.injectDeliveryFault({ kind: "drop", count: 2, destination: target.id })
+
+      yield* simulator.startRun({ workflow: DefaultWorkflows.anyInput, trigger: "dashboard" })
+      yield* eventually(Effect.sync(() => healthy.received.length >= 2 ? true : undefined))
+      const dropped = yield* eventually(Effect.map(simulator.deliveries, (attempts) => {
+        const marked = attempts.filter((attempt) => attempt.fault === "drop")
+        return marked.length >= 2 ? marked : undefined
+      }))
+
+      expect(faulted.received).toEqual([])
+      expect(dropped.map((attempt) => attempt.destination)).toEqual([target.id, target.id])
+    }))
+
   it.scopedLive("arms a delivery fault through the control API", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()

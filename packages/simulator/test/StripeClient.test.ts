@@ -239,6 +239,27 @@ describe("official stripe client", () => {
       expect((second as Stripe.errors.StripeError).headers?.["stripe-should-retry"]).toBe("true")
     }))
 
+  it.scopedLive("gives up on a key in flight after the client's retries", () =>
+    Effect.gen(function*() {
+      const simulator = yield* startSimulator()
+      const stripe = stripeFor(simulator, { maxNetworkRetries: 1 })
+      yield* simulator.setProcessingDelay("2 seconds")
+      const invoke = () =>
+        stripe.v2.extend.workflows.invoke(DefaultWorkflows.anyInput, { input_parameters: {} }, {
+          idempotencyKey: "long-key"
+        })
+
+      const [, second] = yield* Effect.all([
+        call(invoke),
+        Effect.zipRight(Effect.sleep("50 millis"), rejection(invoke))
+      ], { concurrency: 2 })
+      const conflicts = (yield* simulator.requests).filter((request) => request.status === 409)
+
+      expect(second).toBeInstanceOf(Stripe.errors.StripeAPIError)
+      expect(second).toMatchObject({ code: "idempotency_key_in_use" })
+      expect(conflicts.length).toBe(2)
+    }))
+
   it.scopedLive("retries an idempotency key still in flight and gets the run", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()

@@ -161,6 +161,19 @@ describe("webhook deliveries", () => {
       expect(attempts[0]!.error).toEqual(expect.any(String))
     }))
 
+  it.scopedLive("retries a receiver that does not respond in time", () =>
+    Effect.gen(function*() {
+      const simulator = yield* startSimulator({ deliveryTimeout: "100 millis", deliveryRetryDelays: ["10 millis"] })
+      const silent = yield* receiver(() => "hang")
+      yield* simulator.registerDestination({ url: silent.url, event_types: ["v2.extend.workflow_run.started"] })
+
+      yield* simulator.startRun({ workflow: DefaultWorkflows.anyInput, trigger: "dashboard" })
+      const attempts = yield* eventually(Effect.map(simulator.deliveries, (all) => all.length >= 2 ? all : undefined))
+
+      expect(attempts.map((attempt) => [attempt.attempt, attempt.status])).toEqual([[1, null], [2, null]])
+      expect(attempts[0]!.error).toBe("no response within 100ms")
+    }))
+
   it.scopedLive("rejects a tampered delivery in the official client", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()

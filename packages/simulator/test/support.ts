@@ -46,9 +46,9 @@ export interface Received {
 
 /**
  * A webhook receiver on 127.0.0.1 that records every request and responds with the status that
- * `respond` returns for it (200 by default).
+ * `respond` returns for it (200 by default), or never responds when it returns `"hang"`.
  */
-export const receiver = (respond: (received: Received, index: number) => number = () => 200) =>
+export const receiver = (respond: (received: Received, index: number) => number | "hang" = () => 200) =>
   Effect.acquireRelease(
     Effect.async<{ readonly url: string; readonly received: Array<Received> }>((resume) => {
       const received: Array<Received> = []
@@ -58,7 +58,9 @@ export const receiver = (respond: (received: Received, index: number) => number 
         request.on("end", () => {
           const entry = { headers: request.headers, body: Buffer.concat(chunks).toString("utf8") }
           received.push(entry)
-          response.statusCode = respond(entry, received.length - 1)
+          const status = respond(entry, received.length - 1)
+          if (status === "hang") return
+          response.statusCode = status
           response.end()
         })
       })

@@ -1,10 +1,11 @@
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Ids } from "@workflow-runs/core"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type { IncomingMessage } from "node:http"
 import type { Engine } from "./Engine.js"
 import * as Json from "./Json.js"
 import * as Pagination from "./Pagination.js"
@@ -67,12 +68,8 @@ const resolveId = (segment: string, what: string, valid: (id: string) => boolean
  */
 export const readJsonBody = (request: HttpServerRequest.HttpServerRequest, maxBodyBytes: number) =>
   Effect.gen(function*() {
-    const length = Number(request.headers["content-length"] ?? "0")
-    if (length > maxBodyBytes) return yield* fail(tooLarge(maxBodyBytes))
-    const text = yield* request.text.pipe(
-      HttpServerRequest.withMaxBodySize(Option.some(maxBodyBytes)),
-      Effect.mapError(() => tooLarge(maxBodyBytes))
-    )
+    const text = yield* readText(NodeHttpServerRequest.toIncomingMessage(request), maxBodyBytes)
+    if (text === undefined) return yield* fail(tooLarge(maxBodyBytes))
     if (text.length === 0) return undefined
     const contentType = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
     if (contentType !== "application/json") {
@@ -96,6 +93,40 @@ export const readJsonBody = (request: HttpServerRequest.HttpServerRequest, maxBo
         )
       )
     }
+  })
+
+// Reads the body as UTF-8, or returns `undefined` once it exceeds `maxBodyBytes`. The rest of an
+// oversized body is read and discarded, because destroying the socket would reset the connection
+// before the client reads the 413.
+const readText = (incoming: IncomingMessage, maxBodyBytes: number) =>
+  Effect.async<string | undefined>((resume) => {
+    if (incoming.readableEnded) return resume(Effect.succeed(""))
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= maxBodyBytes) chunks.push(chunk)
+    }
+    const onEnd = () => {
+      cleanup()
+      resume(Effect.succeed(size > maxBodyBytes ? undefined : Buffer.concat(chunks).toString("utf8")))
+    }
+    const onError = () => {
+      cleanup()
+      resume(Effect.succeed(size > maxBodyBytes ? undefined : Buffer.concat(chunks).toString("utf8")))
+    }
+    const cleanup = () => {
+      incoming.off("data", onData)
+      incoming.off("end", onEnd)
+      incoming.off("error", onError)
+    }
+    if (Number(incoming.headers["content-length"] ?? "0") > maxBodyBytes) {
+      incoming.resume()
+      return resume(Effect.succeed(undefined))
+    }
+    incoming.on("data", onData)
+    incoming.on("end", onEnd)
+    incoming.on("error", onError)
   })
 
 const tooLarge = (maxBodyBytes: number) =>
@@ -192,7 +223,8 @@ const authenticate = (request: ApiRequest, options: ApiOptions) => {
   return Effect.succeed(key)
 }
 
-// Like Stripe, show only the start and the last four characters of a rejected key.
+// A rejected key is shown by its start and last four characters only, so error bodies and client
+// logs never carry a whole secret.
 const redactKey = (key: string) => key.length <= 12 ? "****" : `${key.slice(0, 8)}****${key.slice(-4)}`
 
 const checkVersion = (request: ApiRequest) => {

@@ -393,7 +393,17 @@ export const make = (options: EngineOptions) =>
     const scriptRun = (runId: string, script: RunScript) =>
       Effect.gen(function*() {
         const record = runsById.get(runId)
-        if (record === undefined) return undefined
+        if (record === undefined) {
+          return yield* Effect.fail(StripeError.notFound(`No workflow run has the id ${JSON.stringify(runId)}.`))
+        }
+        if (record.run.status !== "started") {
+          return yield* Effect.fail(
+            StripeError.invalidRequest(
+              "invalid_control_request",
+              `Workflow run ${runId} has already ${record.json.status}; only a started run can be scripted.`
+            )
+          )
+        }
         yield* schedule(record, script)
         return record
       })
