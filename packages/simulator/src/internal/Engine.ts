@@ -8,6 +8,7 @@ import * as FiberMap from "effect/FiberMap"
 import * as Schema from "effect/Schema"
 import type { RunScript, WorkflowDefinition } from "../WorkflowDefinition.js"
 import type { Delivery } from "./Delivery.js"
+import * as IdempotencyKeys from "./IdempotencyKeys.js"
 import type { IdGenerator } from "./IdGenerator.js"
 import * as InputValidation from "./InputValidation.js"
 import * as StripeError from "./StripeError.js"
@@ -41,12 +42,6 @@ export interface RunRecord {
 export interface EventRecord {
   readonly id: string
   readonly json: Readonly<Record<string, unknown>>
-}
-
-interface IdempotencyEntry {
-  readonly fingerprint: string
-  readonly expiresAt: number
-  runId: string | undefined
 }
 
 /** @internal */
@@ -95,7 +90,7 @@ export const make = (options: EngineOptions) =>
     const runs: Array<RunRecord> = []
     const runsById = new Map<string, RunRecord>()
     const events = new Map<string, EventRecord>()
-    const idempotency = new Map<string, IdempotencyEntry>()
+    const idempotency = IdempotencyKeys.make(Duration.toMillis(options.idempotencyKeyTtl))
     let processingDelay = Duration.zero
 
     const now = Effect.map(Clock.currentTimeMillis, (millis) => DateTime.unsafeMake(millis))
@@ -290,35 +285,26 @@ export const make = (options: EngineOptions) =>
       return Either.right(input)
     }
 
-    const claimKey = (request: InvokeRequest, key: string) =>
-      Effect.map(Clock.currentTimeMillis, (millis): StripeError.ApiError | RunRecord | undefined => {
-        const scoped = `${request.scope}\u0000${key}`
-        const entry = idempotency.get(scoped)
-        if (entry !== undefined && entry.expiresAt > millis) {
-          if (entry.fingerprint !== request.fingerprint) {
-            return StripeError.idempotencyError(
+    const claimKey = (request: InvokeRequest, scoped: string, key: string) =>
+      Effect.gen(function*() {
+        const claim = idempotency.claim(scoped, request.fingerprint, yield* Clock.currentTimeMillis)
+        switch (claim._tag) {
+          case "Claimed":
+            return undefined
+          case "Committed":
+            return runsById.get(claim.runId)
+          case "Conflict":
+            return yield* Effect.fail(StripeError.idempotencyError(
               `Idempotency-Key ${JSON.stringify(key)} was already used with different parameters; ` +
                 "use a new key for a new request."
-            )
-          }
-          if (entry.runId === undefined) {
-            return StripeError.idempotencyKeyInUse(
+            ))
+          case "InFlight":
+            return yield* Effect.fail(StripeError.idempotencyKeyInUse(
               `A request with Idempotency-Key ${
                 JSON.stringify(key)
               } is still being processed; retry after it completes.`
-            )
-          }
-          return runsById.get(entry.runId)
+            ))
         }
-        if (idempotency.size > 10_000 && idempotency.size % 1_000 === 0) {
-          for (const [stored, { expiresAt }] of idempotency) if (expiresAt <= millis) idempotency.delete(stored)
-        }
-        idempotency.set(scoped, {
-          fingerprint: request.fingerprint,
-          expiresAt: millis + Duration.toMillis(options.idempotencyKeyTtl),
-          runId: undefined
-        })
-        return undefined
       })
 
     const process = (request: InvokeRequest, workflow: WorkflowRecord, key: string) =>
@@ -341,22 +327,14 @@ export const make = (options: EngineOptions) =>
         }
         // Stripe generates a key when the caller sends none, so such a request is never replayed.
         const key = request.idempotencyKey ?? `idk_${options.ids.request()}`
-        const claimed = yield* claimKey(request, key)
-        if (claimed !== undefined) {
-          if ("run" in claimed) return claimed
-          return yield* Effect.fail(claimed)
-        }
         const scoped = `${request.scope}\u0000${key}`
-        const release = Effect.sync(() => idempotency.delete(scoped))
+        const replayed = yield* claimKey(request, scoped, key)
+        if (replayed !== undefined) return replayed
+        const release = Effect.sync(() => idempotency.release(scoped))
         // Only a committed run is replayed: a rejected or interrupted attempt frees the key, as
         // Stripe re-executes a v2 request whose first attempt failed.
         return yield* process(request, workflow, key).pipe(
-          Effect.tap((record) =>
-            Effect.sync(() => {
-              const entry = idempotency.get(scoped)
-              if (entry !== undefined) entry.runId = record.run.id
-            })
-          ),
+          Effect.tap((record) => Effect.sync(() => idempotency.commit(scoped, record.run.id))),
           Effect.tapError(() => release),
           Effect.onInterrupt(() => release)
         )
