@@ -10,6 +10,8 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as ServeError from "@effect/platform/HttpServerError"
 import type { Workflow, WorkflowRun } from "@workflow-runs/core"
+import type * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -379,3 +381,15 @@ export const make = (options: Options = {}): Effect.Effect<Service, ServeError.S
  */
 export const layer = (options: Options = {}): Layer.Layer<Simulator, ServeError.ServeError> =>
   Layer.scoped(Simulator, make(options))
+
+/**
+ * A layer like {@link layer} whose options come from `config`, for programs that read the
+ * simulator's host, port or seed from the environment.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config<Options>
+): Layer.Layer<Simulator, ServeError.ServeError | ConfigError.ConfigError> =>
+  Layer.scoped(Simulator, Effect.flatMap(config, make))

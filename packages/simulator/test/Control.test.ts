@@ -1,5 +1,6 @@
 import { describe, expect, it, layer } from "@effect/vitest"
 import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
+import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
 import { eventually, raw, startSimulator } from "./support.js"
@@ -207,5 +208,23 @@ layer(Simulator.layer({ seed: "layer" }), { excludeTestServices: true })("Simula
       expect(simulator.url).toBe(`http://127.0.0.1:${simulator.port}`)
       expect(simulator.port).toBeGreaterThan(0)
       expect(response.json.id).toBe(DefaultWorkflows.onboardCustomer)
+    }))
+})
+
+layer(
+  Simulator.layerConfig(Config.map(Config.string("SIMULATOR_TEST_SEED").pipe(Config.withDefault("config")), (seed) => ({
+    seed,
+    apiKeys: ["sk_test_from_config"]
+  }))),
+  { excludeTestServices: true }
+)("Simulator.layerConfig", (it) => {
+  it.effect("takes its options from config", () =>
+    Effect.gen(function*() {
+      const simulator = yield* Simulator.Simulator
+
+      const response = yield* raw(simulator, "/v2/extend/workflows")
+
+      expect(simulator.apiKey).toBe("sk_test_from_config")
+      expect(response.status).toBe(200)
     }))
 })
