@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import { Ids } from "@workflow-runs/core"
 import * as Schema from "effect/Schema"
 
 /**
@@ -99,7 +100,7 @@ export type TriggerDefinition = typeof TriggerDefinition.Type
  */
 export class WorkflowDefinition
   extends Schema.Class<WorkflowDefinition>("@workflow-runs/simulator/WorkflowDefinition")({
-    id: Schema.optional(Schema.NonEmptyString),
+    id: Schema.optional(Ids.WorkflowId),
     title: Schema.optionalWith(Schema.String, { default: () => "Simulated workflow" }),
     status: Schema.optionalWith(Schema.String.pipe(Schema.nonEmptyString()), { default: () => "active" }),
     trigger: Schema.optionalWith(TriggerDefinition, { default: () => ({ type: "manual" as const }) }),

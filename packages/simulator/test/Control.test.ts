@@ -35,6 +35,7 @@ describe("control API", () => {
       const rejected = yield* invoke(simulator, "wf_test_control_1", {})
       const accepted = yield* invoke(simulator, "wf_test_control_1", { charge: "ch_1" })
       const invalid = yield* post(simulator, "/workflows", { inputs: [{ name: "x", type: "date" }] })
+      const badId = yield* post(simulator, "/workflows", { id: "wf/with/slashes" })
 
       expect(defined.json).toMatchObject({
         id: "wf_test_control_1",
@@ -47,6 +48,8 @@ describe("control API", () => {
       expect(accepted.status).toBe(200)
       expect(invalid.status).toBe(400)
       expect(invalid.json.error.code).toBe("invalid_control_request")
+      expect(badId.status).toBe(400)
+      expect(badId.json.error.message).toContain("must not contain")
     }))
 
   it.scopedLive("scripts the outcome of the next runs of a workflow", () =>
