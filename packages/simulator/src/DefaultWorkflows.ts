@@ -1,5 +1,5 @@
 /**
- * The workflows a simulator serves unless told otherwise: one of every status and trigger kind,
+ * The workflows a simulator serves when its options name none: one of every status and trigger kind,
  * and the on-demand workflow of Stripe's invoke example, which declares the inputs `customer_id`
  * (string, required), `amount` (integer, required), `notify` (boolean) and `tags` (array of
  * strings).

@@ -7,7 +7,7 @@
 import * as Schema from "effect/Schema"
 
 /**
- * Which requests a fault applies to: an HTTP method and a path pattern in which `*` matches one
+ * The requests a fault applies to: an HTTP method and a path pattern in which `*` matches one
  * path segment (`/v2/extend/workflows/*\/invoke`). Both left out match every API request.
  *
  * @since 0.1.0
@@ -33,9 +33,9 @@ export class InjectedResponse extends Schema.Class<InjectedResponse>("@workflow-
 }) {}
 
 /**
- * Where to drop the connection: `before_commit` closes the socket before the request has any
+ * The point at which to drop the connection: `before_commit` closes the socket before the request has any
  * effect, `after_commit` applies the request (an invoke creates its run) and then closes the
- * socket instead of answering.
+ * socket instead of responding.
  *
  * @since 0.1.0
  * @category schemas
@@ -72,8 +72,8 @@ export class HttpFault extends Schema.Class<HttpFault>("@workflow-runs/simulator
 export type HttpFaultInput = typeof HttpFault.Encoded
 
 /**
- * What happens to the next `count` webhook deliveries: `duplicate` sends each twice, `reorder`
- * holds each back until the next event of the same destination has been sent (or `delay_ms`
+ * The fault applied to the next `count` webhook deliveries: `duplicate` sends each twice, `reorder`
+ * keeps each back until the next event of the same destination has been sent (or `delay_ms`
  * has passed), `delay` sends each after `delay_ms`, and `drop` never sends it.
  *
  * @since 0.1.0

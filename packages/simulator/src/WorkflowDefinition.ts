@@ -91,8 +91,8 @@ export const TriggerDefinition = Schema.Union(
 export type TriggerDefinition = typeof TriggerDefinition.Type
 
 /**
- * A Workflow to serve. Without an `id` the simulator generates one; `inputs` left out accepts
- * any `input_parameters` object, while declared inputs reject missing required keys, wrong
+ * A Workflow to serve. Without an `id` the simulator generates one. Without `inputs` invoke
+ * accepts any `input_parameters` object. Declared inputs reject missing required keys, wrong
  * types and undeclared keys.
  *
  * @since 0.1.0

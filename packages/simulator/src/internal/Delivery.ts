@@ -94,7 +94,7 @@ interface ArmedFault {
 
 /**
  * Starts the webhook sender: one queue and one sending fiber per destination, so first attempts
- * leave in event order unless a fault changes that; retries run on their own fibers with the
+ * leave in event order unless a fault changes that. Retries run on their own fibers with the
  * configured delays. Signatures carry the wall-clock time, never the injected `Clock`, because
  * receivers check them against their own clock.
  *

@@ -3,9 +3,9 @@ import { createHash, randomBytes } from "node:crypto"
 const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 /**
- * Generates ids in Stripe's test-mode formats. With a seed the sequence is the same on every
- * run (SHA-256 in counter mode over the seed), so a test that makes the same calls in the same
- * order gets the same ids; without one it draws from the operating system's random source.
+ * Generates ids in Stripe's test-mode formats. With a seed, the bytes come from SHA-256 in
+ * counter mode over the seed, so a test that makes the same calls in the same order gets the
+ * same ids. Without one, they come from the operating system's random source.
  *
  * @internal
  */

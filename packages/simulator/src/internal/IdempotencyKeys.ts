@@ -1,7 +1,7 @@
 /**
  * The state of an idempotency key: free (never seen, expired or released), claimed by a request
  * still in flight, or committed to the run it created. A claimed key also stores the body's
- * fingerprint, so a reuse with another body is told apart from a retry.
+ * fingerprint, so a reuse with another body is distinguished from a retry.
  *
  * @internal
  */

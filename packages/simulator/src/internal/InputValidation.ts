@@ -25,8 +25,8 @@ const matches = (type: InputType, value: unknown): boolean => {
 }
 
 /**
- * Checks `input` against a workflow's declared inputs and returns every problem found, in
- * declaration order and then undeclared keys; an empty list means the input is valid.
+ * Checks `input` against a workflow's declared inputs and returns every problem found, first in
+ * declaration order, then the undeclared keys. An empty list means the input is valid.
  *
  * @internal
  */

@@ -110,7 +110,7 @@ export const internal = (message: string): ApiError => ({
 })
 
 /**
- * The body the simulator writes for an injected status without a body of its own.
+ * Builds the error the simulator writes for an injected status without a body of its own.
  *
  * @internal
  */
