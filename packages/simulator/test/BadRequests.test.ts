@@ -92,10 +92,12 @@ describe("bad requests", () => {
       const unknown = yield* raw(simulator, "/v2/extend/nothing")
       const wrongMethod = yield* raw(simulator, "/v2/extend/workflows", { method: "DELETE" })
       const root = yield* raw(simulator, "/")
+      const v1 = yield* raw(simulator, "/v1/customers", { headers: { "stripe-version": "" } })
 
       expectError(unknown, 404, "invalid_request_error", "not_found")
       expectError(wrongMethod, 404, "invalid_request_error", "not_found")
       expectError(root, 404, "invalid_request_error", "not_found")
+      expectError(v1, 404, "invalid_request_error", "not_found")
     }))
 
   it.scopedLive("answers ids with odd characters with not_found", () =>

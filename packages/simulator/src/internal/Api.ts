@@ -324,7 +324,7 @@ export const make = (engine: Engine, options: ApiOptions) => {
   return (request: ApiRequest) =>
     Effect.gen(function*() {
       const key = yield* authenticate(request, options)
-      yield* checkVersion(request)
+      if (request.pathname.startsWith("/v2/")) yield* checkVersion(request)
       const query = yield* Query.parse(request.search).pipe(Either.mapLeft(invalidField))
       const segments = request.pathname.split("/").slice(1)
       const route = `${request.method} ${segments.length}`
