@@ -21,6 +21,7 @@ import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { createServer } from "node:http"
+import * as ControlRequest from "./ControlRequest.js"
 import * as DefaultWorkflows from "./DefaultWorkflows.js"
 import { DeliveryFault, type DeliveryFaultInput, HttpFault, type HttpFaultInput } from "./Fault.js"
 import * as Api from "./internal/Api.js"
@@ -126,27 +127,6 @@ export type DeliveryAttempt = Delivery.DeliveryAttempt
 export type RequestRecord = Server.RequestRecord
 
 /**
- * How to start a run without invoke: from the Dashboard with input parameters, or by an event
- * trigger with the triggering event's context, id and type.
- *
- * @since 0.1.0
- * @category models
- */
-export type StartRun =
-  | {
-    readonly workflow: string
-    readonly trigger: "dashboard"
-    readonly input_parameters?: Readonly<Record<string, unknown>>
-  }
-  | {
-    readonly workflow: string
-    readonly trigger: "event_trigger"
-    readonly context?: string
-    readonly event_id: string
-    readonly event_type: string
-  }
-
-/**
  * A control request that the simulator rejects: an invalid definition or fault, or an unknown
  * workflow, run or destination.
  *
@@ -186,19 +166,17 @@ export interface Service {
     script: typeof RunScript.Encoded
   ) => Effect.Effect<WorkflowRun.WorkflowRun, ControlError>
   /** Starts a run without invoke. */
-  readonly startRun: (request: StartRun) => Effect.Effect<WorkflowRun.WorkflowRun, ControlError>
+  readonly startRun: (request: ControlRequest.StartRun) => Effect.Effect<WorkflowRun.WorkflowRun, ControlError>
   /** The current state of a run. */
   readonly retrieveRun: (runId: string) => Effect.Effect<WorkflowRun.WorkflowRun, ControlError>
   /** Registers a webhook destination; without a secret one is generated. */
-  readonly registerDestination: (options: {
-    readonly url: string
-    readonly secret?: string
-    readonly event_types?: ReadonlyArray<string>
-  }) => Effect.Effect<Destination, ControlError>
-  /** Rolls a destination's secret; the previous one keeps signing for `previous_expires_in_ms` (default 24 h). */
+  readonly registerDestination: (
+    registration: ControlRequest.DestinationRegistration
+  ) => Effect.Effect<Destination, ControlError>
+  /** Rolls a destination's secret. The previous one keeps signing for `previous_expires_in_ms` (default 24 h). */
   readonly rollSecret: (
     destinationId: string,
-    options?: { readonly secret?: string; readonly previous_expires_in_ms?: number }
+    roll?: ControlRequest.SecretRoll
   ) => Effect.Effect<Destination, ControlError>
   /** Arms a fault on upcoming API requests. */
   readonly injectFault: (fault: HttpFaultInput) => Effect.Effect<void, ControlError>
@@ -315,15 +293,16 @@ export const make = (options: Options = {}): Effect.Effect<Service, ServeError.S
           const record = yield* engine.scriptRun(runId, script).pipe(Effect.mapError(fromApiError))
           return record.run
         }),
-      startRun: (request) =>
+      startRun: (input) =>
         Effect.gen(function*() {
+          const request = yield* decodeWith(ControlRequest.StartRun, "run start")(input)
           const record = yield* engine.startRun(
             request.workflow,
             request.trigger === "dashboard"
-              ? { type: "dashboard", inputParameters: request.input_parameters ?? {} }
+              ? { type: "dashboard", inputParameters: request.input_parameters }
               : {
                 type: "event_trigger",
-                context: request.context ?? "@self",
+                context: request.context,
                 eventId: request.event_id,
                 eventType: request.event_type
               }
@@ -335,29 +314,22 @@ export const make = (options: Options = {}): Effect.Effect<Service, ServeError.S
           const record = engine.run(runId)
           return record === undefined ? Effect.fail(notFound("workflow run", runId)) : Effect.succeed(record.run)
         }),
-      registerDestination: (registration) =>
+      registerDestination: (input) =>
         Effect.gen(function*() {
-          const url = yield* decodeWith(Schema.URL, "destination url")(registration.url)
-          if (url.protocol !== "http:" && url.protocol !== "https:") {
-            return yield* Effect.fail(
-              new ControlError({
-                reason: "invalid",
-                message: `Invalid destination url ${url.href}: use http or https.`
-              })
-            )
-          }
+          const registration = yield* decodeWith(ControlRequest.DestinationRegistration, "destination")(input)
           const destination = yield* delivery.register({
-            url: url.href,
+            url: registration.url,
             secret: registration.secret,
             eventTypes: registration.event_types
           })
           return yield* toDestination(destination)
         }),
-      rollSecret: (destinationId, roll) =>
+      rollSecret: (destinationId, input) =>
         Effect.gen(function*() {
+          const roll = yield* decodeWith(ControlRequest.SecretRoll, "secret roll")(input ?? {})
           const rolled = yield* delivery.rollSecret(destinationId, {
-            secret: roll?.secret,
-            previousExpiresInMs: roll?.previous_expires_in_ms ?? 24 * 60 * 60 * 1000
+            secret: roll.secret,
+            previousExpiresInMs: roll.previous_expires_in_ms
           })
           if (Option.isNone(rolled)) return yield* Effect.fail(notFound("destination", destinationId))
           return yield* toDestination(rolled.value)

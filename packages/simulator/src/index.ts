@@ -3,6 +3,13 @@
  */
 
 /**
+ * The bodies of control requests: run starts, destination registrations and secret rolls.
+ *
+ * @since 0.1.0
+ */
+export * as ControlRequest from "./ControlRequest.js"
+
+/**
  * The workflows a simulator serves by default.
  *
  * @since 0.1.0

@@ -150,11 +150,16 @@ describe("control API", () => {
       const rolled = yield* post(simulator, `/destinations/${registered.json.id}/roll_secret`, {})
       const unknown = yield* post(simulator, "/destinations/ed_unknown/roll_secret", {})
       const badUrl = yield* post(simulator, "/destinations", { url: "ftp://127.0.0.1/" })
+      const badTypes = yield* post(simulator, "/destinations", { url: "http://127.0.0.1:9/", event_types: 7 })
+      const invoked = yield* invoke(simulator, DefaultWorkflows.anyInput)
 
       expect(registered.json.secret).toMatch(/^whsec_/)
       expect(rolled.json.secrets).toEqual([rolled.json.secret, registered.json.secret])
       expect(unknown.status).toBe(404)
       expect(badUrl.status).toBe(400)
+      expect(badUrl.json.error.message).toContain("url must be an absolute http or https URL")
+      expect(badTypes.status).toBe(400)
+      expect(invoked.status).toBe(200)
     }))
 
   it.scopedLive("holds invokes for the processing delay", () =>

@@ -4,7 +4,7 @@ import { Workflow, WorkflowRun } from "@workflow-runs/core"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import type { ControlError, Destination, Service, StartRun } from "../Simulator.js"
+import type { ControlError, Destination, Service } from "../Simulator.js"
 import type { ApiRequest } from "./Api.js"
 import { readJsonBody } from "./Api.js"
 import * as StripeError from "./StripeError.js"
@@ -87,31 +87,7 @@ export const handle = (service: Service, request: ApiRequest, maxBodyBytes: numb
         return json({ workflow: id, scripted: true })
       }
       case "POST runs": {
-        const body = yield* Effect.flatMap(readBody, requireObject)
-        if (body.trigger !== "dashboard" && body.trigger !== "event_trigger") {
-          return yield* Effect.fail(
-            StripeError.invalidRequest(
-              "invalid_control_request",
-              `trigger must be "dashboard" or "event_trigger", got ${JSON.stringify(body.trigger)}.`
-            )
-          )
-        }
-        if (typeof body.workflow !== "string") {
-          return yield* Effect.fail(
-            StripeError.invalidRequest("invalid_control_request", "workflow (a workflow id) is required.")
-          )
-        }
-        if (
-          body.trigger === "event_trigger" && (typeof body.event_id !== "string" || typeof body.event_type !== "string")
-        ) {
-          return yield* Effect.fail(
-            StripeError.invalidRequest(
-              "invalid_control_request",
-              "An event_trigger run needs event_id and event_type strings."
-            )
-          )
-        }
-        const run = yield* Effect.mapError(service.startRun(body as StartRun), fromControlError)
+        const run = yield* Effect.mapError(service.startRun((yield* readBody) as never), fromControlError)
         return json(encodeRun(run))
       }
       case "POST runs/{id}/script": {
@@ -119,17 +95,17 @@ export const handle = (service: Service, request: ApiRequest, maxBodyBytes: numb
         return json(encodeRun(run))
       }
       case "POST destinations": {
-        const body = yield* Effect.flatMap(readBody, requireObject)
-        if (typeof body.url !== "string") {
-          return yield* Effect.fail(
-            StripeError.invalidRequest("invalid_control_request", "url (the receiver's URL) is required.")
-          )
-        }
-        const destination = yield* Effect.mapError(service.registerDestination(body as never), fromControlError)
+        const destination = yield* Effect.mapError(
+          service.registerDestination((yield* readBody) as never),
+          fromControlError
+        )
         return json(destinationJson(destination))
       }
       case "POST destinations/{id}/roll_secret": {
-        const destination = yield* Effect.mapError(service.rollSecret(id, asObject(yield* readBody)), fromControlError)
+        const destination = yield* Effect.mapError(
+          service.rollSecret(id, asObject(yield* readBody) as never),
+          fromControlError
+        )
         return json(destinationJson(destination))
       }
       case "POST faults": {
