@@ -6,7 +6,7 @@ import { existsSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
-import { call, seedInput, stripeFor } from "./support.js"
+import { call, exampleInput, stripeFor } from "./support.js"
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..")
 const bin = join(packageDir, "dist", "bin.js")
@@ -49,13 +49,13 @@ describe("workflow-runs-simulator", () => {
       const stripe = stripeFor({ host: "127.0.0.1", port, apiKey: Simulator.defaultApiKey } as Simulator.Service)
 
       const run = yield* call(() =>
-        stripe.v2.extend.workflows.invoke(DefaultWorkflows.onboardCustomer, { input_parameters: seedInput })
+        stripe.v2.extend.workflows.invoke(DefaultWorkflows.onboardCustomer, { input_parameters: exampleInput })
       )
       child.kill("SIGTERM")
       const code = yield* exitOf(child).pipe(Effect.timeout("5 seconds"))
 
       expect(match).not.toBeNull()
-      expect(run.trigger.manual?.input_parameters).toEqual(seedInput)
+      expect(run.trigger.manual?.input_parameters).toEqual(exampleInput)
       expect(code).toBe(0)
     }), 120_000)
 

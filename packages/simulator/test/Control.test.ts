@@ -52,7 +52,7 @@ describe("control API", () => {
       expect(badId.json.error.message).toContain("must not contain")
     }))
 
-  it.scopedLive("scripts the outcome of the next runs of a workflow", () =>
+  it.scopedLive("scripts a workflow's next runs", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()
       yield* post(simulator, `/workflows/${DefaultWorkflows.anyInput}/script`, {
@@ -78,7 +78,7 @@ describe("control API", () => {
       ).toBe("succeeded")
     }))
 
-  it.scopedLive("holds a run until it is scripted to finish", () =>
+  it.scopedLive("holds a run until scripted", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()
       yield* simulator.scriptWorkflow(DefaultWorkflows.anyInput, { outcome: "hold" })
@@ -112,7 +112,7 @@ describe("control API", () => {
       expect(unknown.status).toBe(404)
     }))
 
-  it.scopedLive("starts runs from the Dashboard and from an event trigger", () =>
+  it.scopedLive("starts dashboard and event-triggered runs", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()
 
@@ -142,7 +142,7 @@ describe("control API", () => {
       expect(incomplete.status).toBe(400)
     }))
 
-  it.scopedLive("registers a destination and rolls its secret over HTTP", () =>
+  it.scopedLive("registers and rolls destinations over HTTP", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()
 

@@ -22,7 +22,7 @@ const eventTypes = (bodies: ReadonlyArray<{ readonly body: string }>) =>
   bodies.map((received) => JSON.parse(received.body).type as string)
 
 describe("request faults", () => {
-  it.scopedLive("answers the next matching requests with the injected response", () =>
+  it.scopedLive("injects a response into matching requests", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()
       yield* simulator.injectFault({
@@ -68,7 +68,7 @@ describe("request faults", () => {
       expect(logged).toMatchObject({ status: null, fault: "before_commit", idempotencyKey: "dropped-before" })
     }))
 
-  it.scopedLive("drops the connection after an invoke commits and replays the run", () =>
+  it.scopedLive("drops the connection after an invoke commits", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()
       const stripe = stripeFor(simulator, { maxNetworkRetries: 2 })
@@ -138,7 +138,7 @@ describe("request faults", () => {
       expect(overHttp.json.error.code).toBe("invalid_control_request")
     }))
 
-  it.scopedLive("reports a scripted 500 to a client without retries", () =>
+  it.scopedLive("reports a scripted 500 without retries", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()
       const stripe = stripeFor(simulator)

@@ -13,7 +13,7 @@ const invoke = (simulator: Simulator.Service, workflow: string, key: string, inp
   })
 
 describe("idempotency", () => {
-  it.scopedLive("creates one run for 20 concurrent requests with one key", () =>
+  it.scopedLive("creates one run for 20 concurrent requests", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()
       yield* simulator.setProcessingDelay("300 millis")

@@ -2,16 +2,16 @@ import { describe, expect, it } from "@effect/vitest"
 import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
 import * as Effect from "effect/Effect"
 import Stripe from "stripe"
-import { call, eventually, rejection, seedInput, startSimulator, stripeFor } from "./support.js"
+import { call, eventually, exampleInput, rejection, startSimulator, stripeFor } from "./support.js"
 
 describe("official stripe client", () => {
-  it.scopedLive("invokes the seed's request and gets the seed's shape", () =>
+  it.scopedLive("invokes Stripe's example request", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()
       const stripe = stripeFor(simulator)
 
       const run = yield* call(() =>
-        stripe.v2.extend.workflows.invoke(DefaultWorkflows.onboardCustomer, { input_parameters: seedInput })
+        stripe.v2.extend.workflows.invoke(DefaultWorkflows.onboardCustomer, { input_parameters: exampleInput })
       )
 
       expect(run.lastResponse.statusCode).toBe(200)
@@ -34,7 +34,7 @@ describe("official stripe client", () => {
         status: "started",
         status_details: { failed: null, started: {}, succeeded: null },
         status_transitions: { failed_at: null, succeeded_at: null },
-        trigger: { manual: { input_parameters: seedInput }, type: "manual" },
+        trigger: { manual: { input_parameters: exampleInput }, type: "manual" },
         workflow: DefaultWorkflows.onboardCustomer,
         livemode: false
       })
@@ -137,7 +137,7 @@ describe("official stripe client", () => {
       expect(pageRequests.length).toBe(4)
     }))
 
-  it.scopedLive("maps each error code to the client's error class", () =>
+  it.scopedLive("raises the right class per error code", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator({ restrictedApiKeys: ["rk_test_no_access"] })
       const stripe = stripeFor(simulator)
@@ -197,7 +197,7 @@ describe("official stripe client", () => {
       expect(serverError).toMatchObject({ statusCode: 503 })
     }))
 
-  it.scopedLive("retries a scripted 500 with the same key and creates one run", () =>
+  it.scopedLive("retries a scripted 500 with the same key", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()
       const stripe = stripeFor(simulator, { maxNetworkRetries: 2 })
@@ -239,7 +239,7 @@ describe("official stripe client", () => {
       expect((second as Stripe.errors.StripeError).headers?.["stripe-should-retry"]).toBe("true")
     }))
 
-  it.scopedLive("gives up on a key in flight after the client's retries", () =>
+  it.scopedLive("gives up on a key in flight", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()
       const stripe = stripeFor(simulator, { maxNetworkRetries: 1 })
@@ -260,7 +260,7 @@ describe("official stripe client", () => {
       expect(conflicts.length).toBe(2)
     }))
 
-  it.scopedLive("retries an idempotency key still in flight and gets the run", () =>
+  it.scopedLive("retries a key in flight until it commits", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()
       const stripe = stripeFor(simulator, { maxNetworkRetries: 2 })

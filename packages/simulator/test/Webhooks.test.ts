@@ -3,7 +3,7 @@ import { DefaultWorkflows, Webhook } from "@workflow-runs/simulator"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import Stripe from "stripe"
-import { call, eventually, receiver, seedInput, startSimulator, stripeFor } from "./support.js"
+import { call, eventually, exampleInput, receiver, startSimulator, stripeFor } from "./support.js"
 
 const signatures = (header: string | Array<string> | undefined) =>
   String(header).split(",").filter((part) => part.startsWith("v1=")).map((part) => part.slice(3))
@@ -31,7 +31,7 @@ describe("webhook deliveries", () => {
       const destination = yield* simulator.registerDestination({ url: inbox.url })
 
       const run = yield* call(() =>
-        stripe.v2.extend.workflows.invoke(DefaultWorkflows.onboardCustomer, { input_parameters: seedInput }, {
+        stripe.v2.extend.workflows.invoke(DefaultWorkflows.onboardCustomer, { input_parameters: exampleInput }, {
           idempotencyKey: "webhook-key-1"
         })
       )
@@ -66,7 +66,7 @@ describe("webhook deliveries", () => {
       expect(inbox.received[0]!.headers["content-type"]).toContain("application/json")
     }))
 
-  it.scopedLive("serves a failed event with its dashboard url and message", () =>
+  it.scopedLive("serves a failed event's details", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()
       const stripe = stripeFor(simulator)
@@ -95,7 +95,7 @@ describe("webhook deliveries", () => {
       })
     }))
 
-  it.scopedLive("signs with both secrets while a rolled one is active", () =>
+  it.scopedLive("signs with both secrets after a roll", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()
       const stripe = stripeFor(simulator)
@@ -149,7 +149,7 @@ describe("webhook deliveries", () => {
       expect(attempts[0]!.error).toBe("the destination answered HTTP 500")
     }))
 
-  it.scopedLive("records a receiver that does not answer as an error", () =>
+  it.scopedLive("records an unreachable receiver", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator({ deliveryRetryDelays: [] })
       yield* simulator.registerDestination({ url: "http://127.0.0.1:9/unreachable" })
@@ -161,7 +161,7 @@ describe("webhook deliveries", () => {
       expect(attempts[0]!.error).toEqual(expect.any(String))
     }))
 
-  it.scopedLive("retries a receiver that does not respond in time", () =>
+  it.scopedLive("retries a receiver that times out", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator({ deliveryTimeout: "100 millis", deliveryRetryDelays: ["10 millis"] })
       const silent = yield* receiver(() => "hang")

@@ -78,8 +78,8 @@ export const receiver = (respond: (received: Received, index: number) => number 
       })
   )
 
-/** The seed's invoke request. */
-export const seedInput = {
+/** The input parameters of Stripe's invoke example. */
+export const exampleInput = {
   customer_id: "cus_SJjFsJvGPQKfH1",
   amount: 5000,
   notify: true,
