@@ -1,8 +1,19 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
 import * as Effect from "effect/Effect"
+import { readFileSync } from "node:fs"
 import Stripe from "stripe"
-import { call, eventually, exampleInput, rejection, startSimulator, stripeFor } from "./support.js"
+import { call, eventually, exampleInput, raw, rejection, startSimulator, stripeFor } from "./support.js"
+
+// The keys of a JSON value at every level, in order, with `null` kept apart from other values.
+const shape = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(shape)
+  if (value === null) return null
+  if (typeof value === "object") {
+    return Object.entries(value).map(([key, nested]) => [key, shape(nested)])
+  }
+  return typeof value
+}
 
 describe("official stripe client", () => {
   it.scopedLive("invokes Stripe's example request", () =>
@@ -40,6 +51,28 @@ describe("official stripe client", () => {
       })
       expect(Object.keys(body.trigger)).toEqual(["manual", "type"])
       expect(body.status_transitions.started_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+    }))
+
+  it.scopedLive("matches Stripe's example response", () =>
+    Effect.gen(function*() {
+      const simulator = yield* startSimulator({ seed: "example" })
+      const example = JSON.parse(
+        readFileSync(new URL("../../core/test/fixtures/invoke-workflow-response.json", import.meta.url), "utf8")
+      )
+
+      const response = yield* raw(simulator, `/v2/extend/workflows/${DefaultWorkflows.onboardCustomer}/invoke`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input_parameters: example.trigger.manual.input_parameters })
+      })
+
+      // Ids and times differ; every key, its place and every other value are Stripe's.
+      expect(shape(response.json)).toEqual(shape(example))
+      expect({ ...response.json, id: example.id, created: example.created, status_transitions: {} }).toEqual({
+        ...example,
+        status_transitions: {}
+      })
+      expect(response.text).toBe(JSON.stringify(response.json))
     }))
 
   it.scopedLive("retrieves and lists workflows", () =>

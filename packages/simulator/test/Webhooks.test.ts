@@ -49,6 +49,15 @@ describe("webhook deliveries", () => {
       const fetched = yield* call(async () => await started.fetchRelatedObject())
       const event = yield* call(async () => await started.fetchEvent())
 
+      expect(Object.keys(JSON.parse(inbox.received[0]!.body))).toEqual([
+        "id",
+        "object",
+        "type",
+        "livemode",
+        "created",
+        "reason",
+        "related_object"
+      ])
       expect(started.type).toBe("v2.extend.workflow_run.started")
       expect(succeeded!.type).toBe("v2.extend.workflow_run.succeeded")
       expect(started.related_object).toEqual({
