@@ -276,68 +276,68 @@ export const make = (options: Options = {}): Effect.Effect<Service, ServeError.S
       host,
       port,
       apiKey: (options.apiKeys ?? [defaultApiKey])[0] ?? defaultApiKey,
-      defineWorkflow: (input) =>
-        decodeWith(WorkflowDefinition, "workflow definition")(input).pipe(
-          Effect.flatMap(engine.defineWorkflow),
-          Effect.map((record) => record.workflow)
-        ),
-      scriptWorkflow: (workflowId, input, scriptOptions) =>
-        Effect.gen(function*() {
-          const script = yield* decodeWith(RunScript, "run script")(input)
-          const found = yield* engine.scriptWorkflow(workflowId, script, scriptOptions?.nextRuns)
-          if (!found) return yield* Effect.fail(notFound("workflow", workflowId))
-        }),
-      scriptRun: (runId, input) =>
-        Effect.gen(function*() {
-          const script = yield* decodeWith(RunScript, "run script")(input)
-          const record = yield* engine.scriptRun(runId, script).pipe(Effect.mapError(fromApiError))
-          return record.run
-        }),
-      startRun: (input) =>
-        Effect.gen(function*() {
-          const request = yield* decodeWith(ControlRequest.StartRun, "run start")(input)
-          const record = yield* engine.startRun(
-            request.workflow,
-            request.trigger === "dashboard"
-              ? { type: "dashboard", inputParameters: request.input_parameters }
-              : {
-                type: "event_trigger",
-                context: request.context,
-                eventId: request.event_id,
-                eventType: request.event_type
-              }
-          ).pipe(Effect.mapError(fromApiError))
-          return record.run
-        }),
-      retrieveRun: (runId) =>
-        Effect.suspend(() => {
-          const record = engine.run(runId)
-          return record === undefined ? Effect.fail(notFound("workflow run", runId)) : Effect.succeed(record.run)
-        }),
-      registerDestination: (input) =>
-        Effect.gen(function*() {
-          const registration = yield* decodeWith(ControlRequest.DestinationRegistration, "destination")(input)
-          const destination = yield* delivery.register({
-            url: registration.url,
-            secret: registration.secret,
-            eventTypes: registration.event_types
-          })
-          return yield* toDestination(destination)
-        }),
-      rollSecret: (destinationId, input) =>
-        Effect.gen(function*() {
-          const roll = yield* decodeWith(ControlRequest.SecretRoll, "secret roll")(input ?? {})
-          const rolled = yield* delivery.rollSecret(destinationId, {
-            secret: roll.secret,
-            previousExpiresInMs: roll.previous_expires_in_ms
-          })
-          if (Option.isNone(rolled)) return yield* Effect.fail(notFound("destination", destinationId))
-          return yield* toDestination(rolled.value)
-        }),
-      injectFault: (input) => Effect.map(decodeWith(HttpFault, "fault")(input), server.injectFault),
+      defineWorkflow: Effect.fn("Simulator.defineWorkflow")(function*(input) {
+        const definition = yield* decodeWith(WorkflowDefinition, "workflow definition")(input)
+        const record = yield* engine.defineWorkflow(definition)
+        return record.workflow
+      }),
+      scriptWorkflow: Effect.fn("Simulator.scriptWorkflow")(function*(workflowId, input, scriptOptions) {
+        const script = yield* decodeWith(RunScript, "run script")(input)
+        const found = yield* engine.scriptWorkflow(workflowId, script, scriptOptions?.nextRuns)
+        if (!found) return yield* Effect.fail(notFound("workflow", workflowId))
+      }),
+      scriptRun: Effect.fn("Simulator.scriptRun")(function*(runId, input) {
+        const script = yield* decodeWith(RunScript, "run script")(input)
+        const record = yield* engine.scriptRun(runId, script).pipe(Effect.mapError(fromApiError))
+        return record.run
+      }),
+      startRun: Effect.fn("Simulator.startRun")(function*(input) {
+        const request = yield* decodeWith(ControlRequest.StartRun, "run start")(input)
+        const record = yield* engine.startRun(
+          request.workflow,
+          request.trigger === "dashboard"
+            ? { type: "dashboard", inputParameters: request.input_parameters }
+            : {
+              type: "event_trigger",
+              context: request.context,
+              eventId: request.event_id,
+              eventType: request.event_type
+            }
+        ).pipe(Effect.mapError(fromApiError))
+        return record.run
+      }),
+      retrieveRun: Effect.fn("Simulator.retrieveRun")(function*(runId) {
+        const record = engine.run(runId)
+        if (record === undefined) return yield* Effect.fail(notFound("workflow run", runId))
+        return record.run
+      }),
+      registerDestination: Effect.fn("Simulator.registerDestination")(function*(input) {
+        const registration = yield* decodeWith(ControlRequest.DestinationRegistration, "destination")(input)
+        const destination = yield* delivery.register({
+          url: registration.url,
+          secret: registration.secret,
+          eventTypes: registration.event_types
+        })
+        return yield* toDestination(destination)
+      }),
+      rollSecret: Effect.fn("Simulator.rollSecret")(function*(destinationId, input) {
+        const roll = yield* decodeWith(ControlRequest.SecretRoll, "secret roll")(input ?? {})
+        const rolled = yield* delivery.rollSecret(destinationId, {
+          secret: roll.secret,
+          previousExpiresInMs: roll.previous_expires_in_ms
+        })
+        if (Option.isNone(rolled)) return yield* Effect.fail(notFound("destination", destinationId))
+        return yield* toDestination(rolled.value)
+      }),
+      injectFault: Effect.fn("Simulator.injectFault")(function*(input) {
+        const fault = yield* decodeWith(HttpFault, "fault")(input)
+        server.injectFault(fault)
+      }),
       clearFaults: Effect.sync(server.clearFaults),
-      injectDeliveryFault: (input) =>
-        Effect.map(decodeWith(DeliveryFault, "delivery fault")(input), delivery.injectFault),
+      injectDeliveryFault: Effect.fn("Simulator.injectDeliveryFault")(function*(input) {
+        const fault = yield* decodeWith(DeliveryFault, "delivery fault")(input)
+        delivery.injectFault(fault)
+      }),
       setProcessingDelay: (delay) => engine.setProcessingDelay(Duration.decode(delay)),
       deliveries: Effect.sync(delivery.attempts),
       requests: Effect.sync(server.requests)
