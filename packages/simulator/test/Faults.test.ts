@@ -68,6 +68,25 @@ describe("request faults", () => {
       expect(logged).toMatchObject({ status: null, fault: "before_commit", idempotencyKey: "dropped-before" })
     }))
 
+  it.scopedLive("lets the client retry a dropped invoke", () =>
+    Effect.gen(function*() {
+      const simulator = yield* startSimulator()
+      const stripe = stripeFor(simulator, { maxNetworkRetries: 1 })
+      yield* simulator.injectFault({ match: { path: invokePath }, drop: "before_commit" })
+
+      const run = yield* call(() =>
+        stripe.v2.extend.workflows.invoke(DefaultWorkflows.anyInput, { input_parameters: {} })
+      )
+      const runs = yield* runIds(simulator)
+      const logged = yield* raw(simulator, "/_simulator/requests")
+      const posts = logged.json.data.filter((request: { readonly method: string }) => request.method === "POST")
+
+      expect(runs).toEqual([run.id])
+      expect(posts.map((request: { readonly fault: string | null }) => request.fault)).toEqual(["before_commit", null])
+      expect(posts[0].status).toBeNull()
+      expect(posts[1].idempotency_key).toBe(posts[0].idempotency_key)
+    }))
+
   it.scopedLive("drops the connection after an invoke commits", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()
