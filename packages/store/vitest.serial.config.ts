@@ -1,13 +1,11 @@
 import { defineConfig } from "vitest/config"
 import shared from "../../vitest.shared.js"
-import { serverConditions } from "./test/support/conditions.js"
 
 // Tests that hold write transactions open or wait for readers: the feed's horizon is
 // server-wide, so they run one at a time, each file on its own embedded server. The shared
 // settings are spread rather than merged, because merging would add the shared test globs.
 export default defineConfig({
   ...shared,
-  ssr: serverConditions,
   test: {
     ...shared.test,
     name: "store-serial",

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "@effect/vitest"
+import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
+import * as Effect from "effect/Effect"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { existsSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { createInterface } from "node:readline"
+import { fileURLToPath } from "node:url"
+import { call, exampleInput, stripeFor } from "./support.js"
+
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..")
+const bin = join(packageDir, "dist", "bin.js")
+
+// The bin runs the built JavaScript with plain Node, so a checkout without a build gets one here,
+// once for all tests of this file.
+const ensureBuilt = Effect.runSync(Effect.cached(Effect.sync(() => {
+  if (!existsSync(bin)) {
+    execFileSync("pnpm", ["--filter", "@workflow-runs/simulator...", "--sort", "run", "build"], {
+      cwd: packageDir,
+      stdio: "ignore"
+    })
+  }
+})))
+
+const start = (args: ReadonlyArray<string>) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly child: ChildProcess; readonly firstLine: string }>((resume) => {
+      const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+      const lines = createInterface({ input: child.stdout! })
+      lines.once("line", (firstLine) => resume(Effect.succeed({ child, firstLine })))
+      child.once("exit", (code) => resume(Effect.dieMessage(`the simulator exited with ${code} before it was ready`)))
+    }),
+    ({ child }) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
+  )
+
+const exitOf = (child: ChildProcess) =>
+  Effect.async<number | null>((resume) => {
+    if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
+    child.once("exit", (code) => resume(Effect.succeed(code)))
+  })
+
+describe("workflow-runs-simulator", () => {
+  it.scopedLive("serves the default workflows and stops on SIGTERM", () =>
+    Effect.gen(function*() {
+      yield* ensureBuilt
+      const { child, firstLine } = yield* start(["--port", "0"])
+      const match = /^listening on http:\/\/127\.0\.0\.1:(\d+)$/.exec(firstLine)
+      const port = Number(match?.[1])
+      const stripe = stripeFor({ host: "127.0.0.1", port, apiKey: Simulator.defaultApiKey } as Simulator.Service)
+
+      const run = yield* call(() =>
+        stripe.v2.extend.workflows.invoke(DefaultWorkflows.onboardCustomer, { input_parameters: exampleInput })
+      )
+      child.kill("SIGTERM")
+      const code = yield* exitOf(child).pipe(Effect.timeout("5 seconds"))
+
+      expect(match).not.toBeNull()
+      expect(run.trigger.manual?.input_parameters).toEqual(exampleInput)
+      expect(code).toBe(0)
+    }), 120_000)
+
+  it.scopedLive("stops on SIGINT", () =>
+    Effect.gen(function*() {
+      yield* ensureBuilt
+      const { child, firstLine } = yield* start(["--host", "127.0.0.1", "--port", "0"])
+
+      child.kill("SIGINT")
+      const code = yield* exitOf(child).pipe(Effect.timeout("5 seconds"))
+
+      expect(firstLine).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/)
+      expect(code).toBe(0)
+    }), 120_000)
+
+  it.scopedLive("rejects an invalid port", () =>
+    Effect.gen(function*() {
+      yield* ensureBuilt
+      const child = spawn(process.execPath, [bin, "--port", "http"], { stdio: ["ignore", "ignore", "pipe"] })
+      let stderr = ""
+      child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+
+      const code = yield* exitOf(child).pipe(Effect.timeout("5 seconds"))
+
+      expect(code).toBe(2)
+      expect(stderr).toContain("--port must be an integer")
+    }), 120_000)
+})
