@@ -1,0 +1,142 @@
+/**
+ * A table shaped like the store's run log (`run_events`), its bulk loader and the two reads
+ * the growth benchmark measures.
+ *
+ * The table here stands in for the store's migrations until they exist: every query takes the
+ * table's qualified name, and `bulkLoad` writes only columns the log has, so the store's own
+ * table can replace `createTable` without touching the measurements.
+ */
+import { createHash } from "node:crypto"
+import type pg from "pg"
+import { checkIdentifier } from "./internal/schema.js"
+
+/** Where a run-events table lives. */
+export interface RunEventsTable {
+  readonly schema: string
+  readonly name: string
+}
+
+/** The schema-qualified name of `table`, safe to write into SQL. */
+export const qualifiedName = (table: RunEventsTable): string =>
+  `${checkIdentifier(table.schema)}.${checkIdentifier(table.name)}`
+
+/**
+ * Creates the table with the columns and indexes of the run log: global position, the writing
+ * transaction's id, a gapless version per stream, an event id unique per stream, the hash
+ * chain, and the `(tx_id, position)` index the gap-safe reader pages through.
+ */
+export const createTable = async (client: pg.ClientBase, table: RunEventsTable): Promise<void> => {
+  const name = qualifiedName(table)
+  const index = checkIdentifier(`${table.name}_tx_id_position`)
+  await client.query(`
+    CREATE TABLE ${name} (
+      position bigint GENERATED ALWAYS AS IDENTITY,
+      tx_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+      stream text NOT NULL,
+      version integer NOT NULL CHECK (version > 0),
+      event_id uuid NOT NULL,
+      type text NOT NULL,
+      data jsonb NOT NULL,
+      metadata jsonb NOT NULL,
+      occurred_at timestamptz NOT NULL,
+      recorded_at timestamptz NOT NULL DEFAULT now(),
+      hash bytea NOT NULL,
+      PRIMARY KEY (stream, version),
+      UNIQUE (stream, event_id),
+      UNIQUE (position)
+    )`)
+  await client.query(`CREATE INDEX ${index} ON ${name} (tx_id, position)`)
+}
+
+/**
+ * Appends `count` generated events (two per run, `RunStarted` then `RunSucceeded`) in
+ * transactions of `rowsPerTransaction` rows, so the log has many distinct `tx_id`s as a
+ * real one does. Rows are generated on the server with `generate_series`, which avoids
+ * shipping them over the connection; `offset` continues the numbering of an earlier load.
+ */
+export const bulkLoad = async (
+  client: pg.ClientBase,
+  table: RunEventsTable,
+  options: { readonly count: number; readonly offset?: number; readonly rowsPerTransaction?: number }
+): Promise<void> => {
+  const name = qualifiedName(table)
+  const offset = options.offset ?? 0
+  const chunk = options.rowsPerTransaction ?? 20_000
+  for (let first = offset + 1; first <= offset + options.count; first += chunk) {
+    const last = Math.min(first + chunk - 1, offset + options.count)
+    // Event i belongs to run ceil(i / 2) at version 2 - (i % 2); the hash is filler of the
+    // real column's size (32 bytes), not a valid chain.
+    await client.query(
+      `INSERT INTO ${name} (stream, version, event_id, type, data, metadata, occurred_at, hash)
+       SELECT run.stream,
+              run.version,
+              md5(run.stream || ':' || run.version)::uuid,
+              CASE run.version WHEN 1 THEN 'RunStarted' ELSE 'RunSucceeded' END,
+              CASE run.version
+                WHEN 1 THEN jsonb_build_object(
+                  'runId', run.stream,
+                  'workflowId', 'wf_bench_' || (i % 50),
+                  'trigger', jsonb_build_object('type', 'api'),
+                  'inputParameters', jsonb_build_object('invoice_id', 'in_' || i, 'amount', i % 100000, 'currency', 'usd'),
+                  'livemode', false)
+                ELSE jsonb_build_object('runId', run.stream)
+              END,
+              jsonb_build_object('source', 'bench', 'notificationId', 'evt_' || i, 'correlationId', run.stream),
+              timestamptz '2026-01-01 00:00:00+00' + i * interval '1 millisecond',
+              sha256(convert_to(run.stream || ':' || run.version, 'UTF8'))
+         FROM generate_series($1::bigint, $2::bigint) AS i,
+              LATERAL (SELECT 'wfrun_' || md5(((i + 1) / 2)::text) AS stream, (2 - i % 2)::integer AS version) AS run
+        ORDER BY i`,
+      [first, last]
+    )
+  }
+  await client.query(`ANALYZE ${name}`)
+}
+
+/** The stream id `bulkLoad` gives to the run numbered `run` (1-based): `md5` matches PostgreSQL's. */
+export const loadedStream = (run: number): string => `wfrun_${createHash("md5").update(String(run)).digest("hex")}`
+
+/** A reader's position in the global log: the last `(tx_id, position)` it has read. */
+export interface Checkpoint {
+  /** `xid8` as a decimal string, since it can exceed 2^53. */
+  readonly txId: string
+  /** Global position as a decimal string, since it can exceed 2^53. */
+  readonly position: string
+}
+
+/** The checkpoint of the event at global position `position`: a reader there reads what follows it. */
+export const checkpointAt = async (
+  client: pg.ClientBase,
+  table: RunEventsTable,
+  position: number
+): Promise<Checkpoint> => {
+  const result = await client.query<{ tx_id: string; position: string }>(
+    `SELECT tx_id::text AS tx_id, position::text AS position FROM ${qualifiedName(table)} WHERE position = $1`,
+    [position]
+  )
+  const row = result.rows[0]
+  if (row === undefined) {
+    throw new Error(`No event at position ${position} in ${qualifiedName(table)}: load more events first.`)
+  }
+  return { txId: row.tx_id, position: row.position }
+}
+
+/**
+ * The gap-safe page query: the next `limit` events after a checkpoint, in `(tx_id, position)`
+ * order, only from transactions older than every transaction still running, so an event whose
+ * transaction commits late is never skipped.
+ */
+export const pageAfterQuery = (table: RunEventsTable): string =>
+  `SELECT position, tx_id::text AS tx_id, stream, version, event_id, type, data, metadata, occurred_at, recorded_at, hash
+     FROM ${qualifiedName(table)}
+    WHERE (tx_id, position) > ($1::xid8, $2::bigint)
+      AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY tx_id, position
+    LIMIT $3`
+
+/** The history query: every event of one stream in version order. */
+export const historyQuery = (table: RunEventsTable): string =>
+  `SELECT position, tx_id::text AS tx_id, stream, version, event_id, type, data, metadata, occurred_at, recorded_at, hash
+     FROM ${qualifiedName(table)}
+    WHERE stream = $1
+    ORDER BY version`
