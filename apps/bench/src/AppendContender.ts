@@ -1,5 +1,5 @@
 /**
- * What an event store must provide to be measured by the append benchmark.
+ * The interface an event store implements to be measured by the append benchmark.
  *
  * A contender opens its own connection pool of `poolSize` connections in `setup`, so every
  * contender runs with the same pool size, and returns a session whose `append` is the call
@@ -21,7 +21,7 @@ export interface AppendEvent {
   readonly occurredAt: Date
 }
 
-/** What a contender's `setup` receives. */
+/** Input of a contender's `setup`. */
 export interface ContenderContext {
   /**
    * Connection URL whose connections use the contender's own, empty schema as `search_path`;
@@ -46,8 +46,8 @@ export interface AppendSession {
 }
 
 /**
- * How the report compares a contender: the `subject` (this project's store) is set against the
- * `peer` (another event store) and the `baseline` (the driver with no event-store logic).
+ * A contender's part in the report's comparisons: the `subject` (this project's store) is
+ * compared with the `peer` (another event store) and the `baseline` (the driver alone).
  */
 export type ContenderRole = "subject" | "peer" | "baseline"
 
@@ -55,9 +55,9 @@ export type ContenderRole = "subject" | "peer" | "baseline"
 export interface AppendContender {
   /** Short name used in tables, for example `Emmett 0.42.0`. */
   readonly name: string
-  /** What the report compares this contender against; at most one contender per role. */
+  /** The contender's part in the comparisons; at most one contender per role. */
   readonly role: ContenderRole
-  /** What one `append` call does on the server (statements, round trips, transaction). */
+  /** The work of one `append` call on the server: statements, round trips, transaction. */
   readonly mechanism: string
   /** The guarantees the contender states or enforces, written next to its figures. */
   readonly guarantees: ReadonlyArray<string>

@@ -13,7 +13,7 @@ export interface AppendWorkload {
   readonly id: "run" | "pair"
   /** Heading in the report. */
   readonly title: string
-  /** What one measured call does. */
+  /** The work of one measured call. */
   readonly description: string
   /** Appends per call, to turn calls per second into appends per second. */
   readonly appendsPerCall: number
@@ -52,7 +52,7 @@ export const appendWorkloads: ReadonlyArray<AppendWorkload> = [
   }
 ]
 
-/** How the append benchmark runs. */
+/** Settings of the append benchmark. */
 export interface AppendOptions {
   /** Writer counts to measure, for example `[1, 16]`. */
   readonly writers: ReadonlyArray<number>

@@ -14,10 +14,12 @@ import pg from "pg"
 export interface Database {
   /** Connection URL; it may hold a password, so never print it. */
   readonly url: string
-  /** Where the server comes from, for the report. */
+  /** Source of the server, for the report. */
   readonly origin: "DATABASE_URL" | "embedded"
   /** `SHOW server_version` of the server. */
   readonly serverVersion: string
+  /** The server settings that shape write and read costs, as `name value` pairs. */
+  readonly serverSettings: string
   /** Stops the embedded server and removes its data folder; does nothing for `DATABASE_URL`. */
   readonly release: () => Promise<void>
 }
@@ -33,12 +35,21 @@ const freePort = (): Promise<number> =>
     })
   })
 
-const readServerVersion = async (url: string): Promise<string> => {
+const reportedSettings = ["fsync", "synchronous_commit", "wal_sync_method", "shared_buffers", "max_connections"]
+
+const describeServer = async (url: string): Promise<Pick<Database, "serverVersion" | "serverSettings">> => {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
-    const result = await client.query<{ server_version: string }>("SHOW server_version")
-    return result.rows[0]?.server_version ?? "unknown"
+    const version = await client.query<{ server_version: string }>("SHOW server_version")
+    const settings = await client.query<{ name: string; value: string }>(
+      `SELECT name, current_setting(name) AS value FROM pg_settings WHERE name = ANY($1) ORDER BY array_position($1, name)`,
+      [reportedSettings]
+    )
+    return {
+      serverVersion: version.rows[0]?.server_version ?? "unknown",
+      serverSettings: settings.rows.map((row) => `${row.name} ${row.value}`).join(", ")
+    }
   } finally {
     await client.end()
   }
@@ -77,7 +88,7 @@ const startEmbedded = async (): Promise<Database> => {
   return {
     url,
     origin: "embedded",
-    serverVersion: await readServerVersion(url),
+    ...(await describeServer(url)),
     release: async () => {
       await server.stop()
       await rm(databaseDir, { recursive: true, force: true })
@@ -91,5 +102,5 @@ export const acquire = async (environment: NodeJS.ProcessEnv = process.env): Pro
   if (url === undefined || url === "") {
     return startEmbedded()
   }
-  return { url, origin: "DATABASE_URL", serverVersion: await readServerVersion(url), release: async () => undefined }
+  return { url, origin: "DATABASE_URL", ...(await describeServer(url)), release: async () => undefined }
 }

@@ -13,6 +13,7 @@ export interface Machine {
   readonly node: string
   readonly postgres: string
   readonly postgresOrigin: string
+  readonly postgresSettings: string
   /** One-, five- and fifteen-minute load averages when the run started. */
   readonly loadAverageAtStart: ReadonlyArray<number>
   readonly packages: ReadonlyArray<{ readonly name: string; readonly version: string }>
@@ -53,8 +54,10 @@ const distribution = async (): Promise<string | undefined> => {
   }
 }
 
-/** Describes this machine; `postgres` and `postgresOrigin` come from the server in use. */
-export const describe = async (postgres: string, postgresOrigin: string): Promise<Machine> => {
+/** Describes this machine and the PostgreSQL server in use. */
+export const describe = async (
+  server: { readonly version: string; readonly origin: string; readonly settings: string }
+): Promise<Machine> => {
   const processors = cpus()
   const name = await distribution()
   return {
@@ -63,8 +66,9 @@ export const describe = async (postgres: string, postgresOrigin: string): Promis
     memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
     os: `${name === undefined ? "" : `${name}, `}${type()} ${release()} (${platform()} ${arch()})`,
     node: process.version,
-    postgres,
-    postgresOrigin,
+    postgres: server.version,
+    postgresOrigin: server.origin,
+    postgresSettings: server.settings,
     loadAverageAtStart: loadavg().map((value) => Math.round(value * 100) / 100),
     packages: await Promise.all(
       reportedPackages.map(async (name) => ({ name, version: await installedVersion(name) }))

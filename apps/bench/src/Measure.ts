@@ -5,13 +5,13 @@
  * calls of the task in flight until `iterations` calls have run, and it records every call's
  * latency with its percentiles. That is exactly "N concurrent writers", with a maintained,
  * widely used scheduler and statistics instead of a hand-made loop. tinybench's own throughput
- * figure is per call (1000 / latency), which is not the aggregate rate of N callers, so the
- * aggregate rate is the number of calls over the cycle's wall time, taken in the task's
- * `beforeAll` and `afterAll` hooks so that statistics work is left out.
+ * figure is per call (1000 / latency), not the aggregate rate of N callers. So the aggregate
+ * rate here is the number of calls over the cycle's wall time. The task's `beforeAll` and
+ * `afterAll` hooks take that time, which leaves tinybench's statistics work out of it.
  */
 import { Bench } from "tinybench"
 
-/** How one round of a workload runs. */
+/** Settings of one round of a workload. */
 export interface LoadOptions {
   /** Calls in flight at once: the number of concurrent callers or writers. */
   readonly concurrency: number

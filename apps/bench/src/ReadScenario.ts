@@ -16,7 +16,7 @@ import {
   type RunEventsTable
 } from "./RunEventsTable.js"
 
-/** How the read benchmark runs. */
+/** Settings of the read benchmark. */
 export interface ReadOptions {
   /** Log sizes in events, smallest first; the report compares each with the first. */
   readonly sizes: ReadonlyArray<number>

@@ -36,8 +36,13 @@ const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 })
 
 const rate = (value: number): string => integer.format(value)
 
-const milliseconds = (value: number): string =>
-  value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value >= 1 ? value.toFixed(2) : value.toFixed(3)
+// Three significant digits for latencies from microseconds to seconds.
+const milliseconds = (value: number): string => {
+  if (value >= 100) return value.toFixed(0)
+  if (value >= 10) return value.toFixed(1)
+  if (value >= 1) return value.toFixed(2)
+  return value.toFixed(3)
+}
 
 const spread = (summary: Summary, format: (value: number) => string, scale = 1): string =>
   `${format(summary.median * scale)} (${format(summary.min * scale)}–${format(summary.max * scale)})`
@@ -69,6 +74,7 @@ const machineSection = (report: BenchReport): string => {
             : "server from DATABASE_URL"
         })`
       ],
+      ["PostgreSQL settings", machine.postgresSettings],
       ["load average at start (1, 5, 15 min)", machine.loadAverageAtStart.join(", ")],
       [
         "run",

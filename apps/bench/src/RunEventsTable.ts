@@ -2,15 +2,15 @@
  * A table shaped like the store's run log (`run_events`), its bulk loader and the two reads
  * the growth benchmark measures.
  *
- * The table here stands in for the store's migrations until they exist: every query takes the
- * table's qualified name, and `bulkLoad` writes only columns the log has, so the store's own
- * table can replace `createTable` without touching the measurements.
+ * `createTable` replaces the store's migrations until they exist. Every query takes the table's
+ * qualified name, and `bulkLoad` writes only columns the log has, so the store's own table can
+ * take the place of `createTable` without changes to the measurements.
  */
 import { createHash } from "node:crypto"
 import type pg from "pg"
 import { checkIdentifier } from "./internal/schema.js"
 
-/** Where a run-events table lives. */
+/** Location of a run-events table. */
 export interface RunEventsTable {
   readonly schema: string
   readonly name: string
@@ -21,9 +21,9 @@ export const qualifiedName = (table: RunEventsTable): string =>
   `${checkIdentifier(table.schema)}.${checkIdentifier(table.name)}`
 
 /**
- * Creates the table with the columns and indexes of the run log: global position, the writing
- * transaction's id, a gapless version per stream, an event id unique per stream, the hash
- * chain, and the `(tx_id, position)` index the gap-safe reader pages through.
+ * Creates the table with the columns and indexes of the run log. It has a global position, the
+ * writing transaction's id, a version per stream, an event id unique per stream and a hash,
+ * plus the `(tx_id, position)` index that the gap-safe reader pages through.
  */
 export const createTable = async (client: pg.ClientBase, table: RunEventsTable): Promise<void> => {
   const name = qualifiedName(table)
@@ -64,8 +64,8 @@ export const bulkLoad = async (
   const chunk = options.rowsPerTransaction ?? 20_000
   for (let first = offset + 1; first <= offset + options.count; first += chunk) {
     const last = Math.min(first + chunk - 1, offset + options.count)
-    // Event i belongs to run ceil(i / 2) at version 2 - (i % 2); the hash is filler of the
-    // real column's size (32 bytes), not a valid chain.
+    // Event i belongs to run ceil(i / 2) at version 2 - (i % 2). The hash has the real
+    // column's size (32 bytes) but is not a valid chain.
     await client.query(
       `INSERT INTO ${name} (stream, version, event_id, type, data, metadata, occurred_at, hash)
        SELECT run.stream,
@@ -121,22 +121,27 @@ export const checkpointAt = async (
   return { txId: row.tx_id, position: row.position }
 }
 
+// Every column of the log, with `tx_id` as text because node-postgres has no parser for xid8.
+// The alias `tx_id` then names a text column, so the queries below order by `event.tx_id`.
+const selectColumns =
+  "event.position, event.tx_id::text AS tx_id, event.stream, event.version, event.event_id, event.type, event.data, event.metadata, event.occurred_at, event.recorded_at, event.hash"
+
 /**
  * The gap-safe page query: the next `limit` events after a checkpoint, in `(tx_id, position)`
  * order, only from transactions older than every transaction still running, so an event whose
  * transaction commits late is never skipped.
  */
 export const pageAfterQuery = (table: RunEventsTable): string =>
-  `SELECT position, tx_id::text AS tx_id, stream, version, event_id, type, data, metadata, occurred_at, recorded_at, hash
-     FROM ${qualifiedName(table)}
-    WHERE (tx_id, position) > ($1::xid8, $2::bigint)
-      AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-    ORDER BY tx_id, position
+  `SELECT ${selectColumns}
+     FROM ${qualifiedName(table)} AS event
+    WHERE (event.tx_id, event.position) > ($1::xid8, $2::bigint)
+      AND event.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY event.tx_id, event.position
     LIMIT $3`
 
 /** The history query: every event of one stream in version order. */
 export const historyQuery = (table: RunEventsTable): string =>
-  `SELECT position, tx_id::text AS tx_id, stream, version, event_id, type, data, metadata, occurred_at, recorded_at, hash
-     FROM ${qualifiedName(table)}
-    WHERE stream = $1
-    ORDER BY version`
+  `SELECT ${selectColumns}
+     FROM ${qualifiedName(table)} AS event
+    WHERE event.stream = $1
+    ORDER BY event.version`

@@ -45,7 +45,7 @@ export const smoke: SuiteConfig = config(
   { sizes: [400, 800], pageSize: 100, rounds: 2, readsPerRound: 4 }
 )
 
-/** What a run needs besides its sizes. */
+/** Options of a run besides its sizes. */
 export interface RunOptions {
   readonly contenders?: ReadonlyArray<AppendContender>
   readonly notice?: string | undefined
@@ -61,7 +61,11 @@ export const run = async (config: SuiteConfig, options: RunOptions = {}): Promis
   const database = await Database.acquire(options.environment)
   try {
     log(`PostgreSQL ${database.serverVersion} (${database.origin})`)
-    const machine = await Machine.describe(database.serverVersion, database.origin)
+    const machine = await Machine.describe({
+      version: database.serverVersion,
+      origin: database.origin,
+      settings: database.serverSettings
+    })
     const append = await runAppendBenchmark(database.url, options.contenders ?? appendContenders, config.append, log)
     const reads = await runReadBenchmark(database.url, config.reads, log)
     return {

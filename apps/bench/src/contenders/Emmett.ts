@@ -18,8 +18,8 @@ export const emmett: AppendContender = {
     "`STREAM_DOES_NOT_EXIST` and `STREAM_EXISTS` are mapped to no check at all (`toExpectedVersion`), so only numeric expected versions are enforced; the benchmark passes numbers.",
     "No store-level idempotency: `message_id` is a fresh UUID unless the caller sets one in metadata, and it has no unique constraint, so the same event appended twice is stored twice.",
     "Global reader (`readMessagesBatch`): rows with `transaction_id < pg_snapshot_xmin(pg_current_snapshot())`, ordered by `(transaction_id, global_position)`, but filtered and checkpointed by `global_position` alone (`global_position > checkpoint`). When a lower transaction id holds a higher position, a batch that ends between them can leave the other row below the checkpoint and skip it; this is read from the source, not measured here.",
-    "No index on `(transaction_id, global_position)` in this version's schema: `emt_messages` has only its primary key `(stream_id, stream_position, partition, is_archived)`, so each poll sorts the partition.",
-    "No hash chain or tamper evidence; UPDATE and DELETE on `emt_messages` are not rejected."
+    "No index on `(transaction_id, global_position)` in this version's schema: `emt_messages` has only its primary key `(stream_id, stream_position, partition, is_archived)`, so a poll finds no index in its `ORDER BY` order; this is read from the schema, and the poll's plan is not measured here.",
+    "No hash chain or other tamper evidence, and no trigger or revoked right rejects UPDATE or DELETE on `emt_messages`."
   ],
   setup: async (context) => {
     const pool = new pg.Pool({ connectionString: context.url, max: context.poolSize })
