@@ -80,7 +80,12 @@ export interface AppendFigure {
 export interface AppendResults {
   readonly options: Omit<AppendOptions, "callsPerRound"> & { readonly callsPerRound: Record<number, number> }
   readonly workloads: ReadonlyArray<Omit<AppendWorkload, "call">>
-  readonly contenders: ReadonlyArray<Omit<AppendContender, "setup">>
+  readonly contenders: ReadonlyArray<
+    Omit<AppendContender, "setup"> & {
+      /** Whether an append with a stale expected version was rejected when this run checked it. */
+      readonly staleVersionRejected: boolean
+    }
+  >
   readonly figures: ReadonlyArray<AppendFigure>
 }
 
@@ -88,6 +93,20 @@ interface Prepared {
   readonly contender: AppendContender
   readonly schema: string
   readonly session: AppendSession
+  readonly staleVersionRejected: boolean
+}
+
+// Appends to a new stream, then appends again expecting the stream to be empty: a store that
+// enforces expected versions rejects the second append.
+const rejectsStaleVersion = async (session: AppendSession): Promise<boolean> => {
+  const stream = newRunStream()
+  await session.append(stream, 0, [runStarted(stream)])
+  try {
+    await session.append(stream, 0, [runEnded(stream, false)])
+    return false
+  } catch {
+    return true
+  }
 }
 
 const checkOptions = (contenders: ReadonlyArray<AppendContender>, options: AppendOptions): void => {
@@ -123,7 +142,12 @@ export const runAppendBenchmark = async (
         await dropSchema(url, schema)
         throw error
       })
-      prepared.push({ contender, schema, session })
+      const staleVersionRejected = await rejectsStaleVersion(session).catch(async (error: unknown) => {
+        await session.teardown()
+        await dropSchema(url, schema)
+        throw error
+      })
+      prepared.push({ contender, schema, session, staleVersionRejected })
     }
 
     const figures: Array<AppendFigure> = []
@@ -173,7 +197,10 @@ export const runAppendBenchmark = async (
         callsPerRound: Object.fromEntries(options.writers.map((writers) => [writers, options.callsPerRound(writers)]))
       },
       workloads: appendWorkloads.map(({ call: _call, ...workload }) => workload),
-      contenders: contenders.map(({ setup: _setup, ...contender }) => contender),
+      contenders: prepared.map(({ contender: { setup: _setup, ...contender }, staleVersionRejected }) => ({
+        ...contender,
+        staleVersionRejected
+      })),
       figures
     }
   } finally {

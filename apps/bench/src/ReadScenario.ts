@@ -3,17 +3,18 @@
  * history, each on a small and a large log, with rounds interleaved between the two sizes.
  */
 import pg from "pg"
-import { createSchema, dropSchema, uniqueSchemaName } from "./internal/schema.js"
+import { createSchema, dropSchema, uniqueSchemaName, withSearchPath } from "./internal/schema.js"
 import { type RoundSample, type RoundsSummary, runRound, summarizeRounds } from "./Measure.js"
 import {
   bulkLoad,
   type Checkpoint,
   checkpointAt,
-  createTable,
   historyQuery,
   loadedStream,
   pageAfterQuery,
-  type RunEventsTable
+  type RunEventsTable,
+  type RunLogFixture,
+  standInFixture
 } from "./RunEventsTable.js"
 
 /** Settings of the read benchmark. */
@@ -45,6 +46,8 @@ export interface ReadFigure {
 /** The results of the read benchmark. */
 export interface ReadResults {
   readonly options: ReadOptions
+  /** The log that was read, from its fixture. */
+  readonly logDescription: string
   readonly reads: ReadonlyArray<ReadKind>
   /** Seconds spent loading each size, for the report. */
   readonly loadSeconds: ReadonlyArray<{ readonly size: number; readonly seconds: number }>
@@ -91,11 +94,15 @@ interface LoadedLog {
   readonly streams: ReadonlyArray<string>
 }
 
-/** Loads a log per size, then measures both reads on each, interleaving the sizes per round. */
+/**
+ * Loads a log per size, each in its own schema from `fixture`, then measures both reads on
+ * each, interleaving the sizes per round.
+ */
 export const runReadBenchmark = async (
   url: string,
   options: ReadOptions,
-  log: (line: string) => void
+  log: (line: string) => void,
+  fixture: RunLogFixture = standInFixture
 ): Promise<ReadResults> => {
   if (options.sizes.length === 0 || options.sizes.some((size) => !Number.isInteger(size) || size < 4)) {
     throw new Error(`Invalid log sizes ${options.sizes.join(", ")}: use integers of at least 4 events.`)
@@ -103,20 +110,21 @@ export const runReadBenchmark = async (
   const tooSmall = options.sizes.find((size) => size - Math.floor(size / 2) < options.pageSize)
   if (tooSmall !== undefined) {
     throw new Error(
-      `Log size ${tooSmall} holds fewer than ${options.pageSize} events after its middle: use a size of at least twice the page size.`
+      `Log size ${tooSmall} has fewer than ${options.pageSize} events after its middle: use a size of at least twice the page size.`
     )
   }
-  const schema = uniqueSchemaName("bench_reads")
-  await createSchema(url, schema)
+  const schemas: Array<string> = []
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
     const logs: Array<LoadedLog> = []
     const loadSeconds: Array<{ size: number; seconds: number }> = []
     for (const size of options.sizes) {
-      const table = { schema, name: `run_events_${size}` }
+      const schema = uniqueSchemaName(`bench_reads_${size}`)
+      await createSchema(url, schema)
+      schemas.push(schema)
       const started = performance.now()
-      await createTable(client, table)
+      const table = await fixture.create({ url: withSearchPath(url, schema), schema })
       await bulkLoad(client, table, { count: size })
       const seconds = (performance.now() - started) / 1000
       loadSeconds.push({ size, seconds })
@@ -171,9 +179,11 @@ export const runReadBenchmark = async (
         summary: summarizeRounds(reads.get(key(read.id, entry.size))!)
       }))
     )
-    return { options, reads: readKinds, loadSeconds, figures }
+    return { options, logDescription: fixture.description, reads: readKinds, loadSeconds, figures }
   } finally {
     await client.end()
-    await dropSchema(url, schema)
+    for (const schema of schemas) {
+      await dropSchema(url, schema)
+    }
   }
 }

@@ -159,7 +159,10 @@ const guaranteesSection = (report: BenchReport): string =>
           "",
           `One append: ${contender.mechanism}.`,
           "",
-          ...contender.guarantees.map((guarantee) => `- ${guarantee}`)
+          ...contender.guarantees.map((guarantee) => `- ${guarantee}`),
+          `- Checked in this run: an append expecting an empty stream, sent to a stream holding one event, was ${
+            contender.staleVersionRejected ? "rejected" : "accepted"
+          }.`
         ].join("\n")
       )
       .join("\n\n")
@@ -192,7 +195,7 @@ const readsSection = (report: BenchReport): string => {
   return [
     `## ${sectionTitles[4]}`,
     "",
-    "The log is a table shaped like the store's `run_events` (global position identity, `tx_id xid8`, stream and version as primary key, event id unique per stream, type, `jsonb` data and metadata, occurred and recorded times, a 32-byte hash), with an index on `(tx_id, position)`. The harness creates it and fills it with `INSERT ... SELECT` over `generate_series`, 20,000 events per transaction, two events per run.",
+    `The log is ${results.logDescription}. The harness fills it with \`INSERT ... SELECT\` over \`generate_series\`, 20,000 events per transaction, two events per run.`,
     `Loading took ${loads.join(", ")}.`,
     "",
     parts.join("\n\n")
@@ -214,15 +217,15 @@ const targetsSection = (report: BenchReport): string => {
   }
   const subject = report.append.contenders.find((contender) => contender.role === "subject")
   const pending = "not measured: the store is not a contender yet"
+  const runsAt16 = (role: string) =>
+    report.append.figures.find((entry) => entry.workload === "run" && entry.writers === 16 && entry.role === role)
   const subjectRatio = (role: string): string => {
     if (subject === undefined) return pending
-    const figure = (wanted: string) =>
-      report.append.figures.find((entry) => entry.workload === "run" && entry.writers === 16 && entry.role === wanted)
-    const mine = figure("subject")
-    const other = figure(role)
-    return mine === undefined || other === undefined
+    const measured = runsAt16("subject")
+    const other = runsAt16(role)
+    return measured === undefined || other === undefined
       ? "not measured at 16 writers"
-      : ratio(mine.summary.callsPerSecond.median / other.summary.callsPerSecond.median)
+      : ratio(measured.summary.callsPerSecond.median / other.summary.callsPerSecond.median)
   }
   return [
     `## ${sectionTitles[5]}`,

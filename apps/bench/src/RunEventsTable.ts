@@ -7,7 +7,7 @@
  * take the place of `createTable` without changes to the measurements.
  */
 import { createHash } from "node:crypto"
-import type pg from "pg"
+import pg from "pg"
 import { checkIdentifier } from "./internal/schema.js"
 
 /** Location of a run-events table. */
@@ -95,6 +95,37 @@ export const bulkLoad = async (
 
 /** The stream id `bulkLoad` gives to the run numbered `run` (1-based): `md5` matches PostgreSQL's. */
 export const loadedStream = (run: number): string => `wfrun_${createHash("md5").update(String(run)).digest("hex")}`
+
+/**
+ * The source of an empty run log for the read benchmark: the stand-in table below until the
+ * store's migrations exist, then a fixture that runs those migrations.
+ */
+export interface RunLogFixture {
+  /** One sentence describing the log, for the report. */
+  readonly description: string
+  /**
+   * Creates an empty log in `context.schema` and returns its table. Connections from
+   * `context.url` use that schema as `search_path`, so unqualified migrations land in it.
+   */
+  readonly create: (context: { readonly url: string; readonly schema: string }) => Promise<RunEventsTable>
+}
+
+/** The stand-in log: a `run_events` table made by `createTable`. */
+export const standInFixture: RunLogFixture = {
+  description:
+    "a table shaped like the store's `run_events` (global position identity, `tx_id xid8`, stream and version as primary key, event id unique per stream, type, `jsonb` data and metadata, occurred and recorded times, a 32-byte hash) with an index on `(tx_id, position)`, created by the harness",
+  create: async ({ url, schema }) => {
+    const table = { schema, name: "run_events" }
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    try {
+      await createTable(client, table)
+    } finally {
+      await client.end()
+    }
+    return table
+  }
+}
 
 /** A reader's position in the global log: the last `(tx_id, position)` it has read. */
 export interface Checkpoint {

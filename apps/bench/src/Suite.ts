@@ -9,6 +9,7 @@ import * as Database from "./Database.js"
 import * as Machine from "./Machine.js"
 import { type ReadOptions, runReadBenchmark } from "./ReadScenario.js"
 import type { BenchReport } from "./Report.js"
+import type { RunLogFixture } from "./RunEventsTable.js"
 
 /** The sizes of a run. */
 export interface SuiteConfig {
@@ -47,7 +48,10 @@ export const smoke: SuiteConfig = config(
 
 /** Options of a run besides its sizes. */
 export interface RunOptions {
+  /** Append contenders; `Contenders.appendContenders` when left out. */
   readonly contenders?: ReadonlyArray<AppendContender>
+  /** Source of the logs the read benchmark loads; the stand-in table when left out. */
+  readonly logFixture?: RunLogFixture
   readonly notice?: string | undefined
   readonly log?: (line: string) => void
   readonly environment?: NodeJS.ProcessEnv
@@ -67,7 +71,7 @@ export const run = async (config: SuiteConfig, options: RunOptions = {}): Promis
       settings: database.serverSettings
     })
     const append = await runAppendBenchmark(database.url, options.contenders ?? appendContenders, config.append, log)
-    const reads = await runReadBenchmark(database.url, config.reads, log)
+    const reads = await runReadBenchmark(database.url, config.reads, log, options.logFixture)
     return {
       mode: config.mode,
       notice: options.notice,

@@ -27,6 +27,9 @@ describe("bench suite", () => {
       ).sort()
       expect(keys).toEqual(expected)
       expect(append.contenders.map((contender) => contender.role).sort()).toEqual(["baseline", "peer"])
+      for (const contender of append.contenders) {
+        expect(contender.staleVersionRejected).toBe(true)
+      }
       for (const figure of append.figures) {
         expect(figure.summary.rounds).toBe(Suite.smoke.append.rounds)
         expect(figure.summary.callsPerSecond.min).toBeGreaterThan(0)
