@@ -204,8 +204,9 @@ export const runAppendBenchmark = async (
       figures
     }
   } finally {
-    for (const { schema, session } of prepared) {
-      await session.teardown()
+    // Every contender is closed and its schema dropped even when another one fails to close.
+    for (const { contender, schema, session } of prepared) {
+      await session.teardown().catch((error: unknown) => log(`Failed to close ${contender.name}: ${String(error)}`))
       await dropSchema(url, schema)
     }
   }

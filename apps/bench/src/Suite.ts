@@ -28,8 +28,8 @@ const config = (
 /** The default: every benchmark at sizes that finish in about a minute on two cores. */
 export const quick: SuiteConfig = config(
   "quick",
-  { rounds: 3, callsPerRound: (writers) => (writers === 1 ? 150 : 600), warmupCalls: 40 },
-  { sizes: [10_000, 100_000], pageSize: 1_000, rounds: 3, readsPerRound: 40 }
+  { rounds: 5, callsPerRound: (writers) => (writers === 1 ? 150 : 600), warmupCalls: 40 },
+  { sizes: [10_000, 100_000], pageSize: 1_000, rounds: 5, readsPerRound: 40 }
 )
 
 /** `--full`: more calls and rounds, and the read targets' own sizes (10,000 and 1,000,000 events). */
