@@ -55,6 +55,27 @@ const describeServer = async (url: string): Promise<Pick<Database, "serverVersio
   }
 }
 
+// `pg.Pool.end()` resolves before its connections have closed. A server stopped in that window
+// sends them a FATAL error (57P01) that no handler catches, so the release waits until the
+// server's other connections are gone, up to a deadline.
+const awaitClientsClosed = async (url: string, timeoutMs = 5_000): Promise<void> => {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      const result = await client.query<{ open: number }>(
+        `SELECT count(*)::integer AS open FROM pg_stat_activity
+          WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`
+      )
+      if (result.rows[0]?.open === 0) return
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  } finally {
+    await client.end()
+  }
+}
+
 // Another process can take the free port between `freePort` and the server's bind, so a start
 // that fails is tried again on a new port.
 const startAttempts = 3
@@ -104,6 +125,7 @@ const startEmbedded = async (): Promise<Database> => {
       continue
     }
     const release = async () => {
+      await awaitClientsClosed(url)
       await instance.stop()
       await rm(databaseDir, { recursive: true, force: true })
     }

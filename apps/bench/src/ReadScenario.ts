@@ -6,11 +6,13 @@ import pg from "pg"
 import { createSchema, dropSchema, uniqueSchemaName, withSearchPath } from "./internal/schema.js"
 import { type RoundSample, type RoundsSummary, runRound, summarizeRounds } from "./Measure.js"
 import {
+  awaitHorizon,
   bulkLoad,
   type Checkpoint,
   checkpointAt,
   historyQuery,
   loadedStream,
+  oldestOpenTransaction,
   pageAfterQuery,
   type RunEventsTable,
   type RunLogFixture,
@@ -76,17 +78,6 @@ const sampledStreams = (size: number, count: number): ReadonlyArray<string> => {
   return Array.from({ length: count }, (_, index) => loadedStream(1 + Math.floor(((index + 0.5) * runs) / count)))
 }
 
-const oldestOpenTransaction = async (client: pg.ClientBase): Promise<string> => {
-  const result = await client.query<{ description: string }>(
-    `SELECT format('pid %s, backend_xid %s, state %s, since %s', pid, backend_xid, state, xact_start) AS description
-       FROM pg_stat_activity
-      WHERE backend_xid IS NOT NULL
-      ORDER BY age(backend_xid) DESC
-      LIMIT 1`
-  )
-  return result.rows[0]?.description ?? "none found"
-}
-
 interface LoadedLog {
   readonly size: number
   readonly table: RunEventsTable
@@ -126,6 +117,7 @@ export const runReadBenchmark = async (
       const started = performance.now()
       const table = await fixture.create({ url: withSearchPath(url, schema), schema })
       await bulkLoad(client, table, { count: size })
+      await awaitHorizon(client, table)
       const seconds = (performance.now() - started) / 1000
       loadSeconds.push({ size, seconds })
       log(`reads: loaded ${size} events in ${seconds.toFixed(1)} s`)

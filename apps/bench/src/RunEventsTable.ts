@@ -127,6 +127,49 @@ export const standInFixture: RunLogFixture = {
   }
 }
 
+/** Describes the oldest transaction with an xid on the server, or returns "none found". */
+export const oldestOpenTransaction = async (client: pg.ClientBase): Promise<string> => {
+  const result = await client.query<{ description: string }>(
+    `SELECT format('pid %s, backend_xid %s, state %s, since %s', pid, backend_xid, state, xact_start) AS description
+       FROM pg_stat_activity
+      WHERE backend_xid IS NOT NULL
+      ORDER BY age(backend_xid) DESC
+      LIMIT 1`
+  )
+  return result.rows[0]?.description ?? "none found"
+}
+
+/**
+ * Waits until every event of `table` is below the transaction horizon, so that gap-safe reads
+ * return all of them. A transaction that started before the last load committed, on any
+ * database of the server, keeps the horizon back until it ends.
+ */
+export const awaitHorizon = async (
+  client: pg.ClientBase,
+  table: RunEventsTable,
+  timeoutMs = 30_000
+): Promise<void> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const result = await client.query<{ below: boolean }>(
+      `SELECT coalesce(max(tx_id) < pg_snapshot_xmin(pg_current_snapshot()), true) AS below FROM ${
+        qualifiedName(table)
+      }`
+    )
+    if (result.rows[0]?.below === true) return
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for the events of ${
+          qualifiedName(table)
+        } to fall below the transaction horizon; oldest open transaction: ${await oldestOpenTransaction(
+          client
+        )}. End that transaction and run again.`
+      )
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
 /** A reader's position in the global log: the last `(tx_id, position)` it has read. */
 export interface Checkpoint {
   /** `xid8` as a decimal string, since it can exceed 2^53. */
