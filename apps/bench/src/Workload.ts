@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto"
 import type { AppendEvent } from "./AppendContender.js"
 
 /** A new stream id for one run, unique across processes. */
-export const newRunStream = (): string => `wfrun_bench_${randomUUID()}`
+export const newRunStream = (): string => `wfrun_bench_${randomUUID().replaceAll("-", "")}`
 
 /** The `RunStarted` event of `stream`. */
 export const runStarted = (stream: string): AppendEvent => ({

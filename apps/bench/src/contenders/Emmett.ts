@@ -27,8 +27,9 @@ export const emmett: AppendContender = {
     await store.schema.migrate()
     return {
       append: async (stream, expectedVersion, events) => {
+        // Emmett takes the stream type from the name's part before its first "-".
         await store.appendToStream(
-          stream,
+          `WorkflowRun-${stream}`,
           events.map((event) => ({
             type: event.type,
             data: { ...event.data, occurredAt: event.occurredAt.toISOString() },
