@@ -145,5 +145,18 @@ export const acquire = async (environment: NodeJS.ProcessEnv = process.env): Pro
   if (url === undefined || url === "") {
     return startEmbedded()
   }
-  return { url, origin: "DATABASE_URL", ...(await describeServer(url)), release: async () => undefined }
+  const server = await describeServer(url).catch((error: unknown) => {
+    // The URL's password stays out of the message.
+    const parsed = URL.canParse(url) ? new URL(url) : undefined
+    const target = parsed === undefined
+      ? "an unparsable URL"
+      : `${parsed.hostname}:${parsed.port || "5432"}${parsed.pathname}`
+    throw new Error(
+      `Failed to connect to DATABASE_URL (${target}): ${
+        error instanceof Error ? error.message : String(error)
+      }. Fix the URL, or unset DATABASE_URL to start an embedded server.`,
+      { cause: error }
+    )
+  })
+  return { url, origin: "DATABASE_URL", ...server, release: async () => undefined }
 }
