@@ -25,7 +25,7 @@ const config = (
   reads: ReadOptions
 ): SuiteConfig => ({ mode, append: { writers: [1, 16], poolSize: 16, ...append }, reads })
 
-/** The default: every benchmark at sizes that finish in about a minute on two cores. */
+/** The default: every benchmark at sizes that finish in under a minute on two cores. */
 export const quick: SuiteConfig = config(
   "quick",
   { rounds: 5, callsPerRound: (writers) => (writers === 1 ? 150 : 600), warmupCalls: 40 },
