@@ -13,6 +13,9 @@ export * as AppendScenario from "./AppendScenario.js"
 /** The append contenders measured by default. */
 export * as Contenders from "./contenders/index.js"
 
+/** Append contenders written with Effect: a layer and an `append` effect. */
+export * as EffectContender from "./EffectContender.js"
+
 /** The PostgreSQL server a run uses. */
 export * as Database from "./Database.js"
 

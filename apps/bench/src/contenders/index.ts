@@ -6,9 +6,9 @@ import { rawInsert } from "./RawInsert.js"
  * Every contender of the append benchmark, in report order.
  *
  * TODO: add the store's contender (role "subject") first in this list once `@workflow-runs/store`
- * exposes its one-statement append. It needs a module like `./Emmett.ts` whose `setup` builds
- * the store's layer from `context.url` with `maxConnections: context.poolSize`, runs the
- * migrations, and returns `append` as `runtime.runPromise(<the store's append>(stream,
- * expectedVersion, events))` over a `ManagedRuntime` and `teardown` as `runtime.dispose()`.
+ * exposes its one-statement append. `EffectContender.make` turns it into a contender: `layer`
+ * builds the store's layer from `context.url` with `maxConnections: context.poolSize` (migrations
+ * included), and `append` maps each `AppendEvent` onto the store's event and calls its
+ * `append(stream, expectedVersion, events)`.
  */
 export const appendContenders: ReadonlyArray<AppendContender> = [emmett, rawInsert]
