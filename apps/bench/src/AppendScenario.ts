@@ -121,6 +121,62 @@ const checkOptions = (contenders: ReadonlyArray<AppendContender>, options: Appen
   }
 }
 
+// Gives a contender its own schema, sets it up and checks that it rejects a stale version.
+const prepare = async (url: string, contender: AppendContender, poolSize: number): Promise<Prepared> => {
+  const schema = uniqueSchemaName("bench_append")
+  await createSchema(url, schema)
+  const session = await contender.setup({ url: withSearchPath(url, schema), schema, poolSize }).catch(
+    async (error: unknown) => {
+      await dropSchema(url, schema)
+      throw error
+    }
+  )
+  const staleVersionRejected = await rejectsStaleVersion(session).catch(async (error: unknown) => {
+    await session.teardown()
+    await dropSchema(url, schema)
+    throw error
+  })
+  return { contender, schema, session, staleVersionRejected }
+}
+
+// Warms every contender up, then measures the rounds, alternating between the contenders.
+const measure = async (
+  prepared: ReadonlyArray<Prepared>,
+  workload: AppendWorkload,
+  writers: number,
+  options: AppendOptions,
+  log: (line: string) => void
+): Promise<Array<AppendFigure>> => {
+  const load = { concurrency: writers, iterations: options.callsPerRound(writers) }
+  for (const { contender, session } of prepared) {
+    const warmup = { concurrency: writers, iterations: options.warmupCalls }
+    await runRound(`${contender.name} warmup`, warmup, () => workload.call(session, 0))
+  }
+
+  const samples = new Map<Prepared, Array<RoundSample>>(prepared.map((entry) => [entry, []]))
+  for (let round = 1; round <= options.rounds; round++) {
+    for (const entry of prepared) {
+      let index = 0
+      const name = `${entry.contender.name} ${workload.id} x${writers}`
+      const sample = await runRound(name, load, () => workload.call(entry.session, index++))
+      samples.get(entry)!.push(sample)
+      const appendsPerSecond = Math.round(sample.callsPerSecond * workload.appendsPerCall)
+      log(
+        `append ${workload.id} ${writers} writers, round ${round}/${options.rounds}: ${entry.contender.name} ${appendsPerSecond} appends/s`
+      )
+    }
+  }
+
+  return prepared.map((entry) => ({
+    contender: entry.contender.name,
+    role: entry.contender.role,
+    workload: workload.id,
+    writers,
+    callsPerRound: load.iterations,
+    summary: summarizeRounds(samples.get(entry)!)
+  }))
+}
+
 /** Runs every workload for every contender and writer count against the server at `url`. */
 export const runAppendBenchmark = async (
   url: string,
@@ -132,62 +188,13 @@ export const runAppendBenchmark = async (
   const prepared: Array<Prepared> = []
   try {
     for (const contender of contenders) {
-      const schema = uniqueSchemaName("bench_append")
-      await createSchema(url, schema)
-      const session = await contender.setup({
-        url: withSearchPath(url, schema),
-        schema,
-        poolSize: options.poolSize
-      }).catch(async (error: unknown) => {
-        await dropSchema(url, schema)
-        throw error
-      })
-      const staleVersionRejected = await rejectsStaleVersion(session).catch(async (error: unknown) => {
-        await session.teardown()
-        await dropSchema(url, schema)
-        throw error
-      })
-      prepared.push({ contender, schema, session, staleVersionRejected })
+      prepared.push(await prepare(url, contender, options.poolSize))
     }
 
     const figures: Array<AppendFigure> = []
     for (const workload of appendWorkloads) {
       for (const writers of options.writers) {
-        const load = { concurrency: writers, iterations: options.callsPerRound(writers) }
-        for (const { contender, session } of prepared) {
-          await runRound(
-            `${contender.name} warmup`,
-            { concurrency: writers, iterations: options.warmupCalls },
-            () => workload.call(session, 0)
-          )
-        }
-        const samples = new Map<Prepared, Array<RoundSample>>(prepared.map((entry) => [entry, []]))
-        for (let round = 1; round <= options.rounds; round++) {
-          for (const entry of prepared) {
-            let index = 0
-            const sample = await runRound(
-              `${entry.contender.name} ${workload.id} x${writers}`,
-              load,
-              () => workload.call(entry.session, index++)
-            )
-            samples.get(entry)!.push(sample)
-            log(
-              `append ${workload.id} ${writers} writers, round ${round}/${options.rounds}: ${entry.contender.name} ${
-                Math.round(sample.callsPerSecond * workload.appendsPerCall)
-              } appends/s`
-            )
-          }
-        }
-        for (const entry of prepared) {
-          figures.push({
-            contender: entry.contender.name,
-            role: entry.contender.role,
-            workload: workload.id,
-            writers,
-            callsPerRound: load.iterations,
-            summary: summarizeRounds(samples.get(entry)!)
-          })
-        }
+        figures.push(...(await measure(prepared, workload, writers, options, log)))
       }
     }
 

@@ -85,6 +85,67 @@ interface LoadedLog {
   readonly streams: ReadonlyArray<string>
 }
 
+const checkOptions = (options: ReadOptions): void => {
+  if (options.sizes.length === 0 || options.sizes.some((size) => !Number.isInteger(size) || size < 4)) {
+    throw new Error(`Invalid log sizes ${options.sizes.join(", ")}: use integers of at least 4 events.`)
+  }
+  const tooSmall = options.sizes.find((size) => size - Math.floor(size / 2) < options.pageSize)
+  if (tooSmall !== undefined) {
+    throw new Error(
+      `Log size ${tooSmall} has fewer than ${options.pageSize} events after its middle: use a size of at least twice the page size.`
+    )
+  }
+}
+
+// Creates the log of `size` events in `schema` and waits until all of it is readable.
+const loadLog = async (
+  url: string,
+  client: pg.ClientBase,
+  fixture: RunLogFixture,
+  schema: string,
+  size: number
+): Promise<LoadedLog> => {
+  const table = await fixture.create({ url: withSearchPath(url, schema), schema })
+  await bulkLoad(client, table, { count: size })
+  await awaitHorizon(client, table)
+  return {
+    size,
+    table,
+    middle: await checkpointAt(client, table, Math.floor(size / 2)),
+    streams: sampledStreams(size, 256)
+  }
+}
+
+// One round of both reads on one log.
+const measureRound = async (
+  client: pg.ClientBase,
+  entry: LoadedLog,
+  options: ReadOptions
+): Promise<Record<ReadKind["id"], RoundSample>> => {
+  const load = { concurrency: 1, iterations: options.readsPerRound }
+  const pageQuery = pageAfterQuery(entry.table)
+  const page = await runRound(`page ${entry.size}`, load, async () => {
+    const result = await client.query(pageQuery, [entry.middle.txId, entry.middle.position, options.pageSize])
+    if (result.rowCount !== options.pageSize) {
+      const oldest = await oldestOpenTransaction(client)
+      throw new Error(
+        `The page read returned ${result.rowCount} of ${options.pageSize} events: a transaction older than the log keeps the horizon back (oldest: ${oldest}).`
+      )
+    }
+  })
+
+  const historyQueryText = historyQuery(entry.table)
+  let next = 0
+  const history = await runRound(`history ${entry.size}`, load, async () => {
+    const stream = entry.streams[next++ % entry.streams.length]!
+    const result = await client.query(historyQueryText, [stream])
+    if (result.rowCount !== 2) {
+      throw new Error(`The history of ${stream} returned ${result.rowCount} events instead of 2.`)
+    }
+  })
+  return { page, history }
+}
+
 /**
  * Loads a log per size, each in its own schema from `fixture`, then measures both reads on
  * each, interleaving the sizes per round.
@@ -95,15 +156,7 @@ export const runReadBenchmark = async (
   log: (line: string) => void,
   fixture: RunLogFixture = standInFixture
 ): Promise<ReadResults> => {
-  if (options.sizes.length === 0 || options.sizes.some((size) => !Number.isInteger(size) || size < 4)) {
-    throw new Error(`Invalid log sizes ${options.sizes.join(", ")}: use integers of at least 4 events.`)
-  }
-  const tooSmall = options.sizes.find((size) => size - Math.floor(size / 2) < options.pageSize)
-  if (tooSmall !== undefined) {
-    throw new Error(
-      `Log size ${tooSmall} has fewer than ${options.pageSize} events after its middle: use a size of at least twice the page size.`
-    )
-  }
+  checkOptions(options)
   const schemas: Array<string> = []
   const client = new pg.Client({ connectionString: url })
   await client.connect()
@@ -115,51 +168,21 @@ export const runReadBenchmark = async (
       await createSchema(url, schema)
       schemas.push(schema)
       const started = performance.now()
-      const table = await fixture.create({ url: withSearchPath(url, schema), schema })
-      await bulkLoad(client, table, { count: size })
-      await awaitHorizon(client, table)
+      logs.push(await loadLog(url, client, fixture, schema, size))
       const seconds = (performance.now() - started) / 1000
       loadSeconds.push({ size, seconds })
       log(`reads: loaded ${size} events in ${seconds.toFixed(1)} s`)
-      logs.push({
-        size,
-        table,
-        middle: await checkpointAt(client, table, Math.floor(size / 2)),
-        streams: sampledStreams(size, 256)
-      })
     }
 
-    const reads = new Map<string, Array<RoundSample>>()
-    const key = (read: ReadKind["id"], size: number) => `${read}:${size}`
-    const load = { concurrency: 1, iterations: options.readsPerRound }
+    const samples = new Map<LoadedLog, Array<Record<ReadKind["id"], RoundSample>>>(logs.map((entry) => [entry, []]))
     for (let round = 1; round <= options.rounds; round++) {
       for (const entry of logs) {
-        const pageQuery = pageAfterQuery(entry.table)
-        const page = await runRound(`page ${entry.size}`, load, async () => {
-          const result = await client.query(pageQuery, [entry.middle.txId, entry.middle.position, options.pageSize])
-          if (result.rowCount !== options.pageSize) {
-            throw new Error(
-              `The page read returned ${result.rowCount} of ${options.pageSize} events: a transaction older than the log holds the horizon back (oldest: ${await oldestOpenTransaction(
-                client
-              )}).`
-            )
-          }
-        })
-        const history = historyQuery(entry.table)
-        let next = 0
-        const runHistory = await runRound(`history ${entry.size}`, load, async () => {
-          const stream = entry.streams[next++ % entry.streams.length]!
-          const result = await client.query(history, [stream])
-          if (result.rowCount !== 2) {
-            throw new Error(`The history of ${stream} returned ${result.rowCount} events instead of 2.`)
-          }
-        })
-        reads.set(key("page", entry.size), [...(reads.get(key("page", entry.size)) ?? []), page])
-        reads.set(key("history", entry.size), [...(reads.get(key("history", entry.size)) ?? []), runHistory])
+        const sample = await measureRound(client, entry, options)
+        samples.get(entry)!.push(sample)
+        const page = sample.page.p50Ms.toFixed(2)
+        const history = sample.history.p50Ms.toFixed(2)
         log(
-          `reads ${entry.size} events, round ${round}/${options.rounds}: page p50 ${
-            page.p50Ms.toFixed(2)
-          } ms, history p50 ${runHistory.p50Ms.toFixed(2)} ms`
+          `reads ${entry.size} events, round ${round}/${options.rounds}: page p50 ${page} ms, history p50 ${history} ms`
         )
       }
     }
@@ -168,7 +191,7 @@ export const runReadBenchmark = async (
       logs.map((entry) => ({
         read: read.id,
         size: entry.size,
-        summary: summarizeRounds(reads.get(key(read.id, entry.size))!)
+        summary: summarizeRounds(samples.get(entry)!.map((sample) => sample[read.id]))
       }))
     )
     return { options, logDescription: fixture.description, reads: readKinds, loadSeconds, figures }
