@@ -49,12 +49,16 @@ const spread = (summary: Summary, format: (value: number) => string, scale = 1):
 
 const ratio = (value: number): string => `${value.toFixed(2)}x`
 
-const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string =>
-  [
-    `| ${header.join(" | ")} |`,
-    `| ${header.map(() => "---").join(" | ")} |`,
-    ...rows.map((row) => `| ${row.join(" | ")} |`)
-  ].join("\n")
+// Pads every column to its widest cell, as dprint formats Markdown tables, so the written page
+// passes \`dprint check\` without a formatting pass.
+const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
+  const widths = header.map((title, column) =>
+    Math.max(3, title.length, ...rows.map((row) => (row[column] ?? "").length))
+  )
+  const line = (cells: ReadonlyArray<string>) =>
+    `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(" | ")} |`
+  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n")
+}
 
 const machineSection = (report: BenchReport): string => {
   const machine = report.machine
