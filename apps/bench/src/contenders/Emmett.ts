@@ -12,7 +12,7 @@ export const emmett: AppendContender = {
   name: "Emmett 0.42.0",
   role: "peer",
   mechanism:
-    "`appendToStream`: BEGIN, `SELECT emt_append_to_stream(...)` (a plpgsql function: a compare-and-set on the stream row, then one INSERT of every event), COMMIT: three round trips per append",
+    "`appendToStream`: BEGIN, `SELECT emt_append_to_stream(...)` (a plpgsql function: a compare-and-set on the stream row, then one INSERT of every event), COMMIT: three round trips per append, with the values written into the SQL text as literals rather than bind parameters",
   guarantees: [
     "Per-stream optimistic concurrency with a numeric expected version: version 0 inserts the stream row (a concurrent creator hits its primary key), a later version updates it only where it still holds that version; a loser gets `ExpectedVersionConflictError` whose actual version is always -1.",
     "`STREAM_DOES_NOT_EXIST` and `STREAM_EXISTS` are mapped to no check at all (`toExpectedVersion`), so only numeric expected versions are enforced; the benchmark passes numbers.",
