@@ -132,7 +132,7 @@ export class RecordingWorkflows extends Context.Tag("@workflow-runs/store/Record
   Service
 >() {}
 
-/** The most reads and appends of one step whose expected version went stale. */
+/** The most reads and appends of one step that lost a race with another writer. */
 const conflictAttempts = 5
 
 const decodeKey = Schema.decodeUnknownEither(Invocation.IdempotencyKey)
@@ -153,6 +153,10 @@ interface Attempt {
   readonly metadata: EventStore.Metadata
 }
 
+/**
+ * The metadata of the events that follow an attempt's request: the key, the request's event id
+ * as their cause, the correlation id, what wrote them and the actor when known.
+ */
 const metadataOf = (fields: {
   readonly key: Invocation.IdempotencyKey
   readonly source: "invoke" | "retry"
@@ -184,8 +188,14 @@ export const make = (workflows: Workflows.Service): Effect.Effect<Service, never
     ) =>
     (cause: RecordingCause) => new InvocationNotRecorded({ idempotencyKey: key, step, ...answer, cause })
 
+    // Another writer appended between the read and the append: a stale version, or the same
+    // fact (same event id) with another time. Reading again shows its events, so the next
+    // decision leaves out what is already stored.
     const retryStale = <A, E extends { readonly _tag: string }>(effect: Effect.Effect<A, E>) =>
-      Effect.retry(effect, { times: conflictAttempts - 1, while: (error) => error._tag === "StreamVersionConflict" })
+      Effect.retry(effect, {
+        times: conflictAttempts - 1,
+        while: (error) => error._tag === "StreamVersionConflict" || error._tag === "EventIdConflict"
+      })
 
     // Appends the request when the key is new. A recorded key with the same workflow and
     // parameters is the same invocation sent again; with others, Stripe would answer 409
@@ -207,7 +217,9 @@ export const make = (workflows: Workflows.Service): Effect.Effect<Service, never
           inputParameters,
           actor
         })
-        const isNew = yield* store.appendInvocation(key, 0, [requested], metadata).pipe(
+        // The request opens the attempt, so nothing in the log caused it.
+        const { causationId: _causation, ...requestMetadata } = metadata
+        const isNew = yield* store.appendInvocation(key, 0, [requested], requestMetadata).pipe(
           Effect.as(true),
           Effect.catchTags({
             StreamVersionConflict: () => Effect.succeed(false),

@@ -103,6 +103,30 @@ describe("recording in PostgreSQL", () => {
             Effect.provide(RecordingWorkflows.layer),
             Effect.provideService(EventStore.EventStore, store)
           ), { maxRetries: 0 })).pipe(Effect.scoped))
+
+    it.effect("records a rejection over HTTP with its request id", () =>
+      Effect.flatMap(EventStore.EventStore, (store) =>
+        withServer((server) =>
+          Effect.gen(function*() {
+            const workflowId = server.defineWorkflow({ inputs: { amount: { type: "integer", required: true } } })
+              .id as Ids.WorkflowId
+            const key = newKey()
+            const error = yield* Effect.flip(
+              RecordingWorkflows.invokeWorkflow(workflowId, { amount: "ten" }, { idempotencyKey: key })
+            )
+            expect(error._tag).toBe("InvalidWorkflowInputParameters")
+            const attempt = yield* store.readInvocation(key)
+            expect(attempt.events.map((event) => event._tag)).toEqual(["InvocationRequested", "InvocationRejected"])
+            expect(attempt.events[1]).toMatchObject({
+              errorTag: "InvalidWorkflowInputParameters",
+              code: "invalid_workflow_input_parameters",
+              requestId: expect.stringMatching(/^req_scripted_\d+$/)
+            })
+          }).pipe(
+            Effect.provide(RecordingWorkflows.layer),
+            Effect.provideService(EventStore.EventStore, store)
+          )
+        )).pipe(Effect.scoped))
   })
 })
 

@@ -154,7 +154,14 @@ export const recordingContract = <E>(name: string, store: Layer.Layer<EventStore
             inputParameters: { order_id: "o-1" },
             actor: "clerk-7"
           })
+          expect(attempt[0]!.metadata).toEqual({
+            idempotencyKey: key,
+            correlationId: key,
+            source: "invoke",
+            actor: "clerk-7"
+          })
           expect(attempt[1]!.data).toMatchObject({ runId: run.id })
+          expect(attempt[1]!.metadata).toEqual(runEvents[0]!.metadata)
           expect(attempt[0]!.position < runEvents[0]!.position).toBe(true)
           expect(runEvents[0]!.position < attempt[1]!.position).toBe(true)
         }))
@@ -186,6 +193,28 @@ export const recordingContract = <E>(name: string, store: Layer.Layer<EventStore
           expect(second.id).toBe(first.id)
           expect(yield* runsOf(workflowId)).toHaveLength(1)
           expect(yield* typesOf(EventStore.runStream(first.id))).toEqual(["RunStarted"])
+          expect(yield* typesOf(EventStore.invocationStream(key))).toEqual([
+            "InvocationRequested",
+            "InvocationSucceeded"
+          ])
+        }))
+
+      it.effect("records one attempt for concurrent calls with one key", () =>
+        Effect.gen(function*() {
+          const workflowId = yield* newWorkflow()
+          const key = newKey()
+          const runs = yield* Effect.all(
+            Array.from({ length: 8 }, () =>
+              RecordingWorkflows.invokeWorkflow(workflowId, { n: 1 }, { idempotencyKey: key })),
+            { concurrency: "unbounded" }
+          )
+          expect(
+            new Set(runs.map((run) =>
+              run.id
+            )).size
+          ).toBe(1)
+          expect(yield* runsOf(workflowId)).toHaveLength(1)
+          expect(yield* typesOf(EventStore.runStream(runs[0]!.id))).toEqual(["RunStarted"])
           expect(yield* typesOf(EventStore.invocationStream(key))).toEqual([
             "InvocationRequested",
             "InvocationSucceeded"
@@ -349,7 +378,8 @@ export const recordingContract = <E>(name: string, store: Layer.Layer<EventStore
             RecordingWorkflows.invokeWorkflow(workflowId, {}, { idempotencyKey: "x".repeat(256) })
           )
           expect(error._tag).toBe("InvalidIdempotencyKey")
-          expect(error.message).toContain("255")
+          if (error._tag !== "InvalidIdempotencyKey") return
+          expect(error.reason).toContain("at most 255 characters")
           expect(yield* runsOf(workflowId)).toHaveLength(0)
         }))
 
