@@ -46,9 +46,9 @@ export type RecordingCause = typeof RecordingCause.Type
 
 /**
  * A write to the log failed around an invocation. When `step` is `requested`, no request was
- * sent. Otherwise Stripe answered (`runId` is the run it returned, `invokeError` the tag of the
- * error it failed with) and the log misses part of that answer: call `retryInvocation` with the
- * same key to record it, since Stripe returns the same run for the same key.
+ * sent. Otherwise Stripe responded (`runId` is the run it returned, `invokeError` the tag of the
+ * error it failed with) and the log misses part of that response. Call `retryInvocation` with
+ * the same key to record it, because Stripe returns the same run for the same key.
  *
  * @since 0.1.0
  * @category errors

@@ -1,14 +1,21 @@
 /**
- * Records every invocation of a Workflow in the log. The service wraps `Workflows`: before the
- * request it appends `InvocationRequested` to the attempt's stream (keyed by the idempotency
- * key); after the response it appends every transition the returned run implies to the run's
- * stream, with the key in their metadata; then it appends the attempt's outcome (succeeded,
- * rejected or unknown). Each write is an append in a transaction of its own.
+ * Records every invocation of a Workflow in the log. The service wraps `Workflows`. Before the
+ * request, it appends `InvocationRequested` to the attempt's stream, keyed by the idempotency
+ * key. After the response, it appends every transition the returned run implies to the run's
+ * stream, with the key in their metadata, and then the attempt's outcome (succeeded, rejected
+ * or unknown). Each write is an append in a transaction of its own.
  *
  * ```ts
+ * const RecordedWorkflows = RecordingWorkflows.layer.pipe(
+ *   Layer.provide(Layer.merge(Workflows.layerConfig(), PgEventStore.layer)),
+ *   Layer.provide(Database.layerFromEnv())
+ * )
  * const program = Workflows.invokeWorkflow(workflowId, { order_id: "o_1" })
- * program.pipe(Effect.provide(RecordingWorkflows.layer), Effect.provide(Workflows.layerConfig()))
+ * program.pipe(Effect.provide(RecordedWorkflows))
  * ```
+ *
+ * Invoke outside SQL transactions: the appends would join the caller's transaction, where the
+ * store accepts one stream only.
  *
  * @since 0.1.0
  */
@@ -37,7 +44,7 @@ import {
 import { StoreError } from "./StoreError.js"
 
 /**
- * What the log keeps about who asked for an invocation.
+ * Options that record who asked for an invocation.
  *
  * @since 0.1.0
  * @category options
@@ -95,8 +102,8 @@ export interface Service extends Omit<Workflows.Service, "invokeWorkflow"> {
   /**
    * Invokes a workflow and records the attempt, the run's transitions and the outcome. Uses the
    * caller's idempotency key, or a random UUID. A second call with a recorded key invokes again
-   * with that key (Stripe returns the same run) and records only what is new; with another
-   * workflow or other parameters it fails with `IdempotencyConflict` and sends nothing.
+   * with that key, so Stripe returns the same run and only what is new is recorded. With another
+   * workflow or other parameters, it fails with `IdempotencyConflict` and sends nothing.
    */
   readonly invokeWorkflow: {
     (
@@ -112,7 +119,7 @@ export interface Service extends Omit<Workflows.Service, "invokeWorkflow"> {
   }
   /**
    * Invokes the recorded attempt again with its stored key, workflow and parameters, and
-   * records the answer: an attempt left `pending` or `unknown` becomes `succeeded` or
+   * records the response: an attempt left `pending` or `unknown` becomes `succeeded` or
    * `rejected`, or stays `unknown` with one more unknown outcome.
    */
   readonly retryInvocation: (
@@ -132,7 +139,7 @@ export class RecordingWorkflows extends Context.Tag("@workflow-runs/store/Record
   Service
 >() {}
 
-/** The most reads and appends of one step that lost a race with another writer. */
+/** The maximum number of read-and-append tries of one step that loses races with other writers. */
 const conflictAttempts = 5
 
 const decodeKey = Schema.decodeUnknownEither(Invocation.IdempotencyKey)
@@ -198,9 +205,9 @@ export const make = (workflows: Workflows.Service): Effect.Effect<Service, never
       })
 
     // Appends the request when the key is new. A recorded key with the same workflow and
-    // parameters is the same invocation sent again; with others, Stripe would answer 409
-    // `idempotency_error`, so it fails the same way without a request, keeping the recorded
-    // attempt's outcome intact.
+    // parameters is the same invocation sent again. With others, Stripe would respond with 409
+    // `idempotency_error`, so the call fails the same way without a request, and the recorded
+    // attempt's outcome stays intact.
     const recordRequest = (
       key: Invocation.IdempotencyKey,
       workflowId: Ids.WorkflowId,
@@ -273,8 +280,8 @@ export const make = (workflows: Workflows.Service): Effect.Effect<Service, never
         yield* store.appendInvocation(key, attempt.version, [event.value], metadata)
       }))
 
-    // Sends the request and records the answer. Once Stripe has answered, recording is not
-    // interrupted; an interruption or defect during the request leaves the attempt `pending`.
+    // Sends the request and records the response. Once Stripe has responded, recording is not
+    // interrupted. An interruption or defect during the request leaves the attempt `pending`.
     const send = (
       attempt: Attempt,
       request: Effect.Effect<WorkflowRun.WorkflowRun, Workflows.InvokeWorkflowError>
@@ -368,10 +375,10 @@ export const make = (workflows: Workflows.Service): Effect.Effect<Service, never
   })
 
 /**
- * The `Workflows` view of a recording service, for programs written against `Workflows`. Its
- * error types are the adapter's, so a recording error (`InvocationNotRecorded`,
- * `InvalidIdempotencyKey`) becomes a defect carrying that error: never dropped, but not in the
- * error channel. Use {@link RecordingWorkflows} to handle it as a typed error.
+ * Turns a recording service into a `Workflows` service, for programs written against
+ * `Workflows`. Its error types are the adapter's, so a recording error (`InvocationNotRecorded`,
+ * `InvalidIdempotencyKey`) becomes a defect that carries the error. It is never dropped, but it
+ * is not in the error channel: use {@link RecordingWorkflows} to handle it as a typed error.
  *
  * @since 0.1.0
  * @category constructors

@@ -5,13 +5,13 @@ import type * as DateTime from "effect/DateTime"
 import * as Option from "effect/Option"
 import * as Invocation from "../Invocation.js"
 
-/** How an invoke error settles an attempt. */
+/** The outcome an invoke error gives an attempt. */
 export type Settlement = "rejected" | "unknown"
 
 /**
- * Tells whether Stripe answered the request for good (`rejected`) or the run may exist
+ * Tells whether Stripe rejected the request for good (`rejected`) or the run may exist
  * (`unknown`). A 5xx, a rate limit, a 409 `idempotency_key_in_use`, a lost connection or a 2xx
- * that does not decode leave the outcome open; any other 4xx is a final answer.
+ * that does not decode leave the outcome open. Any other 4xx is a final rejection.
  */
 export const settlementOf = (error: Workflows.InvokeWorkflowError): Settlement => {
   switch (error._tag) {
@@ -96,8 +96,9 @@ const isJsonObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
 /**
- * Returns the parameters as the request body carries them (JSON, without `undefined` values),
- * or none when they are not a JSON object; the adapter then rejects them before any request.
+ * Returns the parameters as the request body carries them: JSON, without `undefined` values.
+ * Returns none when they are not a JSON object, because the adapter then rejects them before
+ * any request.
  */
 export const asJsonObject = (value: unknown): Option.Option<Record<string, unknown>> => {
   if (!isJsonObject(value)) return Option.none()

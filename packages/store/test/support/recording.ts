@@ -70,7 +70,7 @@ const connectionError = new StripeError.StripeConnectionError({
   message: "socket hang up"
 })
 
-/** Makes the next call of the in-memory API answer `response`, and keeps `workflowId`. */
+/** Makes the next call of the in-memory API fail with `response`, and keeps `workflowId`. */
 const failNext = (response: WorkflowsTest.ErrorResponse) => (workflowId: Ids.WorkflowId) =>
   Effect.as(Effect.flatMap(WorkflowsTest.WorkflowsTest, (control) => control.failNextCall(response)), workflowId)
 
