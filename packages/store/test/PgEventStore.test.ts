@@ -207,9 +207,14 @@ describe("postgres store", () => {
               )
             )
           ),
+          // PostgreSQL 15 lets only members of a role drop what it owns, and a CREATEROLE user
+          // that is not a superuser (as in CI) is not a member of the roles it creates.
           Effect.ensuring(
             Effect.orDie(
-              Effect.zipRight(sql.unsafe(`drop owned by ${role}`), sql.unsafe(`drop role ${role}`))
+              sql.unsafe(`grant ${role} to current_user`).pipe(
+                Effect.zipRight(sql.unsafe(`drop owned by ${role}`)),
+                Effect.zipRight(sql.unsafe(`drop role ${role}`))
+              )
             )
           )
         )
