@@ -177,6 +177,32 @@ const metadataOf = (fields: {
   ...(fields.actor === null ? {} : { actor: fields.actor })
 })
 
+// Another writer appended between the read and the append: a stale version, or the same fact
+// (same event id) with another time. Reading again shows its events, so the next decision
+// leaves out what is already stored.
+const retryStale = <A, E extends { readonly _tag: string }>(effect: Effect.Effect<A, E>) =>
+  Effect.retry(effect, {
+    times: conflictAttempts - 1,
+    while: (error) => error._tag === "StreamVersionConflict" || error._tag === "EventIdConflict"
+  })
+
+// Reads the attempt and appends the outcome `decide` picks, expecting the version it read, so a
+// concurrent outcome is seen before writing. Returns whether it appended.
+const appendOutcome = (
+  store: EventStore.Service,
+  key: Invocation.IdempotencyKey,
+  decide: Decision,
+  metadata: EventStore.Metadata
+) =>
+  retryStale(Effect.gen(function*() {
+    const attempt = yield* store.readInvocation(key)
+    const now = yield* DateTime.now
+    const event = decide(attempt.events, now)
+    if (Option.isNone(event)) return false
+    yield* store.appendInvocation(key, attempt.version, [event.value], metadata)
+    return true
+  }))
+
 /**
  * Wraps `workflows` so that every invocation is recorded in the {@link EventStore.EventStore} in
  * context. Retrieve and list calls pass through unchanged.
@@ -194,15 +220,6 @@ export const make = (workflows: Workflows.Service): Effect.Effect<Service, never
       answer: { readonly runId?: string; readonly invokeError?: string } = {}
     ) =>
     (cause: RecordingCause) => new InvocationNotRecorded({ idempotencyKey: key, step, ...answer, cause })
-
-    // Another writer appended between the read and the append: a stale version, or the same
-    // fact (same event id) with another time. Reading again shows its events, so the next
-    // decision leaves out what is already stored.
-    const retryStale = <A, E extends { readonly _tag: string }>(effect: Effect.Effect<A, E>) =>
-      Effect.retry(effect, {
-        times: conflictAttempts - 1,
-        while: (error) => error._tag === "StreamVersionConflict" || error._tag === "EventIdConflict"
-      })
 
     // Appends the request when the key is new. A recorded key with the same workflow and
     // parameters is the same invocation sent again. With others, Stripe would respond with 409
@@ -269,16 +286,8 @@ export const make = (workflows: Workflows.Service): Effect.Effect<Service, never
         yield* store.appendRun(run.id, stream.version, events, metadata)
       }))
 
-    // Reads the attempt and appends the outcome `decide` picks, with the version it read, so a
-    // concurrent outcome is seen before writing.
     const recordOutcome = (key: Invocation.IdempotencyKey, decide: Decision, metadata: EventStore.Metadata) =>
-      retryStale(Effect.gen(function*() {
-        const attempt = yield* store.readInvocation(key)
-        const now = yield* DateTime.now
-        const event = decide(attempt.events, now)
-        if (Option.isNone(event)) return
-        yield* store.appendInvocation(key, attempt.version, [event.value], metadata)
-      }))
+      appendOutcome(store, key, decide, metadata)
 
     // Sends the request and records the response. Once Stripe has responded, recording is not
     // interrupted. An interruption or defect during the request leaves the attempt `pending`.
@@ -373,6 +382,29 @@ export const make = (workflows: Workflows.Service): Effect.Effect<Service, never
       retryInvocation
     })
   })
+
+/**
+ * Appends `InvocationSucceeded(runId)` to a recorded attempt that has no success yet, for writers
+ * that learn of the run elsewhere, such as a projector handling a notification that carries the
+ * idempotency key. Leaves a key without a recorded request alone. Returns whether it appended.
+ *
+ * @since 0.1.0
+ * @category recording
+ */
+export const recordSucceeded = Effect.fn("RecordingWorkflows.recordSucceeded")(function*(
+  idempotencyKey: Invocation.IdempotencyKey,
+  runId: Ids.WorkflowRunId,
+  metadata: EventStore.Metadata = {}
+) {
+  const store = yield* EventStore.EventStore
+  const succeeded = succeededDecision(idempotencyKey, runId)
+  return yield* appendOutcome(
+    store,
+    idempotencyKey,
+    (events, now) => events[0]?._tag === "InvocationRequested" ? succeeded(events, now) : Option.none(),
+    metadata
+  )
+})
 
 /**
  * Turns a recording service into a `Workflows` service, for programs written against

@@ -5,6 +5,7 @@ import { StripeError, Workflows, WorkflowsTest } from "@workflow-runs/stripe"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import { randomUUID } from "node:crypto"
 import * as EventStore from "../../src/EventStore.js"
 import * as Invocation from "../../src/Invocation.js"
@@ -362,6 +363,60 @@ export const recordingContract = <E>(name: string, store: Layer.Layer<EventStore
             "InvocationSucceeded"
           ])
         })))
+
+      it.effect("settles an unknown attempt from a notification", () =>
+        withOwnApi(Effect.gen(function*() {
+          const control = yield* WorkflowsTest.WorkflowsTest
+          const underlying = yield* Underlying
+          const workflowId = yield* newWorkflow()
+          const key = newKey()
+          const unrecorded = yield* underlying.invokeWorkflow(workflowId, {}, { idempotencyKey: key })
+          yield* control.failNextCall(connectionError)
+          yield* Effect.flip(RecordingWorkflows.invokeWorkflow(workflowId, {}, { idempotencyKey: key }))
+
+          const metadata = { idempotencyKey: key, source: "notification" }
+          expect(yield* RecordingWorkflows.recordSucceeded(key, unrecorded.id, metadata)).toBe(true)
+          expect(yield* RecordingWorkflows.recordSucceeded(key, unrecorded.id, metadata)).toBe(false)
+          const attempt = yield* Effect.flatMap(EventStore.EventStore, (store) => store.readInvocation(key))
+          expect(attempt.events.map((event) => event._tag)).toEqual([
+            "InvocationRequested",
+            "InvocationOutcomeUnknown",
+            "InvocationSucceeded"
+          ])
+          expect(attempt.events[2]).toMatchObject({ runId: unrecorded.id })
+        })))
+
+      it.effect("leaves an unrecorded key alone on success", () =>
+        Effect.gen(function*() {
+          const key = newKey()
+          const runId = `wfrun_missing_${randomUUID()}` as Ids.WorkflowRunId
+          expect(yield* RecordingWorkflows.recordSucceeded(key, runId)).toBe(false)
+          expect(yield* typesOf(EventStore.invocationStream(key))).toEqual([])
+        }))
+
+      it.effect("stores parameters as the input schema encodes them", () =>
+        Effect.gen(function*() {
+          const store = yield* EventStore.EventStore
+          const workflowId = yield* newWorkflow()
+          const key = newKey()
+          const inputSchema = Schema.Struct({ amount: Schema.NumberFromString, note: Schema.optional(Schema.String) })
+          yield* RecordingWorkflows.invokeWorkflow(workflowId, { amount: 12.5 }, { idempotencyKey: key, inputSchema })
+          const attempt = yield* store.readInvocation(key)
+          expect(attempt.events[0]).toMatchObject({ inputParameters: { amount: "12.5" } })
+        }))
+
+      it.effect("records nothing for parameters the schema rejects", () =>
+        Effect.gen(function*() {
+          const workflowId = yield* newWorkflow()
+          const key = newKey()
+          const inputSchema = Schema.Struct({ amount: Schema.Positive })
+          const error = yield* Effect.flip(
+            RecordingWorkflows.invokeWorkflow(workflowId, { amount: -1 }, { idempotencyKey: key, inputSchema })
+          )
+          expect(error._tag).toBe("InvalidWorkflowInputParameters")
+          expect(yield* typesOf(EventStore.invocationStream(key))).toEqual([])
+          expect(yield* runsOf(workflowId)).toHaveLength(0)
+        }))
 
       it.effect("fails a retry of an unrecorded key", () =>
         Effect.gen(function*() {
