@@ -286,11 +286,9 @@ export const make = (workflows: Workflows.Service): Effect.Effect<Service, never
         yield* store.appendRun(run.id, stream.version, events, metadata)
       }))
 
-    const recordOutcome = (key: Invocation.IdempotencyKey, decide: Decision, metadata: EventStore.Metadata) =>
-      appendOutcome(store, key, decide, metadata)
-
     // Sends the request and records the response. Once Stripe has responded, recording is not
-    // interrupted. An interruption or defect during the request leaves the attempt `pending`.
+    // interrupted. An interruption or defect during the request records nothing, so a new
+    // attempt stays `pending`.
     const send = (
       attempt: Attempt,
       request: Effect.Effect<WorkflowRun.WorkflowRun, Workflows.InvokeWorkflowError>
@@ -302,14 +300,14 @@ export const make = (workflows: Workflows.Service): Effect.Effect<Service, never
             yield* recordRun(run, attempt.metadata).pipe(
               Effect.mapError(notRecorded(attempt.key, "run", { runId: run.id }))
             )
-            yield* recordOutcome(attempt.key, succeededDecision(attempt.key, run.id), attempt.metadata).pipe(
+            yield* appendOutcome(store, attempt.key, succeededDecision(attempt.key, run.id), attempt.metadata).pipe(
               Effect.mapError(notRecorded(attempt.key, "outcome", { runId: run.id }))
             )
             return run
           }))
         }
         const error = answer.left
-        return recordOutcome(attempt.key, failedDecision(attempt.key, error), attempt.metadata).pipe(
+        return appendOutcome(store, attempt.key, failedDecision(attempt.key, error), attempt.metadata).pipe(
           Effect.mapError(notRecorded(attempt.key, "outcome", { invokeError: error._tag })),
           Effect.zipRight(Effect.fail(error)),
           Effect.uninterruptible

@@ -4,6 +4,7 @@ import { Workflows, WorkflowsTest } from "@workflow-runs/stripe"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { invokeRequests, withServer } from "../../stripe/test/utils/live.js"
@@ -103,6 +104,39 @@ describe("recording in PostgreSQL", () => {
             Effect.provide(RecordingWorkflows.layer),
             Effect.provideService(EventStore.EventStore, store)
           ), { maxRetries: 0 })).pipe(Effect.scoped))
+
+    it.effect("leaves an interrupted attempt pending for a retry", () =>
+      Effect.flatMap(
+        RunLog.RunLog,
+        (runLog) =>
+          Effect.flatMap(EventStore.EventStore, (store) =>
+            withServer((server) =>
+              Effect.gen(function*() {
+                const workflowId = server.defineWorkflow().id as Ids.WorkflowId
+                const key = newKey()
+                server.script({ _tag: "Hang" })
+                const fiber = yield* Effect.fork(
+                  RecordingWorkflows.invokeWorkflow(workflowId, {}, { idempotencyKey: key })
+                )
+                yield* Effect.sleep("10 millis").pipe(
+                  Effect.repeat({ until: () => invokeRequests(server).length === 1 }),
+                  Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error("the invoke never arrived") })
+                )
+                yield* Fiber.interrupt(fiber)
+
+                const pending = yield* runLog.invocations({ workflowId, outcome: "pending" })
+                expect(pending.items.map((item) => item.idempotencyKey)).toEqual([key])
+                const run = yield* RecordingWorkflows.retryInvocation(key)
+                expect(yield* typesOf(EventStore.invocationStream(key))).toEqual([
+                  "InvocationRequested",
+                  "InvocationSucceeded"
+                ])
+                expect(yield* typesOf(EventStore.runStream(run.id))).toEqual(["RunStarted"])
+              }).pipe(
+                Effect.provide(RecordingWorkflows.layer),
+                Effect.provideService(EventStore.EventStore, store)
+              ), { maxRetries: 0 }))
+      ).pipe(Effect.scoped))
 
     it.effect("records a rejection over HTTP with its request id", () =>
       Effect.flatMap(EventStore.EventStore, (store) =>
