@@ -7,7 +7,9 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
 import { invokeRequests, withServer } from "../../stripe/test/utils/live.js"
+import type * as StripeServer from "../../stripe/test/utils/StripeServer.js"
 import * as EventStore from "../src/EventStore.js"
 import * as MemoryEventStore from "../src/MemoryEventStore.js"
 import * as RecordingWorkflows from "../src/RecordingWorkflows.js"
@@ -16,6 +18,27 @@ import { StoreError } from "../src/StoreError.js"
 import { pgStore } from "./support/database.js"
 import { newKey } from "./support/fixtures.js"
 import { newWorkflow, recordingContract, recordingLayer, typesOf, withOwnApi } from "./support/recording.js"
+
+/**
+ * Runs `body` against a fresh scripted server, through the live adapter without retries and the
+ * recording layer over the store and audit queries in context.
+ */
+const overHttp = <A, E>(
+  body: (
+    server: StripeServer.StripeServer
+  ) => Effect.Effect<
+    A,
+    E,
+    RecordingWorkflows.RecordingWorkflows | Workflows.Workflows | EventStore.EventStore | RunLog.RunLog | Scope.Scope
+  >
+) =>
+  Effect.gen(function*() {
+    const context = yield* Effect.context<EventStore.EventStore | RunLog.RunLog>()
+    return yield* withServer(
+      (server) => body(server).pipe(Effect.provide(RecordingWorkflows.layer), Effect.provide(context)),
+      { maxRetries: 0 }
+    )
+  }).pipe(Effect.scoped)
 
 recordingContract("memory store", MemoryEventStore.layer)
 recordingContract("postgres store", pgStore)
@@ -75,92 +98,81 @@ describe("recording in PostgreSQL", () => {
       }))
 
     it.effect("invokes over HTTP and settles a lost response", () =>
-      Effect.flatMap(EventStore.EventStore, (store) =>
-        withServer((server) =>
-          Effect.gen(function*() {
-            const workflowId = server.defineWorkflow().id as Ids.WorkflowId
-            const key = newKey()
-            server.script({ _tag: "DropAfterCommit" })
-            const error = yield* Effect.flip(
-              RecordingWorkflows.invokeWorkflow(workflowId, { n: 1 }, { idempotencyKey: key })
-            )
-            expect(error._tag).toBe("StripeConnectionError")
-            expect(yield* typesOf(EventStore.invocationStream(key))).toEqual([
-              "InvocationRequested",
-              "InvocationOutcomeUnknown"
-            ])
+      overHttp((server) =>
+        Effect.gen(function*() {
+          const workflowId = server.defineWorkflow().id as Ids.WorkflowId
+          const key = newKey()
+          server.script({ _tag: "DropAfterCommit" })
+          const error = yield* Effect.flip(
+            RecordingWorkflows.invokeWorkflow(workflowId, { n: 1 }, { idempotencyKey: key })
+          )
+          expect(error._tag).toBe("StripeConnectionError")
+          expect(yield* typesOf(EventStore.invocationStream(key))).toEqual([
+            "InvocationRequested",
+            "InvocationOutcomeUnknown"
+          ])
 
-            const run = yield* RecordingWorkflows.retryInvocation(key)
-            const runs = server.backend.allRuns().filter((wire) => wire.workflow === workflowId)
-            expect(runs.map((wire) => wire.id)).toEqual([run.id])
-            expect(invokeRequests(server).map((request) => request.headers["idempotency-key"])).toEqual([key, key])
-            expect(yield* typesOf(EventStore.runStream(run.id))).toEqual(["RunStarted"])
-            expect(yield* typesOf(EventStore.invocationStream(key))).toEqual([
-              "InvocationRequested",
-              "InvocationOutcomeUnknown",
-              "InvocationSucceeded"
-            ])
-          }).pipe(
-            Effect.provide(RecordingWorkflows.layer),
-            Effect.provideService(EventStore.EventStore, store)
-          ), { maxRetries: 0 })).pipe(Effect.scoped))
+          const run = yield* RecordingWorkflows.retryInvocation(key)
+          const runs = server.backend.allRuns().filter((wire) => wire.workflow === workflowId)
+          expect(runs.map((wire) => wire.id)).toEqual([run.id])
+          expect(invokeRequests(server).map((request) => request.headers["idempotency-key"])).toEqual([key, key])
+          expect(yield* typesOf(EventStore.runStream(run.id))).toEqual(["RunStarted"])
+          expect(yield* typesOf(EventStore.invocationStream(key))).toEqual([
+            "InvocationRequested",
+            "InvocationOutcomeUnknown",
+            "InvocationSucceeded"
+          ])
+        })
+      ))
 
     it.effect("leaves an interrupted attempt pending for a retry", () =>
-      Effect.flatMap(
-        RunLog.RunLog,
-        (runLog) =>
-          Effect.flatMap(EventStore.EventStore, (store) =>
-            withServer((server) =>
-              Effect.gen(function*() {
-                const workflowId = server.defineWorkflow().id as Ids.WorkflowId
-                const key = newKey()
-                server.script({ _tag: "Hang" })
-                const fiber = yield* Effect.fork(
-                  RecordingWorkflows.invokeWorkflow(workflowId, {}, { idempotencyKey: key })
-                )
-                yield* Effect.sleep("10 millis").pipe(
-                  Effect.repeat({ until: () => invokeRequests(server).length === 1 }),
-                  Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error("the invoke never arrived") })
-                )
-                yield* Fiber.interrupt(fiber)
+      overHttp((server) =>
+        Effect.gen(function*() {
+          const runLog = yield* RunLog.RunLog
+          const workflowId = server.defineWorkflow().id as Ids.WorkflowId
+          const key = newKey()
+          server.script({ _tag: "Hang" })
+          const fiber = yield* Effect.fork(RecordingWorkflows.invokeWorkflow(workflowId, {}, { idempotencyKey: key }))
+          yield* Effect.sleep("10 millis").pipe(
+            Effect.repeat({ until: () => invokeRequests(server).length === 1 }),
+            Effect.timeoutFail({
+              duration: "5 seconds",
+              onTimeout: () => new Cause.TimeoutException("the invoke never arrived within 5 seconds")
+            })
+          )
+          yield* Fiber.interrupt(fiber)
 
-                const pending = yield* runLog.invocations({ workflowId, outcome: "pending" })
-                expect(pending.items.map((item) => item.idempotencyKey)).toEqual([key])
-                const run = yield* RecordingWorkflows.retryInvocation(key)
-                expect(yield* typesOf(EventStore.invocationStream(key))).toEqual([
-                  "InvocationRequested",
-                  "InvocationSucceeded"
-                ])
-                expect(yield* typesOf(EventStore.runStream(run.id))).toEqual(["RunStarted"])
-              }).pipe(
-                Effect.provide(RecordingWorkflows.layer),
-                Effect.provideService(EventStore.EventStore, store)
-              ), { maxRetries: 0 }))
-      ).pipe(Effect.scoped))
+          const pending = yield* runLog.invocations({ workflowId, outcome: "pending" })
+          expect(pending.items.map((item) => item.idempotencyKey)).toEqual([key])
+          const run = yield* RecordingWorkflows.retryInvocation(key)
+          expect(yield* typesOf(EventStore.invocationStream(key))).toEqual([
+            "InvocationRequested",
+            "InvocationSucceeded"
+          ])
+          expect(yield* typesOf(EventStore.runStream(run.id))).toEqual(["RunStarted"])
+        })
+      ))
 
     it.effect("records a rejection over HTTP with its request id", () =>
-      Effect.flatMap(EventStore.EventStore, (store) =>
-        withServer((server) =>
-          Effect.gen(function*() {
-            const workflowId = server.defineWorkflow({ inputs: { amount: { type: "integer", required: true } } })
-              .id as Ids.WorkflowId
-            const key = newKey()
-            const error = yield* Effect.flip(
-              RecordingWorkflows.invokeWorkflow(workflowId, { amount: "ten" }, { idempotencyKey: key })
-            )
-            expect(error._tag).toBe("InvalidWorkflowInputParameters")
-            const attempt = yield* store.readInvocation(key)
-            expect(attempt.events.map((event) => event._tag)).toEqual(["InvocationRequested", "InvocationRejected"])
-            expect(attempt.events[1]).toMatchObject({
-              errorTag: "InvalidWorkflowInputParameters",
-              code: "invalid_workflow_input_parameters",
-              requestId: expect.stringMatching(/^req_scripted_\d+$/)
-            })
-          }).pipe(
-            Effect.provide(RecordingWorkflows.layer),
-            Effect.provideService(EventStore.EventStore, store)
+      overHttp((server) =>
+        Effect.gen(function*() {
+          const store = yield* EventStore.EventStore
+          const inputs = { amount: { type: "integer", required: true } } as const
+          const workflowId = server.defineWorkflow({ inputs }).id as Ids.WorkflowId
+          const key = newKey()
+          const error = yield* Effect.flip(
+            RecordingWorkflows.invokeWorkflow(workflowId, { amount: "ten" }, { idempotencyKey: key })
           )
-        )).pipe(Effect.scoped))
+          expect(error._tag).toBe("InvalidWorkflowInputParameters")
+          const attempt = yield* store.readInvocation(key)
+          expect(attempt.events.map((event) => event._tag)).toEqual(["InvocationRequested", "InvocationRejected"])
+          expect(attempt.events[1]).toMatchObject({
+            errorTag: "InvalidWorkflowInputParameters",
+            code: "invalid_workflow_input_parameters",
+            requestId: expect.stringMatching(/^req_scripted_\d+$/)
+          })
+        })
+      ))
   })
 })
 
