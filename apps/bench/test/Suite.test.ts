@@ -26,7 +26,7 @@ describe("bench suite", () => {
         )
       ).sort()
       expect(keys).toEqual(expected)
-      expect(append.contenders.map((contender) => contender.role).sort()).toEqual(["baseline", "peer"])
+      expect(append.contenders.map((contender) => contender.role).sort()).toEqual(["baseline", "peer", "subject"])
       for (const contender of append.contenders) {
         expect(contender.staleVersionRejected).toBe(true)
       }
