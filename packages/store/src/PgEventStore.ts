@@ -227,7 +227,9 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     )
   }
 
-  const appendRun = Effect.fn("EventStore.appendRun")(function*(
+  // The appends' spans capture no call-site stack: on the hot path it cost about a tenth of the
+  // client's time per append, and a failure's span still carries its typed error.
+  const appendRun = Effect.fn("EventStore.appendRun", { captureStackTrace: false })(function*(
     runId: Ids.WorkflowRunId,
     expected: EventStore.ExpectedVersion,
     events: ReadonlyArray<RunEvent.RunEvent>,
@@ -248,7 +250,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     )
   })
 
-  const appendInvocation = Effect.fn("EventStore.appendInvocation")(function*(
+  const appendInvocation = Effect.fn("EventStore.appendInvocation", { captureStackTrace: false })(function*(
     key: Invocation.IdempotencyKey,
     expected: EventStore.ExpectedVersion,
     events: ReadonlyArray<Invocation.InvocationEvent>,

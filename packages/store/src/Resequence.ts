@@ -92,8 +92,6 @@ export const resequence = Effect.fn("Resequence.resequence")(function*() {
        alter table run_events add constraint run_events_stream_id_event_id_key unique (stream_id, event_id);
        alter table run_events add constraint run_events_position_key unique (position);
        create index run_events_feed on run_events (tx_id, position);
-       create index run_events_recorded on run_events using brin (recorded_at);
-       create index run_events_type on run_events (type, occurred_at);
        create trigger run_events_append_only before update or delete on run_events
          for each row execute function run_events_reject_change();
        create trigger run_events_no_truncate before truncate on run_events

@@ -13,10 +13,12 @@ const trigger = (data: Readonly<Record<string, unknown>>) =>
     type: "manual",
     manual: new WorkflowRun.ManualTrigger({
       inputParameters: (data.inputParameters ?? {}) as WorkflowRun.InputParameters
-    })
-  })
+    }, true)
+  }, true)
 
 // The workload's events carry the fields of the core run events, so each maps onto one of them.
+// The values are valid by construction, so the classes skip their validation (`true`), as core's
+// own constructors do: validation belongs where untyped input is decoded, not to the append.
 const toRunEvent = (runId: Ids.WorkflowRunId, event: AppendEvent): RunEvent.RunEvent => {
   const common = {
     runId,
@@ -30,11 +32,11 @@ const toRunEvent = (runId: Ids.WorkflowRunId, event: AppendEvent): RunEvent.RunE
         workflow: Ids.WorkflowId.make(String(event.data.workflowId)),
         trigger: trigger(event.data),
         livemode: false
-      })
+      }, true)
     case "RunSucceeded":
-      return new RunEvent.RunSucceeded(common)
+      return new RunEvent.RunSucceeded(common, true)
     default:
-      return new RunEvent.RunFailed({ ...common, errorMessage: String(event.data.errorMessage ?? "") })
+      return new RunEvent.RunFailed({ ...common, errorMessage: String(event.data.errorMessage ?? "") }, true)
   }
 }
 
