@@ -1,0 +1,90 @@
+import * as HttpServer from "@effect/platform/HttpServer"
+import type * as SqlClient from "@effect/sql/SqlClient"
+import type { Ids } from "@workflow-runs/core"
+import { HttpApp, Projector } from "@workflow-runs/projector"
+import { Simulator } from "@workflow-runs/simulator"
+import { Database, RunLog } from "@workflow-runs/store"
+import { Workflows } from "@workflow-runs/stripe"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import { randomBytes } from "node:crypto"
+
+/** DATABASE_URL when set, otherwise one embedded server for the test file. */
+export const database = Database.layerFromEnv({ maxConnections: 24 })
+
+/** A fresh endpoint secret. */
+export const newSecret = () => `whsec_test_${randomBytes(16).toString("hex")}`
+
+/** The Workflows service against a simulator. */
+export const workflowsFor = (simulator: Simulator.Service) =>
+  Workflows.layer({
+    apiKey: Redacted.make(simulator.apiKey),
+    apiBase: simulator.url,
+    maxRetries: 1,
+    retryBaseDelay: "20 millis"
+  })
+
+/** Starts a projector instance on 127.0.0.1 in the current scope and returns its base URL. */
+export const startProjector = (
+  simulator: Simulator.Service,
+  secrets: ReadonlyArray<string>
+): Effect.Effect<string, unknown, Scope.Scope | SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const [first, ...rest] = secrets.map((secret) => Redacted.make(secret))
+    const layer = Projector.layer({ host: "127.0.0.1", port: 0, webhook: { secrets: [first!, ...rest] } }).pipe(
+      Layer.provide(workflowsFor(simulator))
+    )
+    const context = yield* Layer.build(layer)
+    return yield* HttpApp.baseUrl.pipe(
+      Effect.provideService(HttpServer.HttpServer, Context.get(context, HttpServer.HttpServer))
+    )
+  })
+
+/**
+ * A simulator and a projector, registered as the simulator's webhook destination unless
+ * `register` is false (for tests that deliver their own notifications).
+ */
+export const startStack = (options: Simulator.Options & { readonly register?: boolean } = {}) =>
+  Effect.gen(function*() {
+    const simulator = yield* Simulator.make(options)
+    const secret = newSecret()
+    const url = yield* startProjector(simulator, [secret])
+    if (options.register !== false) {
+      yield* simulator.registerDestination({ url: `${url}/webhooks/stripe`, secret })
+    }
+    return { simulator, url, secret }
+  })
+
+/** Polls `check` every 25 ms until it returns true, failing after `timeoutMs`. */
+export const eventually = <E, R>(
+  what: string,
+  check: Effect.Effect<boolean, E, R>,
+  timeoutMs = 10_000
+): Effect.Effect<void, E, R> =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + timeoutMs
+    while (!(yield* check)) {
+      if (Date.now() > deadline) return yield* Effect.dieMessage(`Timed out waiting for ${what}`)
+      yield* Effect.sleep("25 millis")
+    }
+  })
+
+/** The event types of a run's history, in order. */
+export const historyTypes = (runId: string) =>
+  Effect.flatMap(
+    RunLog.RunLog,
+    (log) => Effect.map(log.history(runId as Ids.WorkflowRunId), (history) => history.events.map((event) => event.type))
+  )
+
+/** Waits until every delivery so far got a response, and returns them. */
+export const settledDeliveries = (simulator: Simulator.Service, count: number) =>
+  Effect.gen(function*() {
+    yield* eventually(
+      `${count} answered deliveries`,
+      Effect.map(simulator.deliveries, (all) => all.filter((attempt) => attempt.status !== null).length >= count)
+    )
+    return yield* simulator.deliveries
+  })
