@@ -31,6 +31,13 @@ export * as Metrics from "./Metrics.js"
 export * as Projector from "./Projector.js"
 
 /**
+ * The reconciler of runs and invocation attempts that notifications missed.
+ *
+ * @since 0.1.0
+ */
+export * as Reconciler from "./Reconciler.js"
+
+/**
  * The writer of run transitions and inbox rows.
  *
  * @since 0.1.0
