@@ -9,10 +9,15 @@ import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Workflows } from "@workflow-runs/stripe"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
 import { createServer } from "node:http"
+import * as AuditApi from "./AuditApi.js"
 import { readRawBody } from "./internal/rawBody.js"
 import * as Metrics from "./Metrics.js"
 import * as Webhook from "./Webhook.js"
@@ -28,6 +33,8 @@ export interface Options {
   /** 0 picks a free port. */
   readonly port: number
   readonly webhook: Webhook.Options
+  /** The bearer token of the audit API. */
+  readonly auditToken: Redacted.Redacted<string>
 }
 
 const webhookRoute = (options: Webhook.Options) =>
@@ -40,6 +47,26 @@ const webhookRoute = (options: Webhook.Options) =>
     })
     return yield* HttpServerResponse.json(answer.body, { status: answer.status })
   })
+
+const check = <A, E, R>(what: string, probe: Effect.Effect<A, E, R>) =>
+  probe.pipe(
+    Effect.timeout("5 seconds"),
+    Effect.as("ok" as const),
+    Effect.catchAll((error) =>
+      Effect.as(Effect.logWarning(`Health check of ${what} failed`, error), "unreachable" as const)
+    )
+  )
+
+const healthRoute = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const workflows = yield* Workflows.Workflows
+  const [database, stripe] = yield* Effect.all([
+    check("the database", sql`select 1`),
+    check("Stripe", Stream.runDrain(Stream.take(workflows.listWorkflows({ limit: 1 }), 1)))
+  ], { concurrency: 2 })
+  const ok = database === "ok" && stripe === "ok"
+  return HttpServerResponse.unsafeJson({ status: ok ? "ok" : "degraded", database, stripe }, { status: ok ? 200 : 503 })
+})
 
 const metricsRoute = Effect.map(
   Metrics.render,
@@ -55,7 +82,9 @@ const metricsRoute = Effect.map(
 export const router = (options: Options) =>
   HttpRouter.empty.pipe(
     HttpRouter.post("/webhooks/stripe", webhookRoute(options.webhook)),
-    HttpRouter.get("/metrics", metricsRoute)
+    HttpRouter.get("/metrics", metricsRoute),
+    HttpRouter.get("/healthz", healthRoute),
+    HttpRouter.mount("/audit", AuditApi.router(options.auditToken))
   )
 
 /**

@@ -3,6 +3,20 @@
  */
 
 /**
+ * The anchor as a copyable token.
+ *
+ * @since 0.1.0
+ */
+export * as AnchorText from "./AnchorText.js"
+
+/**
+ * The audit HTTP API behind a bearer token.
+ *
+ * @since 0.1.0
+ */
+export * as AuditApi from "./AuditApi.js"
+
+/**
  * The HTTP server: webhook route, audit API, health and metrics.
  *
  * @since 0.1.0

@@ -15,6 +15,9 @@ import { randomBytes } from "node:crypto"
 /** DATABASE_URL when set, otherwise one embedded server for the test file. */
 export const database = Database.layerFromEnv({ maxConnections: 24 })
 
+/** The audit API token of test projectors. */
+export const auditToken = Redacted.make("test-audit-token")
+
 /** A fresh endpoint secret. */
 export const newSecret = () => `whsec_test_${randomBytes(16).toString("hex")}`
 
@@ -34,9 +37,10 @@ export const startProjector = (
 ): Effect.Effect<string, unknown, Scope.Scope | SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const [first, ...rest] = secrets.map((secret) => Redacted.make(secret))
-    const layer = Projector.layer({ host: "127.0.0.1", port: 0, webhook: { secrets: [first!, ...rest] } }).pipe(
-      Layer.provide(workflowsFor(simulator))
-    )
+    const layer = Projector.layer({ host: "127.0.0.1", port: 0, webhook: { secrets: [first!, ...rest] }, auditToken })
+      .pipe(
+        Layer.provide(workflowsFor(simulator))
+      )
     const context = yield* Layer.build(layer)
     return yield* HttpApp.baseUrl.pipe(
       Effect.provideService(HttpServer.HttpServer, Context.get(context, HttpServer.HttpServer))
