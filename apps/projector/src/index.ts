@@ -59,15 +59,43 @@ export * as Reconciler from "./Reconciler.js"
 export * as RunProjector from "./RunProjector.js"
 
 /**
- * The walk-through that `workflow-runs demo` prints.
- *
- * @since 0.1.0
- */
-export * as Walkthrough from "./Walkthrough.js"
-
-/**
  * `POST /webhooks/stripe`.
  *
  * @since 0.1.0
  */
 export * as Webhook from "./Webhook.js"
+
+/**
+ * The app's configuration from the environment.
+ *
+ * @since 0.1.0
+ */
+export * as AppConfig from "./AppConfig.js"
+
+/**
+ * The `workflow-runs` command line.
+ *
+ * @since 0.1.0
+ */
+export * as Cli from "./Cli.js"
+
+/**
+ * The `demo` command: the whole path on local parts.
+ *
+ * @since 0.1.0
+ */
+export * as Demo from "./Demo.js"
+
+/**
+ * The CLI's tables, timelines and reports.
+ *
+ * @since 0.1.0
+ */
+export * as Output from "./Output.js"
+
+/**
+ * The `serve` command's layer.
+ *
+ * @since 0.1.0
+ */
+export * as Serve from "./Serve.js"

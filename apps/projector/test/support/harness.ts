@@ -1,5 +1,6 @@
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as SqlClient from "@effect/sql/SqlClient"
+import * as SqlClientTag from "@effect/sql/SqlClient"
 import type { Ids } from "@workflow-runs/core"
 import { HttpApp, Projector } from "@workflow-runs/projector"
 import { Simulator } from "@workflow-runs/simulator"
@@ -8,12 +9,38 @@ import { Workflows } from "@workflow-runs/stripe"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
 
-/** DATABASE_URL when set, otherwise one embedded server for the test file. */
-export const database = Database.layerFromEnv({ maxConnections: 24 })
+/**
+ * A database of the test file's own: with DATABASE_URL, a fresh database on that server, dropped
+ * afterwards (other packages' tests tamper with their log on purpose, which `verify` would
+ * report); otherwise `None`, for an embedded server.
+ */
+export const testDatabaseUrl: Effect.Effect<Option.Option<Redacted.Redacted<string>>, unknown, Scope.Scope> = Effect
+  .gen(function*() {
+    const url = process.env.DATABASE_URL
+    if (url === undefined || url.trim() === "") return Option.none()
+    const admin = yield* Layer.build(Database.layerClient({ url: Redacted.make(url), maxConnections: 1 }))
+    const sql = Context.get(admin, SqlClientTag.SqlClient)
+    const name = `projector_test_${randomBytes(8).toString("hex")}`
+    yield* sql.unsafe(`create database ${name}`)
+    yield* Effect.addFinalizer(() => Effect.ignore(sql.unsafe(`drop database if exists ${name} with (force)`)))
+    const target = new URL(url)
+    target.pathname = `/${name}`
+    return Option.some(Redacted.make(target.toString()))
+  })
+
+/** The test file's database (see {@link testDatabaseUrl}), migrated. */
+export const database = Layer.unwrapScoped(
+  Effect.map(testDatabaseUrl, (url) =>
+    Option.match(url, {
+      onNone: () => Database.layerEmbedded({ maxConnections: 24 }),
+      onSome: (url) => Database.layer({ url, maxConnections: 24 })
+    }))
+)
 
 /** The audit API token of test projectors. */
 export const auditToken = Redacted.make("test-audit-token")
