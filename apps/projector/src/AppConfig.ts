@@ -25,7 +25,10 @@ export const webhookSecrets: Config.Config<readonly [Redacted.Redacted<string>, 
       const [first, ...rest] = secrets
       if (first === undefined) {
         return Either.left(
-          ConfigError.InvalidData([], "Expected one or more webhook secrets separated by commas, got none")
+          ConfigError.InvalidData(
+            [],
+            "Expected one or more webhook secrets (whsec_...) separated by commas, got none"
+          )
         )
       }
       return Either.right([Redacted.make(first), ...rest.map((secret) => Redacted.make(secret))] as const)
@@ -38,11 +41,17 @@ export const webhookSecrets: Config.Config<readonly [Redacted.Redacted<string>, 
  * @since 0.1.0
  * @category config
  */
-export const auditToken: Config.Config<Redacted.Redacted<string>> = Config.redacted("AUDIT_API_TOKEN").pipe(
-  Config.validate({
-    message: "Expected a token of at least 16 characters (for example: openssl rand -hex 24)",
-    validation: (token) => Redacted.value(token).length >= 16
-  })
+export const auditToken: Config.Config<Redacted.Redacted<string>> = Config.string("AUDIT_API_TOKEN").pipe(
+  Config.mapOrFail((token) =>
+    token.length >= 16
+      ? Either.right(Redacted.make(token))
+      : Either.left(
+        ConfigError.InvalidData(
+          [],
+          "Expected a token of at least 16 characters (for example: openssl rand -hex 24)"
+        )
+      )
+  )
 )
 
 /**
@@ -124,7 +133,7 @@ export const describeError = (error: ConfigError.ConfigError): string => {
   const lines = ConfigError.reduceWithContext(error, undefined, {
     andCase: (_, left: Array<string>, right: Array<string>) => [...left, ...right],
     orCase: (_, left: Array<string>, right: Array<string>) => [...left, ...right],
-    invalidDataCase: (_, path, message) => [`${path.join(".")} is invalid: ${message}`],
+    invalidDataCase: (_, path, message) => [path.length === 0 ? message : `${path.join(".")} is invalid: ${message}`],
     missingDataCase: (_, path) => [`${path.join(".")} is missing: set it in the environment`],
     sourceUnavailableCase: (_, path, message) => [`${path.join(".")} could not be read: ${message}`],
     unsupportedCase: (_, path, message) => [`${path.join(".")} is not supported: ${message}`]

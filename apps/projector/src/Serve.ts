@@ -11,6 +11,7 @@ import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Database, type EmbeddedDatabase } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
+import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -38,30 +39,42 @@ export const database = (embedded: boolean): Layer.Layer<
  * @category layers
  */
 export const layer = (options: { readonly embedded: boolean }) =>
-  Layer.unwrapEffect(Effect.map(AppConfig.serve, (config) => {
-    const reconciler = Layer.scopedDiscard(
-      Effect.forkScoped(Reconciler.run({
-        owner: config.instanceId,
-        interval: config.reconcileInterval,
-        staleAfter: config.reconcileStaleAfter
-      }))
-    )
-    const server = HttpApp.layer({
-      host: config.host,
-      port: config.port,
-      webhook: { secrets: config.webhookSecrets },
-      auditToken: config.auditToken
-    })
-    const started = Layer.effectDiscard(
-      Effect.flatMap(HttpApp.baseUrl, (url) =>
-        Effect.logInfo("Serving").pipe(
-          Effect.annotateLogs({ url, webhook: `${url}/webhooks/stripe`, instance_id: config.instanceId })
-        ))
-    )
-    return Layer.mergeAll(started, reconciler).pipe(
-      Layer.provideMerge(server),
-      Layer.provideMerge(Projector.services),
-      Layer.provide(Workflows.layerConfig()),
-      Layer.provide(database(options.embedded))
-    )
-  }))
+  Layer.unwrapEffect(Effect.map(
+    // Read together, so one error lists every missing or invalid variable.
+    Config.all([
+      AppConfig.serve,
+      Workflows.config,
+      options.embedded ? Config.succeed(undefined) : Config.redacted("DATABASE_URL")
+    ]),
+    ([config, stripe, databaseUrl]) => {
+      const reconciler = Layer.scopedDiscard(
+        Effect.forkScoped(Reconciler.run({
+          owner: config.instanceId,
+          interval: config.reconcileInterval,
+          staleAfter: config.reconcileStaleAfter
+        }))
+      )
+      const server = HttpApp.layer({
+        host: config.host,
+        port: config.port,
+        webhook: { secrets: config.webhookSecrets },
+        auditToken: config.auditToken
+      })
+      const started = Layer.effectDiscard(
+        Effect.flatMap(HttpApp.baseUrl, (url) =>
+          Effect.logInfo("Serving").pipe(
+            Effect.annotateLogs({ url, webhook: `${url}/webhooks/stripe`, instance_id: config.instanceId })
+          ))
+      )
+      return Layer.mergeAll(started, reconciler).pipe(
+        Layer.provideMerge(server),
+        Layer.provideMerge(Projector.services),
+        Layer.provide(Workflows.layer(stripe)),
+        Layer.provide(
+          databaseUrl === undefined
+            ? database(true)
+            : Database.layer({ url: databaseUrl, applicationName: "workflow-runs serve" })
+        )
+      )
+    }
+  ))

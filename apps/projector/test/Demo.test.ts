@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Demo } from "@workflow-runs/projector"
-import { ConfigProvider, Effect, Option, Redacted } from "effect"
+import { ConfigProvider, Effect, Redacted } from "effect"
 import { testDatabaseUrl } from "./support/harness.js"
 
 // Runs the demo with a console that records each line instead of printing it.
@@ -20,7 +20,7 @@ describe("Demo", () => {
   it.live("invokes the mix, waits for every notification and verifies the log", () =>
     Effect.gen(function*() {
       const url = yield* testDatabaseUrl
-      const env = new Map(Option.isSome(url) ? [["DATABASE_URL", Redacted.value(url.value)]] : [])
+      const env = new Map([["DATABASE_URL", Redacted.value(url)]])
       const started = Date.now()
       const lines = yield* captureOutput(Demo.run.pipe(Effect.withConfigProvider(ConfigProvider.fromMap(env))))
       expect(Date.now() - started).toBeLessThan(30_000)

@@ -4,12 +4,11 @@ import * as SqlClientTag from "@effect/sql/SqlClient"
 import type { Ids } from "@workflow-runs/core"
 import { HttpApp, Projector } from "@workflow-runs/projector"
 import { Simulator } from "@workflow-runs/simulator"
-import { Database, RunLog } from "@workflow-runs/store"
+import { Database, EmbeddedDatabase, RunLog } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
@@ -17,12 +16,12 @@ import { randomBytes } from "node:crypto"
 /**
  * A database of the test file's own: with DATABASE_URL, a fresh database on that server, dropped
  * afterwards (other packages' tests tamper with their log on purpose, which `verify` would
- * report); otherwise `None`, for an embedded server.
+ * report); otherwise an embedded server for the scope's lifetime.
  */
-export const testDatabaseUrl: Effect.Effect<Option.Option<Redacted.Redacted<string>>, unknown, Scope.Scope> = Effect
+export const testDatabaseUrl: Effect.Effect<Redacted.Redacted<string>, unknown, Scope.Scope> = Effect
   .gen(function*() {
     const url = process.env.DATABASE_URL
-    if (url === undefined || url.trim() === "") return Option.none()
+    if (url === undefined || url.trim() === "") return (yield* EmbeddedDatabase.start()).url
     const admin = yield* Layer.build(Database.layerClient({ url: Redacted.make(url), maxConnections: 1 }))
     const sql = Context.get(admin, SqlClientTag.SqlClient)
     const name = `projector_test_${randomBytes(8).toString("hex")}`
@@ -30,16 +29,12 @@ export const testDatabaseUrl: Effect.Effect<Option.Option<Redacted.Redacted<stri
     yield* Effect.addFinalizer(() => Effect.ignore(sql.unsafe(`drop database if exists ${name} with (force)`)))
     const target = new URL(url)
     target.pathname = `/${name}`
-    return Option.some(Redacted.make(target.toString()))
+    return Redacted.make(target.toString())
   })
 
 /** The test file's database (see {@link testDatabaseUrl}), migrated. */
 export const database = Layer.unwrapScoped(
-  Effect.map(testDatabaseUrl, (url) =>
-    Option.match(url, {
-      onNone: () => Database.layerEmbedded({ maxConnections: 24 }),
-      onSome: (url) => Database.layer({ url, maxConnections: 24 })
-    }))
+  Effect.map(testDatabaseUrl, (url) => Database.layer({ url, maxConnections: 24 }))
 )
 
 /** The audit API token of test projectors. */
