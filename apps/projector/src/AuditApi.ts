@@ -29,7 +29,7 @@ const badRequest = (message: string) =>
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest()
 
 /**
- * Whether an `Authorization` header carries the token, compared in constant time (over SHA-256
+ * Checks whether an `Authorization` header carries the token, compared in constant time (over SHA-256
  * digests, so the comparison does not reveal the token's length either).
  *
  * @since 0.1.0
@@ -158,7 +158,7 @@ const handleErrors = <R>(route: Effect.Effect<HttpServerResponse.HttpServerRespo
   )
 
 /**
- * The audit routes, answering 401 to a request without the token.
+ * The audit routes, which respond with 401 to a request without the token.
  *
  * @since 0.1.0
  * @category routes

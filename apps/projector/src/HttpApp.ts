@@ -23,7 +23,7 @@ import * as Metrics from "./Metrics.js"
 import * as Webhook from "./Webhook.js"
 
 /**
- * Where and how to serve.
+ * The listen address and settings of the server.
  *
  * @since 0.1.0
  * @category models
@@ -89,7 +89,7 @@ export const router = (options: Options) =>
 
 /**
  * Serves the routes for the layer's lifetime and provides the running `HttpServer` (its
- * address tells a caller the port picked for 0). Closing the layer stops accepting and lets
+ * address gives a caller the port picked for 0). Closing the layer stops accepting and lets
  * in-flight requests finish.
  *
  * @since 0.1.0

@@ -14,7 +14,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 
 /**
- * What the projector did with a notification.
+ * The outcome of a notification in the projector.
  *
  * - `appended`: it appended the transitions the run's snapshot implied.
  * - `already_recorded`: the log already held every transition the snapshot implied.
@@ -54,7 +54,7 @@ export interface Entry {
  * @category models
  */
 export interface Service {
-  /** Whether the inbox holds the event id (a plain SELECT, outside any transaction). */
+  /** Checks whether the inbox contains the event id (a plain SELECT, outside any transaction). */
   readonly has: (eventId: string) => Effect.Effect<boolean, SqlError>
   /** Inserts a row; a row already there for the event id is kept. */
   readonly insert: (entry: Entry) => Effect.Effect<void, SqlError>

@@ -35,13 +35,13 @@ export const notificationsDuplicate = Metric.counter("workflow_runs_notification
 })
 
 /**
- * Notifications answered with a 4xx or 5xx, tagged with the reason.
+ * Notifications rejected with a 4xx or 5xx, tagged with the reason.
  *
  * @since 0.1.0
  * @category metrics
  */
 export const notificationsRejected = Metric.counter("workflow_runs_notifications_rejected_total", {
-  description: "Notifications answered with an error status",
+  description: "Notifications rejected with an error status",
   incremental: true
 })
 
@@ -91,13 +91,14 @@ export const stripeCalls = Metric.counter("workflow_runs_stripe_calls_total", {
 })
 
 /**
- * Stripe calls repeated by the projector itself (the adapter's own retries are inside a call).
+ * Invokes the reconciler sent again with a stored idempotency key. The adapter's own retries
+ * happen inside one call and are counted in its latency, not here.
  *
  * @since 0.1.0
  * @category metrics
  */
 export const stripeRetries = Metric.counter("workflow_runs_stripe_retries_total", {
-  description: "Stripe calls the projector repeated",
+  description: "Invocation attempts the reconciler sent again with their stored idempotency key",
   incremental: true
 })
 
@@ -143,8 +144,10 @@ const escapeLabel = (value: string) => value.replace(/\\/g, "\\\\").replace(/\n/
 const labels = (pairs: ReadonlyArray<readonly [string, string]>) =>
   pairs.length === 0 ? "" : `{${pairs.map(([key, value]) => `${key}="${escapeLabel(value)}"`).join(",")}}`
 
-const number = (value: number | bigint) =>
-  typeof value === "bigint" ? value.toString() : Number.isFinite(value) ? String(value) : value > 0 ? "+Inf" : "-Inf"
+const number = (value: number | bigint): string => {
+  if (typeof value === "bigint" || Number.isFinite(value)) return String(value)
+  return value > 0 ? "+Inf" : "-Inf"
+}
 
 const renderPair = (pair: MetricPair.MetricPair.Untyped, lines: Array<string>, typed: Set<string>) => {
   const name = pair.metricKey.name

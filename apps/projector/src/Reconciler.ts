@@ -15,6 +15,7 @@ import * as Chunk from "effect/Chunk"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
@@ -46,7 +47,7 @@ export interface Options {
 }
 
 /**
- * What one pass did.
+ * The counts of one reconciler pass.
  *
  * @since 0.1.0
  * @category models
@@ -162,6 +163,7 @@ export const reconcileOnce = Effect.fn("Reconciler.reconcileOnce")(function*(opt
       const stream = yield* store.readInvocation(key)
       const requested = stream.events.find((event) => event._tag === "InvocationRequested")
       if (requested === undefined || requested._tag !== "InvocationRequested") return false
+      yield* Metric.increment(Metrics.stripeRetries)
       const answer = yield* workflows.invokeWorkflow(requested.workflow, requested.inputParameters, {
         idempotencyKey: key
       }).pipe(Metrics.trackStripeCall("invoke_workflow"), Effect.either)

@@ -32,7 +32,7 @@ export interface InboxWrite {
 }
 
 /**
- * What recording a snapshot did.
+ * The result of recording a snapshot.
  *
  * @since 0.1.0
  * @category models
@@ -41,7 +41,7 @@ export interface Recorded {
   readonly outcome: Exclude<Inbox.Outcome, "unknown_type">
   /** The number of events appended. */
   readonly appended: number
-  /** Why the snapshot contradicts the log, for `contradiction`. */
+  /** The reason the snapshot contradicts the log, for `contradiction`. */
   readonly reason: Option.Option<string>
 }
 
@@ -146,8 +146,10 @@ export const make = Effect.gen(function*() {
       }
       const after = RunState.fold([...stream.events, ...events])
       const incomplete = isTerminalStatus(snapshot) && Either.isRight(after) && !RunState.isTerminal(after.right)
+      let outcome: Recorded["outcome"] = appended > 0 ? "appended" : "already_recorded"
+      if (incomplete) outcome = "incomplete"
       const recorded: Recorded = {
-        outcome: incomplete ? "incomplete" : appended > 0 ? "appended" : "already_recorded",
+        outcome,
         appended,
         reason: Option.none()
       }

@@ -1,8 +1,9 @@
 /**
  * `POST /webhooks/stripe`: verify a thin event notification over its raw bytes, skip an event id
  * the inbox already has, retrieve the run from Stripe outside any transaction, then record the
- * transitions and the inbox row in one transaction. A 2xx means the notification is recorded;
- * a 4xx that it can never be; a 5xx that it could not be now, so Stripe delivers it again.
+ * transitions and the inbox row in one transaction. A 2xx means the notification is recorded,
+ * and a 4xx that it can never be. A 5xx means it could not be recorded now, so Stripe delivers it
+ * again.
  *
  * @since 0.1.0
  */
@@ -39,7 +40,7 @@ export interface Options {
 }
 
 /**
- * The answer to a notification: an HTTP status and a JSON body.
+ * The response to a notification: an HTTP status and a JSON body.
  *
  * @since 0.1.0
  * @category models
@@ -59,7 +60,7 @@ const rejected = (status: number, reason: string, message: string) =>
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
 /**
- * Answers a body that is over {@link maxBodyBytes}.
+ * Responds to a body that is over {@link maxBodyBytes}.
  *
  * @since 0.1.0
  * @category handling
@@ -125,7 +126,7 @@ const recordRun = Effect.fnUntraced(function*(
   }).pipe(Metrics.trackStripeCall("retrieve_workflow_run"), Effect.either)
   if (snapshot._tag === "Left") {
     yield* Effect.logError(
-      "Could not retrieve the run from Stripe; answering 503 so Stripe delivers again",
+      "Could not retrieve the run from Stripe; responding with 503 so Stripe delivers it again",
       snapshot.left
     )
     return yield* rejected(503, "stripe_unavailable", `Could not retrieve run ${notification.runId} from Stripe`)
@@ -139,7 +140,10 @@ const recordRun = Effect.fnUntraced(function*(
     Effect.either
   )
   if (recorded._tag === "Left") {
-    yield* Effect.logError("Could not record the notification; answering 503 so Stripe delivers again", recorded.left)
+    yield* Effect.logError(
+      "Could not record the notification; responding with 503 so Stripe delivers it again",
+      recorded.left
+    )
     return yield* rejected(503, "not_recorded", "The notification could not be recorded now; deliver it again")
   }
   yield* RunProjector.observeLag(notification.created)
@@ -191,7 +195,7 @@ export const handle = Effect.fn("Webhook.handle")(function*(
     const inbox = yield* Inbox.Inbox
     const known = yield* inbox.has(notification.id).pipe(Effect.either)
     if (known._tag === "Left") {
-      yield* Effect.logError("Could not read the inbox; answering 503 so Stripe delivers again", known.left)
+      yield* Effect.logError("Could not read the inbox; responding with 503 so Stripe delivers it again", known.left)
       return yield* rejected(503, "not_recorded", "The inbox could not be read now; deliver the notification again")
     }
     if (known.right) {
@@ -208,7 +212,10 @@ export const handle = Effect.fn("Webhook.handle")(function*(
         detail: { type: notification.type }
       }).pipe(Effect.either)
       if (stored._tag === "Left") {
-        yield* Effect.logError("Could not store an unknown notification; answering 503", stored.left)
+        yield* Effect.logError(
+          "Could not store an unknown notification; responding with 503 so Stripe delivers it again",
+          stored.left
+        )
         return yield* rejected(503, "not_recorded", "The notification could not be stored now; deliver it again")
       }
       yield* Effect.logInfo("Stored a notification of a type the projector does not model")
