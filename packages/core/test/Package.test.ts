@@ -87,11 +87,13 @@ describe("Package", () => {
     if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true })
   })
 
-  it("packs a package.json without workspace ranges", () => {
+  it("packs a manifest without workspace-only settings", () => {
     const manifest = run("tar", ["-xzOf", tarball, "package/package.json"], scratch)
     expect(manifest).not.toContain("workspace:")
     const parsed = JSON.parse(manifest)
     expect(parsed.exports["."].default).toBe("./dist/index.js")
+    // The workspace-only `source` condition must not reach users, whose tooling may set it.
+    expect(JSON.stringify(parsed.exports)).not.toContain("source")
     expect(parsed.peerDependencies.effect).toMatch(/^\^3\./)
   })
 

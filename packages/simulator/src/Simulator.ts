@@ -186,6 +186,13 @@ export interface Service {
   readonly injectDeliveryFault: (fault: DeliveryFaultInput) => Effect.Effect<void, ControlError>
   /** Holds every invoke this long before it commits, keeping its idempotency key in flight. */
   readonly setProcessingDelay: (delay: Duration.DurationInput) => Effect.Effect<void>
+  /**
+   * The thin events created so far, oldest first, as `GET /v2/core/events/{id}` returns them;
+   * with `relatedObjectId`, only the events of that object (a run id).
+   */
+  readonly events: (filter?: { readonly relatedObjectId?: string }) => Effect.Effect<
+    ReadonlyArray<Readonly<Record<string, unknown>>>
+  >
   /** Webhook delivery attempts so far, oldest first (the latest 10,000). */
   readonly deliveries: Effect.Effect<ReadonlyArray<DeliveryAttempt>>
   /** Requests handled so far, oldest first (the latest 10,000). */
@@ -339,6 +346,15 @@ export const make = (options: Options = {}): Effect.Effect<Service, ServeError.S
         delivery.injectFault(fault)
       }),
       setProcessingDelay: (delay) => engine.setProcessingDelay(Duration.decode(delay)),
+      events: (filter) =>
+        Effect.sync(() =>
+          engine.events()
+            .map((event) => event.json)
+            .filter((json) =>
+              filter?.relatedObjectId === undefined ||
+              (json.related_object as { readonly id?: unknown } | undefined)?.id === filter.relatedObjectId
+            )
+        ),
       deliveries: Effect.sync(delivery.attempts),
       requests: Effect.sync(server.requests)
     }

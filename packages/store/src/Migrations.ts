@@ -11,6 +11,7 @@ import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
+import * as Heads from "./internal/heads.js"
 
 /**
  * The advisory lock key that serializes migrations (the ASCII bytes of `wfrunmig`).
@@ -111,6 +112,12 @@ create table projection_checkpoints (
 `)
 })
 
+const createAppendFunctions = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.unsafe(Heads.appendFunction(Heads.runs))
+  yield* sql.unsafe(Heads.appendFunction(Heads.invocations))
+})
+
 /**
  * The migrations, by id and name.
  *
@@ -118,7 +125,8 @@ create table projection_checkpoints (
  * @category migrations
  */
 export const migrations = {
-  "1_create_log": createLog
+  "1_create_log": createLog,
+  "2_create_append_functions": createAppendFunctions
 }
 
 /**

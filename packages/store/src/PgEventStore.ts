@@ -61,8 +61,8 @@ export const storeError = (operation: string) => (error: SqlError | ParseError):
 export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient> = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const statements = new Map<Heads.HeadTable, string>([
-    [Heads.runs, Heads.appendStatement(Heads.runs)],
-    [Heads.invocations, Heads.appendStatement(Heads.invocations)]
+    [Heads.runs, Heads.appendCall(Heads.runs)],
+    [Heads.invocations, Heads.appendCall(Heads.invocations)]
   ])
 
   const headVersion = (head: Heads.HeadTable, key: string) =>

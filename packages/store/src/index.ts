@@ -66,6 +66,20 @@ export * as Migrations from "./Migrations.js"
 export * as PgEventStore from "./PgEventStore.js"
 
 /**
+ * The errors of recording invocations.
+ *
+ * @since 0.1.0
+ */
+export * as RecordingError from "./RecordingError.js"
+
+/**
+ * The Workflows API with every invocation recorded in the log, and retries of recorded attempts.
+ *
+ * @since 0.1.0
+ */
+export * as RecordingWorkflows from "./RecordingWorkflows.js"
+
+/**
  * Rebuilding the runs projection into a new table and swapping it in.
  *
  * @since 0.1.0

@@ -209,7 +209,14 @@ describe("postgres store", () => {
           ),
           Effect.ensuring(
             Effect.orDie(
-              Effect.zipRight(sql.unsafe(`drop owned by ${role}`), sql.unsafe(`drop role ${role}`))
+              // Revoking what was granted works for a table owner without superuser rights,
+              // where `drop owned by` would need membership in the role.
+              Effect.zipRight(
+                sql.unsafe(
+                  `revoke all on run_events, workflow_runs, invocations, webhook_inbox, projection_checkpoints from ${role}`
+                ),
+                sql.unsafe(`drop role ${role}`)
+              )
             )
           )
         )

@@ -44,7 +44,10 @@ export interface WorkflowDefinition {
     | { readonly type: "manual" }
     | { readonly type: "event_trigger"; readonly eventType: string; readonly eventsFrom?: ReadonlyArray<string> }
     | undefined
-  /** The inputs an invoke must match: required ones present, each of its JSON type. */
+  /**
+   * The inputs an invoke must match: required ones present, each of its JSON type, no other key.
+   * Without it the workflow takes any input.
+   */
   readonly inputs?: Readonly<Record<string, InputField>> | undefined
   readonly livemode?: boolean | undefined
 }

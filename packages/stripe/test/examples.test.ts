@@ -13,7 +13,13 @@ describe("invoke-workflow example", () => {
   it.effect("starts one run per order", () =>
     Effect.gen(function*() {
       const test = yield* WorkflowsTest.WorkflowsTest
-      const workflow = yield* test.defineWorkflow({ inputs: { order_id: { type: "string", required: true } } })
+      const workflow = yield* test.defineWorkflow({
+        inputs: {
+          order_id: { type: "string", required: true },
+          amount: { type: "integer", required: true },
+          express: { type: "boolean" }
+        }
+      })
       const first = yield* fulfil(workflow.id, order)
       const second = yield* fulfil(workflow.id, order)
       assert.strictEqual(first._tag, "Started")

@@ -404,7 +404,8 @@ export const make = (options: EngineOptions) =>
       workflow: (id: string) => workflowsById.get(id),
       runs: (): ReadonlyArray<RunRecord> => runs,
       run: (id: string) => runsById.get(id),
-      event: (id: string) => events.get(id)
+      event: (id: string) => events.get(id),
+      events: (): ReadonlyArray<EventRecord> => Array.from(events.values())
     }
   })
 

@@ -168,6 +168,50 @@ select
 `
 }
 
+const appendParameters = [
+  ["p_stream", "text"],
+  ["p_expected", "bigint"],
+  ["p_key", "text"],
+  ["p_event_ids", "uuid[]"],
+  ["p_types", "text[]"],
+  ["p_data", "text[]"],
+  ["p_metadata", "text[]"],
+  ["p_occurred_at", "text[]"],
+  ["p_digests", "text[]"],
+  ["p_patches", "text[]"]
+] as const
+
+/** The name of the function that runs {@link appendStatement} for `head`. */
+export const appendFunctionName = (head: HeadTable): string => `append_to_${head.table}`
+
+/**
+ * Creates the PL/pgSQL function that runs {@link appendStatement} for `head`. PL/pgSQL caches the
+ * statement's plan in each session, which spares planning a large query on every append (about
+ * two thirds of an append's time when measured on PostgreSQL 15); calling it is still one
+ * statement and one round trip.
+ */
+export const appendFunction = (head: HeadTable): string => {
+  const body = appendStatement(head).replace(/\$(\d+)/g, (_, index: string) => appendParameters[Number(index) - 1]![0])
+  return `
+create or replace function ${appendFunctionName(head)}(
+  ${appendParameters.map(([name, type]) => `${name} ${type}`).join(", ")}
+) returns table (
+  first_write boolean, all_duplicates boolean, overlap boolean, leading_duplicates int, written boolean,
+  positions text[], existing_positions text[], existing_versions int[], different int[], head_version int
+) language plpgsql as $append$
+#variable_conflict use_column
+begin
+  return query ${body};
+end
+$append$`
+}
+
+/** The call of {@link appendFunction}, with the parameters of {@link appendStatement}. */
+export const appendCall = (head: HeadTable): string =>
+  `select * from ${appendFunctionName(head)}(${
+    appendParameters.map(([, type], index) => `$${index + 1}::${type}`).join(", ")
+  })`
+
 /**
  * Inserts the head of a stream's first event into `table`, with the event's recorded time as
  * the inline head has it. Parameters: $1 key, $2 patch, $3 hash (hex), $4 stream.

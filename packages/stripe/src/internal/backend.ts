@@ -33,7 +33,8 @@ type Json = Record<string, unknown>
 interface StoredWorkflow {
   readonly sequence: number
   readonly wire: Json
-  readonly inputs: Readonly<Record<string, WorkflowsTest.InputField>>
+  /** The declared inputs; `undefined` when the workflow declares none and takes any input. */
+  readonly inputs: Readonly<Record<string, WorkflowsTest.InputField>> | undefined
 }
 
 interface StoredRun {
@@ -75,7 +76,7 @@ const matchesType = (value: unknown, type: WorkflowsTest.InputType): boolean => 
 
 /**
  * Checks input parameters against a workflow's declared inputs: every required input present,
- * every declared input of its JSON type. Undeclared keys are accepted.
+ * every declared input of its JSON type, and no undeclared key (as the simulator checks).
  * NOTE: how Stripe itself validates inputs is not documented; these rules are this fake's choice.
  *
  * @internal
@@ -94,7 +95,8 @@ export const validateInputs = (
       return `Input parameter '${name}' must be of type ${field.type}, got ${jsonType(value)}`
     }
   }
-  return undefined
+  const undeclared = Object.keys(parameters).find((name) => !Object.hasOwn(inputs, name))
+  return undeclared === undefined ? undefined : `Input parameter '${undeclared}' is not declared by this workflow`
 }
 
 interface PageCursor {
@@ -172,7 +174,7 @@ export class Backend {
           }
       ]
     }
-    this.workflows.set(id, { sequence: this.next(), wire, inputs: definition.inputs ?? {} })
+    this.workflows.set(id, { sequence: this.next(), wire, inputs: definition.inputs })
     return wire
   }
 
@@ -221,7 +223,7 @@ export class Backend {
     if (!isJsonObject(parameters)) {
       return error(400, "invalid_request_error", "invalid_fields", "Missing required field input_parameters")
     }
-    const invalid = validateInputs(workflow.inputs, parameters)
+    const invalid = workflow.inputs === undefined ? undefined : validateInputs(workflow.inputs, parameters)
     if (invalid !== undefined) {
       return error(400, "invalid_request_error", "invalid_workflow_input_parameters", invalid)
     }

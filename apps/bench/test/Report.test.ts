@@ -1,0 +1,137 @@
+import { describe, expect, it } from "@effect/vitest"
+import type { AppendFigure, AppendResults } from "../src/AppendScenario.js"
+import { appendWorkloads } from "../src/AppendScenario.js"
+import type { Summary } from "../src/Measure.js"
+import { readKinds } from "../src/ReadScenario.js"
+import { type BenchReport, render } from "../src/Report.js"
+
+const flat = (value: number): Summary => ({ median: value, min: value, max: value })
+
+const figure = (
+  contender: string,
+  role: AppendFigure["role"],
+  writers: number,
+  callsPerSecond: number
+): AppendFigure => ({
+  contender,
+  role,
+  workload: "run",
+  writers,
+  callsPerRound: 10,
+  summary: { rounds: 1, callsPerSecond: flat(callsPerSecond), p50Ms: flat(1), p99Ms: flat(2) }
+})
+
+const contender = (name: string, role: AppendFigure["role"]) => ({
+  name,
+  role,
+  mechanism: "one statement",
+  guarantees: [`${name} guarantee`],
+  staleVersionRejected: true
+})
+
+// Runs at 16 writers: the store at 300 runs/s, Emmett at 100 and the raw baseline at 400.
+const append: AppendResults = {
+  options: { writers: [16], poolSize: 16, rounds: 1, warmupCalls: 1, callsPerRound: { 16: 10 } },
+  workloads: appendWorkloads.filter((workload) => workload.id === "run").map(({ call: _call, ...workload }) =>
+    workload
+  ),
+  contenders: [contender("store", "subject"), contender("Emmett", "peer"), contender("raw", "baseline")],
+  figures: [figure("store", "subject", 16, 300), figure("Emmett", "peer", 16, 100), figure("raw", "baseline", 16, 400)]
+}
+
+const report: BenchReport = {
+  mode: "test",
+  notice: "Provisional figures.",
+  startedAt: new Date("2026-12-04T00:00:00Z"),
+  durationSeconds: 1,
+  machine: {
+    cpuModel: "Test CPU",
+    cores: 2,
+    memoryGiB: 1,
+    os: "Test OS",
+    node: "v20.0.0",
+    postgres: "18.4",
+    postgresOrigin: "embedded",
+    postgresSettings: "fsync on",
+    loadAverageAtStart: [0, 0, 0],
+    packages: [{ name: "pg", version: "8.23.1" }]
+  },
+  append,
+  reads: {
+    options: { sizes: [100, 1_000], pageSize: 10, rounds: 1, readsPerRound: 1 },
+    logDescription: "a test log",
+    reads: readKinds,
+    loadSeconds: [{ size: 100, seconds: 0.1 }, { size: 1_000, seconds: 0.2 }],
+    figures: [
+      { read: "page", size: 100, summary: { rounds: 1, callsPerSecond: flat(100), p50Ms: flat(2), p99Ms: flat(3) } },
+      { read: "page", size: 1_000, summary: { rounds: 1, callsPerSecond: flat(50), p50Ms: flat(4), p99Ms: flat(6) } },
+      { read: "history", size: 100, summary: { rounds: 1, callsPerSecond: flat(100), p50Ms: flat(2), p99Ms: flat(3) } },
+      {
+        read: "history",
+        size: 1_000,
+        summary: { rounds: 1, callsPerSecond: flat(90), p50Ms: flat(2.5), p99Ms: flat(3) }
+      }
+    ]
+  }
+}
+
+// The trimmed cells of every table row, so checks do not depend on column padding.
+const tableRows = (markdown: string): ReadonlyArray<ReadonlyArray<string>> =>
+  markdown.split("\n").filter((line) => line.startsWith("|")).map((line) =>
+    line.split("|").slice(1, -1).map((cell) => cell.trim())
+  )
+
+const rowStartingWith = (markdown: string, ...first: ReadonlyArray<string>) =>
+  tableRows(markdown).find((row) => first.every((cell, index) => row[index] === cell))
+
+describe("Report", () => {
+  const markdown = render(report)
+
+  it("puts the notice first", () => {
+    expect(markdown.split("\n").slice(0, 3)).toEqual(["# Benchmarks", "", "> **Provisional figures.**"])
+  })
+
+  it("rates appends against peer and baseline", () => {
+    // Two appends per run: 300 runs/s are 600 appends/s, 3x Emmett and 0.75x the baseline.
+    expect(rowStartingWith(markdown, "16", "store")).toEqual([
+      "16",
+      "store",
+      "600 (600–600)",
+      "600",
+      "1.00 (1.00–1.00)",
+      "2.00 (2.00–2.00)",
+      "3.00x",
+      "0.75x"
+    ])
+  })
+
+  it("states the store targets as ratios", () => {
+    const targets = tableRows(markdown).filter((row) => row[0]?.startsWith("store appends"))
+    expect(targets.map((row) => row[1])).toEqual(["3.00x", "0.75x"])
+    expect(targets[0]?.[0]).toMatch(/at least 1\.5x Emmett$/)
+    expect(targets[1]?.[0]).toMatch(/at least 0\.5x raw INSERT$/)
+  })
+
+  it("states read growth against the limit", () => {
+    const growth = tableRows(markdown).filter((row) => row[0]?.includes("large log within"))
+    expect(growth.map((row) => row[1])).toEqual([
+      "2.00x at 1,000 vs 100 events (above 1.5x)",
+      "1.25x at 1,000 vs 100 events (within 1.5x)"
+    ])
+  })
+
+  it("lists guarantees and the stale version check", () => {
+    expect(markdown).toContain("### Emmett (peer)")
+    expect(markdown).toContain("- Emmett guarantee")
+    expect(markdown).toContain("was rejected.")
+  })
+
+  it("pads each table's columns to one width", () => {
+    const blocks = markdown.split("\n\n").filter((block) => block.startsWith("|"))
+    expect(blocks.length).toBeGreaterThan(4)
+    for (const block of blocks) {
+      const lengths = new Set(block.split("\n").map((line) => line.length))
+      expect(lengths.size).toBe(1)
+    }
+  })
+})

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { render, sectionTitles } from "../src/Report.js"
+import * as Suite from "../src/Suite.js"
+
+// One tiny run of every benchmark shared by the checks below; it asserts what the report
+// contains, never how fast anything was.
+const report = Effect.promise(() => Suite.run(Suite.smoke)).pipe(Effect.cached, Effect.runSync)
+
+describe("bench suite", () => {
+  it.live("report has every section in order", () =>
+    Effect.gen(function*() {
+      const markdown = render(yield* report)
+      const positions = sectionTitles.map((title) => markdown.indexOf(`\n## ${title}\n`))
+      expect(positions.every((position) => position > 0)).toBe(true)
+      expect([...positions].sort((a, b) => a - b)).toEqual(positions)
+    }), 300_000)
+
+  it.live("append figures cover each contender, workload and writer count", () =>
+    Effect.gen(function*() {
+      const { append } = yield* report
+      const keys = append.figures.map((figure) => `${figure.contender}/${figure.workload}/${figure.writers}`).sort()
+      const expected = append.contenders.flatMap((contender) =>
+        append.workloads.flatMap((workload) =>
+          Suite.smoke.append.writers.map((writers) => `${contender.name}/${workload.id}/${writers}`)
+        )
+      ).sort()
+      expect(keys).toEqual(expected)
+      expect(append.contenders.map((contender) => contender.role).sort()).toEqual(["baseline", "peer", "subject"])
+      for (const contender of append.contenders) {
+        expect(contender.staleVersionRejected).toBe(true)
+      }
+      for (const figure of append.figures) {
+        expect(figure.summary.rounds).toBe(Suite.smoke.append.rounds)
+        expect(figure.summary.callsPerSecond.min).toBeGreaterThan(0)
+        expect(figure.summary.callsPerSecond.min).toBeLessThanOrEqual(figure.summary.callsPerSecond.median)
+        expect(figure.summary.callsPerSecond.median).toBeLessThanOrEqual(figure.summary.callsPerSecond.max)
+      }
+    }), 300_000)
+
+  it.live("read figures cover both reads at every size", () =>
+    Effect.gen(function*() {
+      const { reads } = yield* report
+      const keys = reads.figures.map((figure) => `${figure.read}/${figure.size}`).sort()
+      expect(keys).toEqual(["history/400", "history/800", "page/400", "page/800"])
+      expect(reads.loadSeconds.map((entry) => entry.size)).toEqual([400, 800])
+    }), 300_000)
+
+  it.live("report names the machine and the versions", () =>
+    Effect.gen(function*() {
+      const value = yield* report
+      const markdown = render(value)
+      expect(value.machine.postgres).toMatch(/^\d+/)
+      expect(markdown).toContain(value.machine.cpuModel)
+      const rows = markdown.split("\n").map((line) => line.split("|").map((cell) => cell.trim()))
+      expect(rows).toContainEqual(["", "`@event-driven-io/emmett-postgresql`", "0.42.0", ""])
+      expect(rows).toContainEqual(["", "Node", process.version, ""])
+    }), 300_000)
+})
