@@ -9,7 +9,7 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import { Ids } from "@workflow-runs/core"
-import { Rebuild, RunLog } from "@workflow-runs/store"
+import { Rebuild, RecordingWorkflows, RunLog } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
 import * as Console from "effect/Console"
 import * as DateTime from "effect/DateTime"
@@ -22,7 +22,6 @@ import * as AnchorText from "./AnchorText.js"
 import * as Demo from "./Demo.js"
 import * as Output from "./Output.js"
 import * as Projector from "./Projector.js"
-import * as RunProjector from "./RunProjector.js"
 import * as Serve from "./Serve.js"
 
 /**
@@ -101,13 +100,15 @@ const invoke = Command.make("invoke", {
     )
     const input = yield* inputOf(args.input, args.params)
     const key = Option.getOrElse(args.idempotencyKey, () => `cli-${randomUUID()}`)
-    const run = yield* Workflows.invokeWorkflow(workflow, input, { idempotencyKey: key })
-    // TODO: invoke through the recording layer once it is on main, so the attempt is in the log.
-    const projector = yield* RunProjector.RunProjector
-    yield* projector.record(run, { source: "cli", idempotencyKey: key }, Option.none())
+    const run = yield* RecordingWorkflows.invokeWorkflow(workflow, input, { idempotencyKey: key, actor: "cli" })
     yield* Console.log(`Run ${run.id} of ${run.workflow}: ${String(run.status)} (idempotency key ${key})`)
-  }).pipe(withStore(args.embedded), Effect.provide(Workflows.layerConfig()))).pipe(
-    Command.withDescription("Invoke a workflow and record the run it started (needs STRIPE_API_KEY and DATABASE_URL)")
+  }).pipe(
+    Effect.provide(RecordingWorkflows.layer.pipe(Layer.provide(Workflows.layerConfig()))),
+    withStore(args.embedded)
+  )).pipe(
+    Command.withDescription(
+      "Invoke a workflow and record the attempt and its run (needs STRIPE_API_KEY and DATABASE_URL)"
+    )
   )
 
 const timeOption = (name: string) =>

@@ -12,7 +12,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Ids, type WorkflowRun } from "@workflow-runs/core"
 import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
-import { Database, RunLog } from "@workflow-runs/store"
+import { Database, RecordingWorkflows, RunLog } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
@@ -27,7 +27,6 @@ import { randomBytes, randomUUID } from "node:crypto"
 import * as HttpApp from "./HttpApp.js"
 import * as Output from "./Output.js"
 import * as Projector from "./Projector.js"
-import * as RunProjector from "./RunProjector.js"
 
 /**
  * The input parameters of Stripe's example invoke request.
@@ -100,16 +99,15 @@ interface Invocation {
 
 const invoke = (invocation: Invocation) =>
   Effect.gen(function*() {
-    const projector = yield* RunProjector.RunProjector
-    const answer = yield* Workflows.invokeWorkflow(Ids.WorkflowId.make(invocation.workflow), invocation.input, {
-      idempotencyKey: invocation.key
-    }).pipe(Effect.either)
+    const answer = yield* RecordingWorkflows.invokeWorkflow(
+      Ids.WorkflowId.make(invocation.workflow),
+      invocation.input,
+      { idempotencyKey: invocation.key, actor: "demo" }
+    ).pipe(Effect.either)
     if (answer._tag === "Left") {
       yield* Console.log(`  ${invocation.label}: rejected, ${answer.left._tag}: ${answer.left.message}`)
       return Option.none<WorkflowRun.WorkflowRun>()
     }
-    // TODO: invoke through the recording layer once it is on main, so attempts are in the log too.
-    yield* projector.record(answer.right, { source: "demo", idempotencyKey: invocation.key }, Option.none())
     yield* Console.log(`  ${invocation.label}: run ${answer.right.id}, ${String(answer.right.status)}`)
     return Option.some(answer.right)
   })
@@ -163,6 +161,8 @@ export const run = Effect.gen(function*() {
       webhook: { secrets: [Redacted.make(secret)] },
       auditToken: Redacted.make(randomBytes(24).toString("hex"))
     }).pipe(
+      Layer.provideMerge(RecordingWorkflows.layer),
+      Layer.provideMerge(Projector.services),
       Layer.provideMerge(stripe.workflows),
       Layer.provideMerge(Database.layerFromEnv())
     )

@@ -2,17 +2,16 @@
  * The reconciler: brings into the log what notifications missed. It re-reads runs still
  * `started` after a while, lists Stripe's recent runs (runs whose notifications were dropped,
  * and runs started from the Dashboard or by events), and settles invocation attempts left
- * `unknown` by sending them again with their stored idempotency key. One instance at a time
+ * `unknown` by sending them again with their stored idempotency key through the recording layer. One instance at a time
  * does the work, under a lease in `projection_checkpoints`, so any number may run.
  *
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Ids, type WorkflowRun } from "@workflow-runs/core"
-import { Consumer, EventStore, Invocation } from "@workflow-runs/store"
+import { Consumer, EventStore, Invocation, RecordingWorkflows } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
 import * as Chunk from "effect/Chunk"
-import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
@@ -74,21 +73,6 @@ const recordSnapshot = (projector: RunProjector.Service, run: WorkflowRun.Workfl
     )
   )
 
-const rejectedEvent = (key: Invocation.IdempotencyKey, occurredAt: DateTime.Utc, error: {
-  readonly _tag: string
-  readonly message: string
-  readonly code?: string | undefined
-  readonly requestId?: string | undefined
-}) =>
-  Invocation.rejected({
-    idempotencyKey: key,
-    occurredAt,
-    errorTag: error._tag,
-    code: error.code ?? null,
-    message: error.message,
-    requestId: error.requestId ?? null
-  })
-
 /**
  * Runs one pass of the reconciler, without the lease: for tests and the CLI.
  *
@@ -100,6 +84,7 @@ export const reconcileOnce = Effect.fn("Reconciler.reconcileOnce")(function*(opt
   const store = yield* EventStore.EventStore
   const projector = yield* RunProjector.RunProjector
   const workflows = yield* Workflows.Workflows
+  const recording = yield* RecordingWorkflows.RecordingWorkflows
   let eventsAppended = 0
 
   const staleSeconds = Duration.toSeconds(options.staleAfter ?? "1 minute")
@@ -128,8 +113,6 @@ export const reconcileOnce = Effect.fn("Reconciler.reconcileOnce")(function*(opt
   )
   for (const run of recent) eventsAppended += yield* recordSnapshot(projector, run)
 
-  // TODO: settle through the recording layer (RecordingWorkflows) once it is on main, so an
-  // attempt retried here is recorded exactly as a first attempt is.
   const settleSeconds = Duration.toSeconds(options.settleAfter ?? "10 seconds")
   const unknown = yield* sql<{ idempotency_key: string }>`
     select idempotency_key from invocations
@@ -158,36 +141,22 @@ export const reconcileOnce = Effect.fn("Reconciler.reconcileOnce")(function*(opt
     attemptsSettled
   } satisfies Pass
 
+  // The recording layer sends the attempt again with its stored key, workflow and parameters and
+  // records the run's transitions and the outcome, each in a transaction of its own.
   function settleAttempt(key: Invocation.IdempotencyKey) {
     return Effect.gen(function*() {
-      const stream = yield* store.readInvocation(key)
-      const requested = stream.events.find((event) => event._tag === "InvocationRequested")
-      if (requested === undefined || requested._tag !== "InvocationRequested") return false
       yield* Metric.increment(Metrics.stripeRetries)
-      const answer = yield* workflows.invokeWorkflow(requested.workflow, requested.inputParameters, {
-        idempotencyKey: key
-      }).pipe(Metrics.trackStripeCall("invoke_workflow"), Effect.either)
-      if (answer._tag === "Right") {
-        eventsAppended += yield* recordSnapshot(projector, answer.right)
-        return yield* projector.settleInvocation(key, answer.right)
+      const retried = yield* recording.retryInvocation(key).pipe(
+        Metrics.trackStripeCall("invoke_workflow"),
+        Effect.either
+      )
+      if (retried._tag === "Left") {
+        yield* Effect.logWarning("The retried invocation failed; the attempt's outcome is recorded", retried.left)
+          .pipe(Effect.annotateLogs({ idempotency_key: key }))
       }
-      const error = answer.left
-      switch (error._tag) {
-        case "InvalidWorkflowInputParameters":
-        case "WorkflowNotInvokable":
-        case "WorkflowNotFound":
-        case "IdempotencyConflict": {
-          const now = yield* DateTime.now
-          yield* sql.withTransaction(
-            store.appendInvocation(key, stream.version, [rejectedEvent(key, now, error)], { source: "reconciler" })
-          )
-          return true
-        }
-        default:
-          yield* Effect.logWarning("Stripe did not answer the retried invocation; the next pass tries again", error)
-            .pipe(Effect.annotateLogs({ idempotency_key: key }))
-          return false
-      }
+      const attempt = yield* store.readInvocation(key)
+      const last = attempt.events.at(-1)?._tag
+      return last === "InvocationSucceeded" || last === "InvocationRejected"
     })
   }
 })

@@ -9,7 +9,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { RunState, type WorkflowRun } from "@workflow-runs/core"
-import { EventStore, Invocation, type StoreError } from "@workflow-runs/store"
+import { EventStore, Invocation, RecordingWorkflows, type StoreError } from "@workflow-runs/store"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
@@ -72,8 +72,9 @@ export interface Service {
     inbox: Option.Option<InboxWrite>
   ) => Effect.Effect<Recorded, RecordError>
   /**
-   * Settles an invocation attempt left `unknown` with the run Stripe started for it, in a
-   * transaction of its own. Attempts still `pending` are left to the writer that sent them.
+   * Settles a recorded invocation attempt with the run Stripe started for it, in a transaction of
+   * its own; returns whether it appended. An attempt already settled or never recorded is left
+   * alone.
    */
   readonly settleInvocation: (
     idempotencyKey: string,
@@ -187,15 +188,12 @@ export const make = Effect.gen(function*() {
     run: WorkflowRun.WorkflowRun
   ) {
     const key = Invocation.IdempotencyKey.make(idempotencyKey)
-    const stream = yield* store.readInvocation(key)
-    const last = stream.events.at(-1)
-    if (last === undefined || last._tag !== "InvocationOutcomeUnknown") return false
-    const settled = Invocation.succeeded(key, run.created, run.id)
-    yield* sql.withTransaction(store.appendInvocation(key, stream.version, [settled], {
-      source: "projector",
-      runId: run.id
-    })).pipe(Effect.catchTag("SqlError", (error) => Effect.die(error)))
-    return true
+    return yield* sql.withTransaction(
+      RecordingWorkflows.recordSucceeded(key, run.id, { source: "webhook", runId: run.id })
+    ).pipe(
+      Effect.provideService(EventStore.EventStore, store),
+      Effect.catchTag("SqlError", (error) => Effect.die(error))
+    )
   })
 
   return RunProjector.of({ record, settleInvocation })

@@ -9,7 +9,7 @@ import type * as PgClient from "@effect/sql-pg/PgClient"
 import type { MigrationError } from "@effect/sql/Migrator"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Database, type EmbeddedDatabase } from "@workflow-runs/store"
+import { Database, type EmbeddedDatabase, RecordingWorkflows } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -68,6 +68,7 @@ export const layer = (options: { readonly embedded: boolean }) =>
       )
       return Layer.mergeAll(started, reconciler).pipe(
         Layer.provideMerge(server),
+        Layer.provideMerge(RecordingWorkflows.layer),
         Layer.provideMerge(Projector.services),
         Layer.provide(Workflows.layer(stripe)),
         Layer.provide(

@@ -74,7 +74,7 @@ describe("Cli", () => {
         Effect.map(runCli(["history", runId], env), ({ text }) => text.includes("RunSucceeded"))
       )
       const history = yield* runCli(["history", runId], env)
-      expect(history.text).toMatch(/RunStarted {4}via cli {2}key cli-test-key/)
+      expect(history.text).toMatch(/RunStarted {4}via invoke {2}key cli-test-key/)
 
       const listed = yield* runCli(
         ["runs", "--workflow", DefaultWorkflows.onboardCustomer, "--status", "succeeded"],
@@ -85,7 +85,7 @@ describe("Cli", () => {
 
       const verified = yield* runCli(["verify"], env)
       const anchor = /(wra1\.\S+)/.exec(verified.text)?.[1] ?? ""
-      expect(verified.text).toMatch(/^Verified: 1 stream\(s\), 2 event\(s\)/)
+      expect(verified.text).toMatch(/^Verified: 2 stream\(s\), 4 event\(s\)/)
       const again = yield* runCli(["verify", "--expect", anchor], env)
       expect(again.exit._tag).toBe("Success")
       const invalid = yield* runCli(["verify", "--expect", "wra1.bm90"], env)

@@ -31,10 +31,10 @@ describe("Demo", () => {
       expect(text).toMatch(/invalid parameters: rejected, InvalidWorkflowInputParameters/)
       const table = lines.slice(lines.indexOf("Runs") + 3, lines.indexOf("Runs") + 6)
       expect(table.map((line) => line.split(/\s+/)[2]).sort()).toEqual(["failed", "succeeded", "succeeded"])
-      expect(text).toMatch(/RunStarted {4}via demo {2}key demo-/)
+      expect(text).toMatch(/RunStarted {4}via invoke {2}key demo-/)
       // The retry of the example can record the success before its notification does.
-      expect(text).toMatch(/RunSucceeded {2}via (webhook {2}notification evt_|demo {2}key demo-)/)
-      expect(text).toContain("Verified: 3 stream(s), 6 event(s), 0 broken chain(s), 0 anchor mismatch(es)")
+      expect(text).toMatch(/RunSucceeded {2}via (webhook {2}notification evt_|invoke {2}key demo-)/)
+      expect(text).toContain("Verified: 8 stream(s), 16 event(s), 0 broken chain(s), 0 anchor mismatch(es)")
       expect(text).toMatch(/Anchor \(keep it, then run verify --expect ANCHOR\): wra1\./)
     }).pipe(Effect.scoped), 60_000)
 })

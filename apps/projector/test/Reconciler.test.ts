@@ -6,7 +6,7 @@ import { EventStore, Invocation } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
 import { DateTime, Effect, Layer, Redacted } from "effect"
 import { randomUUID } from "node:crypto"
-import { database, eventually, historyTypes, startStack, workflowsFor } from "./support/harness.js"
+import { database, eventually, historyTypes, recordingFor, startStack, workflowsFor } from "./support/harness.js"
 
 const services = Projector.services.pipe(Layer.provideMerge(database))
 
@@ -31,7 +31,7 @@ describe("Reconciler", () => {
         yield* finished(simulator, run.id)
         yield* eventually("two dropped deliveries", Effect.map(simulator.deliveries, (all) => all.length >= 2))
         expect(yield* historyTypes(run.id)).toEqual([])
-        const pass = yield* Reconciler.reconcileOnce({}).pipe(Effect.provide(workflowsFor(simulator)))
+        const pass = yield* Reconciler.reconcileOnce({}).pipe(Effect.provide(recordingFor(simulator)))
         expect(pass.eventsAppended).toBe(2)
         expect(yield* historyTypes(run.id)).toEqual(["RunStarted", "RunSucceeded"])
       }).pipe(Effect.scoped))
@@ -41,7 +41,7 @@ describe("Reconciler", () => {
         const { simulator } = yield* startStack({ register: false })
         const run = yield* simulator.startRun({ workflow: DefaultWorkflows.anyInput, trigger: "dashboard" })
         yield* finished(simulator, run.id)
-        yield* Reconciler.reconcileOnce({}).pipe(Effect.provide(workflowsFor(simulator)))
+        yield* Reconciler.reconcileOnce({}).pipe(Effect.provide(recordingFor(simulator)))
         expect(yield* historyTypes(run.id)).toEqual(["RunStarted", "RunSucceeded"])
       }).pipe(Effect.scoped))
 
@@ -80,7 +80,7 @@ describe("Reconciler", () => {
             message: lost.message
           })
         ])
-        const pass = yield* Reconciler.reconcileOnce({ settleAfter: 0 }).pipe(Effect.provide(workflowsFor(simulator)))
+        const pass = yield* Reconciler.reconcileOnce({ settleAfter: 0 }).pipe(Effect.provide(recordingFor(simulator)))
         expect(pass.attemptsSettled).toBeGreaterThanOrEqual(1)
         const attempt = yield* store.readInvocation(key)
         const last = attempt.events.at(-1)

@@ -4,7 +4,7 @@ import * as SqlClientTag from "@effect/sql/SqlClient"
 import type { Ids } from "@workflow-runs/core"
 import { HttpApp, Projector } from "@workflow-runs/projector"
 import { Simulator } from "@workflow-runs/simulator"
-import { Database, EmbeddedDatabase, RunLog } from "@workflow-runs/store"
+import { Database, EmbeddedDatabase, RecordingWorkflows, RunLog } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -51,6 +51,10 @@ export const workflowsFor = (simulator: Simulator.Service) =>
     maxRetries: 1,
     retryBaseDelay: "20 millis"
   })
+
+/** The recording layer over the Workflows service against a simulator; needs the EventStore. */
+export const recordingFor = (simulator: Simulator.Service) =>
+  RecordingWorkflows.layer.pipe(Layer.provideMerge(workflowsFor(simulator)))
 
 /** Starts a projector instance on 127.0.0.1 in the current scope and returns its base URL. */
 export const startProjector = (
