@@ -14,7 +14,10 @@ describe("Outage", () => {
       const simulator = yield* Simulator.make({})
       const secret = newSecret()
       const projector = yield* startProjector(simulator, [secret]).pipe(Effect.provide(client))
-      const run = yield* simulator.startRun({ workflow: "wf_test_61SimAnyInput000000000000000000000000000000", trigger: "dashboard" })
+      const run = yield* simulator.startRun({
+        workflow: "wf_test_61SimAnyInput000000000000000000000000000000",
+        trigger: "dashboard"
+      })
       // Dropping the test database, or stopping the embedded server, takes the database away.
       yield* Scope.close(databaseScope, Exit.void)
       const answer = yield* deliver(projector, thinRunEvent({ eventId: newEventId(), runId: run.id }), { secret })
