@@ -222,6 +222,10 @@ export const run = Effect.gen(function*() {
     const histories = yield* Effect.forEach(runIds, (id) => log.history(Ids.WorkflowRunId.make(id)))
     yield* Console.log("\nRuns")
     yield* Console.log(Output.runsTable(histories.flatMap((history) => Option.toArray(history.run))))
+    const keys = new Set(invocations.map((invocation) => invocation.key))
+    const attempts = yield* log.invocations({ limit: 1000 })
+    yield* Console.log("\nInvocation attempts")
+    yield* Console.log(Output.invocationsTable(attempts.items.filter((attempt) => keys.has(attempt.idempotencyKey))))
     const seedRun = runIds[0]
     if (seedRun !== undefined && histories[0] !== undefined) {
       yield* Console.log("\nTimeline")

@@ -44,6 +44,27 @@ export const runsTable = (runs: ReadonlyArray<RunLog.RunSummary>): string =>
   )
 
 /**
+ * Formats invocation attempts as a table: idempotency key, workflow, outcome, run and error.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const invocationsTable = (attempts: ReadonlyArray<RunLog.InvocationSummary>): string =>
+  table(
+    ["IDEMPOTENCY KEY", "WORKFLOW", "OUTCOME", "RUN", "ERROR"],
+    attempts.map((attempt) => [
+      attempt.idempotencyKey,
+      attempt.workflowId ?? "-",
+      attempt.outcome,
+      attempt.runId ?? "-",
+      errorTagOf(attempt.error)
+    ])
+  )
+
+const errorTagOf = (error: unknown): string =>
+  typeof error === "object" && error !== null && "tag" in error && typeof error.tag === "string" ? error.tag : ""
+
+/**
  * Formats a run's history as a timeline: each event with its time, version, position, source
  * and idempotency key, and the stream's head hash.
  *

@@ -34,6 +34,16 @@ describe("Demo", () => {
       expect(text).toMatch(/RunStarted {4}via invoke {2}key demo-/)
       // The retry of the example can record the success before its notification does.
       expect(text).toMatch(/RunSucceeded {2}via (webhook {2}notification evt_|invoke {2}key demo-)/)
+      const attempts = lines.slice(lines.indexOf("Invocation attempts") + 3, lines.indexOf("Invocation attempts") + 8)
+      expect(attempts.map((line) => line.split(/\s+/)[2]).sort()).toEqual([
+        "rejected",
+        "rejected",
+        "succeeded",
+        "succeeded",
+        "succeeded"
+      ])
+      expect(attempts.filter((line) => line.endsWith("WorkflowNotInvokable"))).toHaveLength(1)
+      expect(attempts.filter((line) => line.endsWith("InvalidWorkflowInputParameters"))).toHaveLength(1)
       expect(text).toContain("Verified: 8 stream(s), 16 event(s), 0 broken chain(s), 0 anchor mismatch(es)")
       expect(text).toMatch(/Anchor \(keep it, then run verify --expect ANCHOR\): wra1\./)
     }).pipe(Effect.scoped), 60_000)

@@ -14,9 +14,9 @@ import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
 
 /**
- * A database of the test file's own: with DATABASE_URL, a fresh database on that server, dropped
- * afterwards (other packages' tests tamper with their log on purpose, which `verify` would
- * report); otherwise an embedded server for the scope's lifetime.
+ * A database of the caller's own: with DATABASE_URL, a fresh database on that server, dropped
+ * afterwards, because other packages' tests tamper with their log on purpose and `verify` would
+ * report it. Without DATABASE_URL, an embedded server for the scope's lifetime.
  */
 export const testDatabaseUrl: Effect.Effect<Redacted.Redacted<string>, unknown, Scope.Scope> = Effect
   .gen(function*() {

@@ -21,7 +21,7 @@ export const thinRunEvent = (fields: {
       : `{"type":"request","request":{"id":"req_test_1","idempotency_key":"${fields.idempotencyKey}"}}`
   },"related_object":{"id":"${fields.runId}","type":"v2.extend.workflow_run","url":"/v2/extend/workflow_runs/${fields.runId}"}}\n`
 
-/** POSTs `body` to the projector's webhook route, signed with `secret` unless told otherwise. */
+/** POSTs `body` to the projector's webhook route, signed with `secret` unless `signature` is given (`null` sends none). */
 export const deliver = (
   baseUrl: string,
   body: string | Uint8Array,
