@@ -1,19 +1,46 @@
 #!/usr/bin/env node
-import * as Command from "@effect/cli/Command"
+import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Cause from "effect/Cause"
+import * as ConfigError from "effect/ConfigError"
+import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import { walkthrough } from "./Walkthrough.js"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as AppConfig from "./AppConfig.js"
+import * as Cli from "./Cli.js"
 
-const demo = Command.make("demo", {}, () => walkthrough).pipe(
-  Command.withDescription("Decode Stripe's invoke response and walk a run through its states")
+// Logs go to standard error, so command output on standard output stays clean.
+const logger = Layer.unwrapEffect(
+  Effect.map(AppConfig.logFormat.pipe(Effect.orElseSucceed(() => "json" as const)), (format) =>
+    Logger.replace(
+      Logger.defaultLogger,
+      format === "json" ? Logger.withConsoleError(Logger.jsonLogger) : Logger.prettyLogger({ stderr: true })
+    ))
 )
 
-const workflowRuns = Command.make("workflow-runs").pipe(
-  Command.withDescription("Audit log of Stripe Workflow Runs"),
-  Command.withSubcommands([demo])
+const describe = (error: unknown): string => {
+  if (ConfigError.isConfigError(error)) return `Invalid configuration:\n${AppConfig.describeError(error)}`
+  if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string") {
+    const tag = "_tag" in error && typeof error._tag === "string" ? `${error._tag}: ` : ""
+    return `${tag}${error.message}`
+  }
+  return String(error)
+}
+
+const main = Cli.run(process.argv).pipe(
+  Effect.exit,
+  Effect.flatMap((exit) => {
+    if (Exit.isSuccess(exit) || Exit.isInterrupted(exit)) return exit
+    const failure = Cause.failureOption(exit.cause)
+    // The CLI prints its own usage errors.
+    if (failure._tag === "Some" && ValidationError.isValidationError(failure.value)) return exit
+    const message = failure._tag === "Some" ? describe(failure.value) : Cause.pretty(exit.cause)
+    return Effect.zipRight(Console.error(message), exit)
+  }),
+  Effect.provide(Layer.merge(NodeContext.layer, logger))
 )
 
-const cli = Command.run(workflowRuns, { name: "workflow-runs", version: "0.1.0" })
-
-cli(process.argv).pipe(Effect.provide(NodeContext.layer), NodeRuntime.runMain)
+NodeRuntime.runMain(main, { disableErrorReporting: true })

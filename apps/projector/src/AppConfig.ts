@@ -1,0 +1,142 @@
+/**
+ * The app's configuration from the environment, with the same variable names in `serve`, the
+ * CLI commands and docker-compose.yml, and errors that name each missing or invalid variable.
+ *
+ * @since 0.1.0
+ */
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
+import { hostname } from "node:os"
+
+/**
+ * The webhook endpoint secrets, `STRIPE_WEBHOOK_SECRET`: one or more `whsec_` secrets separated
+ * by commas, so a rolled secret and its predecessor are both accepted.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const webhookSecrets: Config.Config<readonly [Redacted.Redacted<string>, ...Array<Redacted.Redacted<string>>]> =
+  Config.string("STRIPE_WEBHOOK_SECRET").pipe(
+    Config.mapOrFail((text) => {
+      const secrets = text.split(",").map((secret) => secret.trim()).filter((secret) => secret !== "")
+      const [first, ...rest] = secrets
+      if (first === undefined) {
+        return Either.left(
+          ConfigError.InvalidData(
+            [],
+            "Expected one or more webhook secrets (whsec_...) separated by commas, got none"
+          )
+        )
+      }
+      return Either.right([Redacted.make(first), ...rest.map((secret) => Redacted.make(secret))] as const)
+    })
+  )
+
+/**
+ * The audit API's bearer token, `AUDIT_API_TOKEN`: at least 16 characters.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const auditToken: Config.Config<Redacted.Redacted<string>> = Config.string("AUDIT_API_TOKEN").pipe(
+  Config.mapOrFail((token) =>
+    token.length >= 16
+      ? Either.right(Redacted.make(token))
+      : Either.left(
+        ConfigError.InvalidData(
+          [],
+          "Expected a token of at least 16 characters (for example: openssl rand -hex 24)"
+        )
+      )
+  )
+)
+
+/**
+ * The log format, `LOG_FORMAT`: `json` (the default) or `pretty`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const logFormat: Config.Config<"json" | "pretty"> = Config.literal("json", "pretty")("LOG_FORMAT").pipe(
+  Config.withDefault("json" as const)
+)
+
+/**
+ * Settings of `serve`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Serve {
+  readonly host: string
+  readonly port: number
+  readonly webhookSecrets: readonly [Redacted.Redacted<string>, ...Array<Redacted.Redacted<string>>]
+  readonly auditToken: Redacted.Redacted<string>
+  readonly instanceId: string
+  readonly reconcileInterval: Duration.Duration
+  readonly reconcileStaleAfter: Duration.Duration
+}
+
+/**
+ * `serve`'s settings: `HOST` (default 127.0.0.1), `PORT` (default 8080), `STRIPE_WEBHOOK_SECRET`,
+ * `AUDIT_API_TOKEN`, `INSTANCE_ID` (default host name and process id), `RECONCILE_INTERVAL`
+ * (default 30 seconds) and `RECONCILE_STALE_AFTER` (default 1 minute). The Stripe and database
+ * variables are read by their own layers.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const serve: Config.Config<Serve> = Config.all({
+  host: Config.nonEmptyString("HOST").pipe(Config.withDefault("127.0.0.1")),
+  port: Config.port("PORT").pipe(Config.withDefault(8080)),
+  webhookSecrets,
+  auditToken,
+  instanceId: Config.nonEmptyString("INSTANCE_ID").pipe(Config.withDefault(`${hostname()}-${process.pid}`)),
+  reconcileInterval: Config.duration("RECONCILE_INTERVAL").pipe(Config.withDefault(Duration.seconds(30))),
+  reconcileStaleAfter: Config.duration("RECONCILE_STALE_AFTER").pipe(Config.withDefault(Duration.minutes(1)))
+})
+
+/**
+ * Every environment variable the app reads, for docker-compose.yml and the README.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const variables: ReadonlyArray<string> = [
+  "DATABASE_URL",
+  "HOST",
+  "PORT",
+  "STRIPE_API_KEY",
+  "STRIPE_API_BASE",
+  "STRIPE_API_VERSION",
+  "STRIPE_CONTEXT",
+  "STRIPE_MAX_RETRIES",
+  "STRIPE_TIMEOUT",
+  "STRIPE_WEBHOOK_SECRET",
+  "AUDIT_API_TOKEN",
+  "INSTANCE_ID",
+  "LOG_FORMAT",
+  "RECONCILE_INTERVAL",
+  "RECONCILE_STALE_AFTER"
+]
+
+/**
+ * Formats a configuration error as one line per missing or invalid variable.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const describeError = (error: ConfigError.ConfigError): string => {
+  const lines = ConfigError.reduceWithContext(error, undefined, {
+    andCase: (_, left: Array<string>, right: Array<string>) => [...left, ...right],
+    orCase: (_, left: Array<string>, right: Array<string>) => [...left, ...right],
+    invalidDataCase: (_, path, message) => [path.length === 0 ? message : `${path.join(".")} is invalid: ${message}`],
+    missingDataCase: (_, path) => [`${path.join(".")} is missing: set it in the environment`],
+    sourceUnavailableCase: (_, path, message) => [`${path.join(".")} could not be read: ${message}`],
+    unsupportedCase: (_, path, message) => [`${path.join(".")} is not supported: ${message}`]
+  })
+  return [...new Set(lines)].join("\n")
+}

@@ -1,0 +1,183 @@
+/**
+ * The audit HTTP API under `/audit`, behind a bearer token: a run's history, run search with the
+ * store's filters and cursor, totals, and `verify` with an optional expected anchor.
+ *
+ * @since 0.1.0
+ */
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { Ids } from "@workflow-runs/core"
+import { RunLog } from "@workflow-runs/store"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import { createHash, timingSafeEqual } from "node:crypto"
+import * as AnchorText from "./AnchorText.js"
+import { toJson } from "./internal/json.js"
+
+class BadParameter extends Schema.TaggedError<BadParameter>()("BadParameter", {
+  name: Schema.String,
+  message: Schema.String
+}) {}
+
+const badRequest = (message: string) =>
+  HttpServerResponse.unsafeJson({ error: { type: "invalid_request", message } }, { status: 400 })
+
+const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest()
+
+/**
+ * Checks whether an `Authorization` header carries the token, compared in constant time (over SHA-256
+ * digests, so the comparison does not reveal the token's length either).
+ *
+ * @since 0.1.0
+ * @category authentication
+ */
+export const isAuthorized = (header: string | undefined, token: Redacted.Redacted<string>): boolean => {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "")
+  const given = sha256(match?.[1] ?? "")
+  const equal = timingSafeEqual(given, sha256(Redacted.value(token)))
+  return match !== null && equal
+}
+
+const optionalParam = (params: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>, name: string) => {
+  const value = params[name]
+  return typeof value === "string" && value !== "" ? Option.some(value) : Option.none()
+}
+
+const timeParam = (params: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>, name: string) =>
+  Option.match(optionalParam(params, name), {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (text) =>
+      Option.match(DateTime.make(text), {
+        onNone: () =>
+          Effect.fail(
+            new BadParameter({ name, message: `${name} must be an ISO 8601 time, got ${JSON.stringify(text)}` })
+          ),
+        onSome: (time) => Effect.succeed(DateTime.toUtc(time))
+      })
+  })
+
+const limitParam = (params: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>) =>
+  Option.match(optionalParam(params, "limit"), {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (text) =>
+      /^\d{1,4}$/.test(text) && Number(text) >= 1 && Number(text) <= 1000
+        ? Effect.succeed(Number(text))
+        : Effect.fail(
+          new BadParameter({
+            name: "limit",
+            message: `limit must be an integer from 1 to 1000, got ${JSON.stringify(text)}`
+          })
+        )
+  })
+
+const history = Effect.gen(function*() {
+  const { runId } = yield* HttpRouter.params
+  const log = yield* RunLog.RunLog
+  const id = yield* Schema.decodeUnknown(Ids.WorkflowRunId)(runId).pipe(
+    Effect.mapError(() => new BadParameter({ name: "runId", message: `Invalid run id ${JSON.stringify(runId)}` }))
+  )
+  const result = yield* log.history(id)
+  if (Option.isNone(result.run) && result.events.length === 0) {
+    return HttpServerResponse.unsafeJson({ error: { type: "not_found", message: `No run ${id} in the log` } }, {
+      status: 404
+    })
+  }
+  return HttpServerResponse.unsafeJson(toJson({ run: Option.getOrNull(result.run), events: result.events }))
+})
+
+const runs = Effect.gen(function*() {
+  const params = yield* HttpServerRequest.ParsedSearchParams
+  const log = yield* RunLog.RunLog
+  const workflow = optionalParam(params, "workflow")
+  const page = yield* log.runs({
+    workflowId: Option.getOrUndefined(Option.map(workflow, (id) => Ids.WorkflowId.make(id))),
+    status: Option.getOrUndefined(optionalParam(params, "status")),
+    from: yield* timeParam(params, "from"),
+    to: yield* timeParam(params, "to"),
+    limit: yield* limitParam(params),
+    after: Option.getOrUndefined(optionalParam(params, "after"))
+  })
+  return HttpServerResponse.unsafeJson(toJson({ items: page.items, next: Option.getOrNull(page.next) }))
+})
+
+const totals = Effect.gen(function*() {
+  const params = yield* HttpServerRequest.ParsedSearchParams
+  const log = yield* RunLog.RunLog
+  const now = yield* DateTime.now
+  const from = (yield* timeParam(params, "from")) ?? DateTime.make(0).pipe(Option.getOrThrow, DateTime.toUtc)
+  const to = (yield* timeParam(params, "to")) ?? DateTime.add(now, { days: 1 })
+  return HttpServerResponse.unsafeJson(toJson({ from, to, totals: yield* log.totals({ from, to }) }))
+})
+
+const verify = Effect.gen(function*() {
+  const params = yield* HttpServerRequest.ParsedSearchParams
+  const log = yield* RunLog.RunLog
+  const expect = yield* Option.match(optionalParam(params, "expect"), {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (text) =>
+      AnchorText.decode(text).pipe(
+        Effect.mapError((error) => new BadParameter({ name: "expect", message: error.message }))
+      )
+  })
+  const report = yield* log.verify({ expect })
+  return HttpServerResponse.unsafeJson(
+    toJson({
+      ok: report.ok,
+      streams: report.streams,
+      events: report.events,
+      broken: report.broken,
+      anchorMismatches: report.anchorMismatches,
+      anchor: AnchorText.encode(report.anchor)
+    }),
+    { status: report.ok ? 200 : 409 }
+  )
+})
+
+const handleErrors = <R>(route: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, R>) =>
+  route.pipe(
+    Effect.catchAll((error) => {
+      if (typeof error === "object" && error !== null && "_tag" in error) {
+        if (error._tag === "BadParameter" || error._tag === "InvalidCursor") {
+          return Effect.succeed(badRequest(String((error as unknown as { message: unknown }).message)))
+        }
+      }
+      return Effect.as(
+        Effect.logError("An audit query failed", error),
+        HttpServerResponse.unsafeJson(
+          { error: { type: "unavailable", message: "The audit query failed; try again" } },
+          {
+            status: 503
+          }
+        )
+      )
+    })
+  )
+
+/**
+ * The audit routes, which respond with 401 to a request without the token.
+ *
+ * @since 0.1.0
+ * @category routes
+ */
+export const router = (token: Redacted.Redacted<string>) =>
+  HttpRouter.empty.pipe(
+    HttpRouter.get("/runs", handleErrors(runs)),
+    HttpRouter.get("/runs/:runId", handleErrors(history)),
+    HttpRouter.get("/totals", handleErrors(totals)),
+    HttpRouter.get("/verify", handleErrors(verify)),
+    HttpRouter.use((app) =>
+      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+        isAuthorized(request.headers.authorization, token)
+          ? app
+          : Effect.succeed(
+            HttpServerResponse.unsafeJson(
+              { error: { type: "unauthorized", message: "Send Authorization: Bearer <AUDIT_API_TOKEN>" } },
+              { status: 401, headers: { "www-authenticate": "Bearer" } }
+            )
+          ))
+    )
+  )

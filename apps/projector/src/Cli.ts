@@ -1,0 +1,227 @@
+/**
+ * The `workflow-runs` command line: `serve`, `invoke`, `runs`, `history`, `verify`, `rebuild`,
+ * `migrate` and `demo`. Configuration comes from the environment (see `AppConfig`), and a
+ * missing or invalid variable is reported by name.
+ *
+ * @since 0.1.0
+ */
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import { Ids } from "@workflow-runs/core"
+import { Rebuild, RecordingWorkflows, RunLog } from "@workflow-runs/store"
+import { Workflows } from "@workflow-runs/stripe"
+import * as Console from "effect/Console"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import { randomUUID } from "node:crypto"
+import * as AnchorText from "./AnchorText.js"
+import * as Demo from "./Demo.js"
+import * as Output from "./Output.js"
+import * as Projector from "./Projector.js"
+import * as Serve from "./Serve.js"
+
+/**
+ * A command-line value that is not valid, with what to pass instead.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidInput extends Schema.TaggedError<InvalidInput>("@workflow-runs/projector/InvalidInput")(
+  "InvalidInput",
+  { message: Schema.String }
+) {}
+
+const embedded = Options.boolean("embedded").pipe(
+  Options.withDescription("Use an embedded PostgreSQL with its data in .data/ instead of DATABASE_URL")
+)
+
+const withStore = (isEmbedded: boolean) =>
+  Effect.provide(Projector.services.pipe(Layer.provideMerge(Serve.database(isEmbedded))))
+
+const serve = Command.make("serve", { embedded }, ({ embedded }) => Layer.launch(Serve.layer({ embedded }))).pipe(
+  Command.withDescription(
+    "Serve POST /webhooks/stripe, the audit API, /healthz and /metrics, and run the reconciler (needs DATABASE_URL, STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET, AUDIT_API_TOKEN)"
+  )
+)
+
+const parseParam = (text: string) => {
+  const separator = text.indexOf("=")
+  if (separator <= 0) {
+    return Effect.fail(new InvalidInput({ message: `--param ${JSON.stringify(text)} is invalid: expected key=value` }))
+  }
+  const value = text.slice(separator + 1)
+  let parsed: unknown = value
+  try {
+    parsed = JSON.parse(value)
+  } catch {
+    // A value that is not JSON is a string, so `--param customer_id=cus_1` needs no quotes.
+  }
+  return Effect.succeed([text.slice(0, separator), parsed] as const)
+}
+
+const inputOf = (input: Option.Option<string>, params: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    let base: Record<string, unknown> = {}
+    if (Option.isSome(input)) {
+      const parsed = yield* Effect.try({
+        try: () => JSON.parse(input.value) as unknown,
+        catch: () =>
+          new InvalidInput({ message: "--input is not valid JSON; pass an object such as '{\"amount\":5000}'" })
+      })
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        return yield* new InvalidInput({ message: "--input must be a JSON object" })
+      }
+      base = { ...parsed }
+    }
+    for (const param of params) {
+      const [key, value] = yield* parseParam(param)
+      base[key] = value
+    }
+    return base
+  })
+
+const invoke = Command.make("invoke", {
+  workflow: Args.text({ name: "workflow" }).pipe(Args.withDescription("The workflow id (wf_...)")),
+  input: Options.text("input").pipe(Options.optional, Options.withDescription("The input parameters as a JSON object")),
+  params: Options.text("param").pipe(
+    Options.repeated,
+    Options.withDescription("An input parameter as key=value (the value is parsed as JSON when it can be)")
+  ),
+  idempotencyKey: Options.text("idempotency-key").pipe(Options.optional),
+  embedded
+}, (args) =>
+  Effect.gen(function*() {
+    const workflow = yield* Schema.decodeUnknown(Ids.WorkflowId)(args.workflow).pipe(
+      Effect.mapError(() => new InvalidInput({ message: `${JSON.stringify(args.workflow)} is not a workflow id` }))
+    )
+    const input = yield* inputOf(args.input, args.params)
+    const key = Option.getOrElse(args.idempotencyKey, () => `cli-${randomUUID()}`)
+    const run = yield* RecordingWorkflows.invokeWorkflow(workflow, input, { idempotencyKey: key, actor: "cli" })
+    yield* Console.log(`Run ${run.id} of ${run.workflow}: ${String(run.status)} (idempotency key ${key})`)
+  }).pipe(
+    Effect.provide(RecordingWorkflows.layer.pipe(Layer.provide(Workflows.layerConfig()))),
+    withStore(args.embedded)
+  )).pipe(
+    Command.withDescription(
+      "Invoke a workflow and record the attempt and its run (needs STRIPE_API_KEY and DATABASE_URL)"
+    )
+  )
+
+const timeOption = (name: string) =>
+  Options.text(name).pipe(
+    Options.optional,
+    Options.withDescription(`Runs started ${name === "from" ? "at or after" : "before"} this ISO 8601 time`)
+  )
+
+const parseTime = (name: string, value: Option.Option<string>) =>
+  Option.match(value, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (text) =>
+      Option.match(DateTime.make(text), {
+        onNone: () =>
+          Effect.fail(new InvalidInput({ message: `--${name} ${JSON.stringify(text)} is not an ISO 8601 time` })),
+        onSome: (time) => Effect.succeed(DateTime.toUtc(time))
+      })
+  })
+
+const runs = Command.make("runs", {
+  workflow: Options.text("workflow").pipe(Options.optional),
+  status: Options.choice("status", ["started", "succeeded", "failed"]).pipe(Options.optional),
+  from: timeOption("from"),
+  to: timeOption("to"),
+  limit: Options.integer("limit").pipe(Options.withDefault(50)),
+  after: Options.text("after").pipe(
+    Options.optional,
+    Options.withDescription("The cursor printed under the previous page")
+  ),
+  embedded
+}, (args) =>
+  Effect.gen(function*() {
+    const log = yield* RunLog.RunLog
+    const page = yield* log.runs({
+      workflowId: Option.getOrUndefined(Option.map(args.workflow, (id) => Ids.WorkflowId.make(id))),
+      status: Option.getOrUndefined(args.status),
+      from: yield* parseTime("from", args.from),
+      to: yield* parseTime("to", args.to),
+      limit: args.limit,
+      after: Option.getOrUndefined(args.after)
+    })
+    yield* Console.log(Output.runsTable(page.items))
+    if (Option.isSome(page.next)) yield* Console.log(`\nNext page: --after ${page.next.value}`)
+  }).pipe(withStore(args.embedded))).pipe(Command.withDescription("List runs in the log with filters, as a table"))
+
+const history = Command.make(
+  "history",
+  { run: Args.text({ name: "run" }), embedded },
+  (args) =>
+    Effect.gen(function*() {
+      const runId = yield* Schema.decodeUnknown(Ids.WorkflowRunId)(args.run).pipe(
+        Effect.mapError(() => new InvalidInput({ message: `${JSON.stringify(args.run)} is not a run id` }))
+      )
+      const log = yield* RunLog.RunLog
+      yield* Console.log(Output.timeline(runId, yield* log.history(runId)))
+    }).pipe(withStore(args.embedded))
+).pipe(Command.withDescription("Print a run's timeline from the log"))
+
+const verify = Command.make("verify", {
+  expect: Options.text("expect").pipe(
+    Options.optional,
+    Options.withDescription("An anchor printed by an earlier verify")
+  ),
+  embedded
+}, (args) =>
+  Effect.gen(function*() {
+    const expect = Option.isSome(args.expect) ? yield* AnchorText.decode(args.expect.value) : undefined
+    const log = yield* RunLog.RunLog
+    const report = yield* log.verify({ expect })
+    yield* Console.log(Output.verifyReport(report))
+    if (!report.ok) return yield* new InvalidInput({ message: "The log failed verification" })
+  }).pipe(withStore(args.embedded))).pipe(
+    Command.withDescription("Recompute every hash chain, print the anchor, and with --expect check an earlier anchor")
+  )
+
+const rebuild = Command.make("rebuild", { embedded }, (args) =>
+  Effect.gen(function*() {
+    const result = yield* Rebuild.rebuildRuns({
+      swap: true,
+      onProgress: (progress) => Console.log(`  ${progress.phase.padEnd(11)} ${progress.events} event(s)`)
+    })
+    yield* Console.log(`Rebuilt ${result.table}`)
+  }).pipe(withStore(args.embedded))).pipe(
+    Command.withDescription("Rebuild the runs projection from the log and swap it in")
+  )
+
+const migrate = Command.make(
+  "migrate",
+  { embedded },
+  (args) => Console.log("The database schema is up to date").pipe(withStore(args.embedded))
+).pipe(
+  Command.withDescription("Run the database migrations")
+)
+
+const demo = Command.make("demo", {}, () => Demo.run).pipe(
+  Command.withDescription("Run the whole path on a local simulator and PostgreSQL and print the audit log")
+)
+
+/**
+ * The root command.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = Command.make("workflow-runs").pipe(
+  Command.withDescription("Audit log of Stripe Workflow Runs"),
+  Command.withSubcommands([serve, invoke, runs, history, verify, rebuild, migrate, demo])
+)
+
+/**
+ * Runs the CLI with the given arguments (`process.argv`).
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const run = Command.run(command, { name: "workflow-runs", version: "0.1.0" })

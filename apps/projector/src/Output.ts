@@ -1,0 +1,126 @@
+/**
+ * Text the CLI prints: the runs table, a run's timeline and the verification report.
+ *
+ * @since 0.1.0
+ */
+import type { RunLog, Verification } from "@workflow-runs/store"
+import * as DateTime from "effect/DateTime"
+import * as Option from "effect/Option"
+import * as AnchorText from "./AnchorText.js"
+
+const time = (value: DateTime.Utc | null) => (value === null ? "-" : DateTime.formatIso(value))
+
+/**
+ * Lays out rows as a table with a header and a rule, each column as wide as its widest cell.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)))
+  const line = (cells: ReadonlyArray<string>) =>
+    cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd()
+  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n")
+}
+
+/**
+ * Formats runs as a table: id, workflow, status, start and finish times and the error.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const runsTable = (runs: ReadonlyArray<RunLog.RunSummary>): string =>
+  table(
+    ["RUN", "WORKFLOW", "STATUS", "STARTED", "FINISHED", "EVENTS", "ERROR"],
+    runs.map((run) => [
+      run.runId,
+      run.workflowId ?? "-",
+      run.status,
+      time(run.startedAt),
+      time(run.finishedAt),
+      String(run.version),
+      run.errorMessage ?? ""
+    ])
+  )
+
+/**
+ * Formats invocation attempts as a table: idempotency key, workflow, outcome, run and error.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const invocationsTable = (attempts: ReadonlyArray<RunLog.InvocationSummary>): string =>
+  table(
+    ["IDEMPOTENCY KEY", "WORKFLOW", "OUTCOME", "RUN", "ERROR"],
+    attempts.map((attempt) => [
+      attempt.idempotencyKey,
+      attempt.workflowId ?? "-",
+      attempt.outcome,
+      attempt.runId ?? "-",
+      errorTagOf(attempt.error)
+    ])
+  )
+
+const errorTagOf = (error: unknown): string =>
+  typeof error === "object" && error !== null && "tag" in error && typeof error.tag === "string" ? error.tag : ""
+
+/**
+ * Formats a run's history as a timeline: each event with its time, version, position, source
+ * and idempotency key, and the stream's head hash.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const timeline = (runId: string, history: RunLog.History): string => {
+  const lines = [`Run ${runId}`]
+  Option.match(history.run, {
+    onNone: () => lines.push("  not in the log"),
+    onSome: (run) =>
+      lines.push(
+        `  workflow ${run.workflowId ?? "-"}, status ${run.status}, ${run.version} event(s), head ${
+          run.headHash.slice(0, 16)
+        }…`
+      )
+  })
+  for (const event of history.events) {
+    const source = typeof event.metadata.source === "string" ? event.metadata.source : "-"
+    const key = typeof event.metadata.idempotencyKey === "string" ? `  key ${event.metadata.idempotencyKey}` : ""
+    const notification = typeof event.metadata.stripeEventId === "string"
+      ? `  notification ${event.metadata.stripeEventId}`
+      : ""
+    const error = typeof event.data.errorMessage === "string" ? `  "${event.data.errorMessage}"` : ""
+    lines.push(
+      `  ${DateTime.formatIso(event.occurredAt)}  v${event.version}  #${event.position}  ${
+        event.type.padEnd(12)
+      }  via ${source}${notification}${key}${error}`
+    )
+  }
+  return lines.join("\n")
+}
+
+/**
+ * Formats a verification report: counts, every broken chain and anchor mismatch, and the anchor
+ * token to keep.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const verifyReport = (report: Verification.Report): string => {
+  const lines = [
+    `${
+      report.ok ? "Verified" : "FAILED"
+    }: ${report.streams} stream(s), ${report.events} event(s), ${report.broken.length} broken chain(s), ${report.anchorMismatches.length} anchor mismatch(es)`
+  ]
+  for (const broken of report.broken) {
+    lines.push(`  broken ${broken.stream} at version ${broken.version}: ${broken.reason}`)
+  }
+  for (const mismatch of report.anchorMismatches) {
+    lines.push(
+      `  changed ${mismatch.stream} at version ${mismatch.version}: expected ${mismatch.expectedHash}, found ${
+        mismatch.actualHash ?? "nothing"
+      }`
+    )
+  }
+  lines.push(`Anchor (keep it, then run verify --expect ANCHOR): ${AnchorText.encode(report.anchor)}`)
+  return lines.join("\n")
+}

@@ -1,0 +1,220 @@
+/**
+ * Records what a run's snapshot implies: in one transaction, the transitions the log lacks
+ * (appended first, against the run's version) and then the inbox row of the notification that
+ * led to it. Every writer of run events in the app goes through here, so late, duplicate,
+ * out-of-order and early notifications and the reconciler all converge on the same log.
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { RunState, type WorkflowRun } from "@workflow-runs/core"
+import { EventStore, Invocation, RecordingWorkflows, type StoreError } from "@workflow-runs/store"
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import * as Inbox from "./Inbox.js"
+import * as Metrics from "./Metrics.js"
+
+/**
+ * The notification a snapshot came with, written to the inbox in the same transaction.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface InboxWrite {
+  readonly eventId: string
+  readonly rawBody: string
+}
+
+/**
+ * The result of recording a snapshot.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Recorded {
+  readonly outcome: Exclude<Inbox.Outcome, "unknown_type">
+  /** The number of events appended. */
+  readonly appended: number
+  /** The reason the snapshot contradicts the log, for `contradiction`. */
+  readonly reason: Option.Option<string>
+}
+
+/**
+ * The errors recording can end with: the database failed, or the run's version kept moving
+ * under every retry.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type RecordError =
+  | SqlError
+  | StoreError.StoreError
+  | StoreError.StreamVersionConflict
+  | StoreError.AppendNotFirstWrite
+
+/**
+ * The projector's writer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** Appends the transitions `snapshot` implies that the log lacks, and the inbox row if given. */
+  readonly record: (
+    snapshot: WorkflowRun.WorkflowRun,
+    metadata: EventStore.Metadata,
+    inbox: Option.Option<InboxWrite>
+  ) => Effect.Effect<Recorded, RecordError>
+  /**
+   * Settles a recorded invocation attempt with the run Stripe started for it, in a transaction of
+   * its own; returns whether it appended. An attempt already settled or never recorded is left
+   * alone.
+   */
+  readonly settleInvocation: (
+    idempotencyKey: string,
+    run: WorkflowRun.WorkflowRun
+  ) => Effect.Effect<boolean, StoreError.AppendError>
+}
+
+/**
+ * The projector's writer service.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class RunProjector extends Context.Tag("@workflow-runs/projector/RunProjector")<RunProjector, Service>() {}
+
+const maxConflictRetries = 8
+
+const isTerminalStatus = (snapshot: WorkflowRun.WorkflowRun) =>
+  snapshot.status === "succeeded" || snapshot.status === "failed"
+
+/**
+ * Builds the writer over the event store, the inbox and the SQL client.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const store = yield* EventStore.EventStore
+  const inbox = yield* Inbox.Inbox
+
+  const writeInbox = (write: Option.Option<InboxWrite>, runId: string, recorded: Recorded) =>
+    Option.match(write, {
+      onNone: () => Effect.void,
+      onSome: (entry) =>
+        inbox.insert({
+          eventId: entry.eventId,
+          rawBody: entry.rawBody,
+          outcome: recorded.outcome,
+          runId,
+          detail: {
+            appended: recorded.appended,
+            ...Option.match(recorded.reason, { onNone: () => ({}), onSome: (reason) => ({ reason }) })
+          }
+        })
+    })
+
+  const attempt = (
+    snapshot: WorkflowRun.WorkflowRun,
+    metadata: EventStore.Metadata,
+    write: Option.Option<InboxWrite>
+  ) =>
+    sql.withTransaction(Effect.gen(function*() {
+      const stream = yield* store.readRun(snapshot.id)
+      const state = yield* Either.match(RunState.fold(stream.events), {
+        onLeft: (error) => Effect.die(error),
+        onRight: Effect.succeed
+      })
+      const missing = RunState.transitionsFrom(state, snapshot)
+      if (Either.isLeft(missing)) {
+        const recorded: Recorded = { outcome: "contradiction", appended: 0, reason: Option.some(missing.left.message) }
+        yield* writeInbox(write, snapshot.id, recorded)
+        return recorded
+      }
+      const events = missing.right
+      let appended = 0
+      if (events.length > 0) {
+        const result = yield* store.appendRun(snapshot.id, stream.version, events, metadata)
+        appended = result._tag === "Appended" ? result.events.length : 0
+      }
+      const after = RunState.fold([...stream.events, ...events])
+      const incomplete = isTerminalStatus(snapshot) && Either.isRight(after) && !RunState.isTerminal(after.right)
+      let outcome: Recorded["outcome"] = appended > 0 ? "appended" : "already_recorded"
+      if (incomplete) outcome = "incomplete"
+      const recorded: Recorded = {
+        outcome,
+        appended,
+        reason: Option.none()
+      }
+      yield* writeInbox(write, snapshot.id, recorded)
+      return recorded
+    }))
+
+  const record = Effect.fn("RunProjector.record")(function*(
+    snapshot: WorkflowRun.WorkflowRun,
+    metadata: EventStore.Metadata,
+    write: Option.Option<InboxWrite>
+  ) {
+    yield* Effect.annotateCurrentSpan("run_id", snapshot.id)
+    const recorded = yield* attempt(snapshot, metadata, write).pipe(
+      Effect.tapErrorTag("StreamVersionConflict", (conflict) =>
+        Effect.zipRight(
+          Metric.increment(Metrics.appendConflicts),
+          Effect.logDebug("Run version moved during the append; retrying").pipe(
+            Effect.annotateLogs({ run_id: snapshot.id, actual_version: conflict.actual })
+          )
+        )),
+      Effect.retry({ times: maxConflictRetries, while: (error) => error._tag === "StreamVersionConflict" }),
+      Effect.catchTag("EventIdConflict", (conflict) => {
+        // The append failed, so its transaction rolled back; the contradiction is kept on its own.
+        const recorded: Recorded = { outcome: "contradiction", appended: 0, reason: Option.some(conflict.message) }
+        return Effect.as(sql.withTransaction(writeInbox(write, snapshot.id, recorded)), recorded)
+      })
+    )
+    if (recorded.appended > 0) yield* Metric.incrementBy(Metrics.eventsAppended, recorded.appended)
+    return recorded
+  })
+
+  const settleInvocation = Effect.fn("RunProjector.settleInvocation")(function*(
+    idempotencyKey: string,
+    run: WorkflowRun.WorkflowRun
+  ) {
+    const key = Invocation.IdempotencyKey.make(idempotencyKey)
+    return yield* sql.withTransaction(
+      RecordingWorkflows.recordSucceeded(key, run.id, { source: "webhook", runId: run.id })
+    ).pipe(
+      Effect.provideService(EventStore.EventStore, store),
+      Effect.catchTag("SqlError", (error) => Effect.die(error))
+    )
+  })
+
+  return RunProjector.of({ record, settleInvocation })
+})
+
+/**
+ * The writer over the event store, inbox and SQL client in the context.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = Layer.effect(RunProjector, make)
+
+/**
+ * Seconds from `since` to now, for the projection-lag metric.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const observeLag = (since: DateTime.Utc) =>
+  Effect.flatMap(
+    DateTime.now,
+    (now) => Metric.update(Metrics.projectionLag, Math.max(0, DateTime.distance(since, now) / 1000))
+  )

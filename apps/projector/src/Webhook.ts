@@ -1,0 +1,226 @@
+/**
+ * `POST /webhooks/stripe`: verify a thin event notification over its raw bytes, skip an event id
+ * the inbox already has, retrieve the run from Stripe outside any transaction, then record the
+ * transitions and the inbox row in one transaction. A 2xx means the notification is recorded,
+ * and a 4xx that it can never be. A 5xx means it could not be recorded now, so Stripe delivers it
+ * again.
+ *
+ * @since 0.1.0
+ */
+import type { WorkflowRun } from "@workflow-runs/core"
+import { EventNotification, Workflows } from "@workflow-runs/stripe"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
+import type * as Redacted from "effect/Redacted"
+import * as Inbox from "./Inbox.js"
+import * as Metrics from "./Metrics.js"
+import * as RunProjector from "./RunProjector.js"
+
+/**
+ * The largest notification body accepted, 1 MiB; larger ones get 413.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const maxBodyBytes = 1024 * 1024
+
+/**
+ * Settings of the webhook route.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The endpoint secrets; a signature under any of them is accepted (for rotation). */
+  readonly secrets: readonly [Redacted.Redacted<string>, ...Array<Redacted.Redacted<string>>]
+  /** How far a signature's timestamp may be from now; 5 minutes by default. */
+  readonly tolerance?: Duration.DurationInput | undefined
+}
+
+/**
+ * The response to a notification: an HTTP status and a JSON body.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Answer {
+  readonly status: number
+  readonly body: Readonly<Record<string, unknown>>
+}
+
+const rejected = (status: number, reason: string, message: string) =>
+  Effect.as(
+    Metric.increment(Metric.tagged(Metrics.notificationsRejected, "reason", reason)),
+    { status, body: { error: { type: reason, message } } } satisfies Answer
+  )
+
+// Keeps a byte-order mark, so the stored text is the body as sent.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+
+/**
+ * Responds to a body that is over {@link maxBodyBytes}.
+ *
+ * @since 0.1.0
+ * @category handling
+ */
+export const tooLarge: Effect.Effect<Answer> = Effect.zipRight(
+  Effect.logWarning("Rejected a notification over the body limit").pipe(
+    Effect.annotateLogs({ limit_bytes: maxBodyBytes })
+  ),
+  rejected(413, "body_too_large", `The notification body is larger than ${maxBodyBytes} bytes`)
+)
+
+const metadataOf = (notification: EventNotification.WorkflowRunNotification) => {
+  const request = Option.flatMap(notification.reason, (reason) => Option.fromNullable(reason.request))
+  return {
+    source: "webhook",
+    stripeEventId: notification.id,
+    stripeEventType: notification.type,
+    ...Option.match(request, {
+      onNone: () => ({}),
+      onSome: (request) => ({
+        requestId: request.id,
+        ...(request.idempotencyKey === undefined ? {} : { idempotencyKey: request.idempotencyKey })
+      })
+    })
+  }
+}
+
+const idempotencyKeyOf = (notification: EventNotification.WorkflowRunNotification) =>
+  Option.flatMap(
+    notification.reason,
+    (reason) => Option.fromNullable(reason.request?.idempotencyKey)
+  )
+
+// Settling the attempt is its own transaction after the answer's work is committed; a failure
+// leaves it to the reconciler.
+const settle = (
+  projector: RunProjector.Service,
+  notification: EventNotification.WorkflowRunNotification,
+  run: WorkflowRun.WorkflowRun
+) =>
+  Option.match(idempotencyKeyOf(notification), {
+    onNone: () => Effect.void,
+    onSome: (key) =>
+      projector.settleInvocation(key, run).pipe(
+        Effect.tap((settled) =>
+          settled ? Effect.logInfo("Settled an invocation attempt from a notification") : Effect.void
+        ),
+        Effect.catchAll((error) =>
+          Effect.logWarning("Could not settle the invocation attempt; the reconciler will", error)
+        ),
+        Effect.annotateLogs({ idempotency_key: key, run_id: run.id })
+      )
+  })
+
+const recordRun = Effect.fnUntraced(function*(
+  notification: EventNotification.WorkflowRunNotification,
+  rawBody: string
+) {
+  const projector = yield* RunProjector.RunProjector
+  const snapshot = yield* Workflows.retrieveWorkflowRun(notification.runId, {
+    stripeContext: Option.getOrUndefined(notification.context),
+    triggeringEventId: notification.id
+  }).pipe(Metrics.trackStripeCall("retrieve_workflow_run"), Effect.either)
+  if (snapshot._tag === "Left") {
+    yield* Effect.logError(
+      "Could not retrieve the run from Stripe; responding with 503 so Stripe delivers it again",
+      snapshot.left
+    )
+    return yield* rejected(503, "stripe_unavailable", `Could not retrieve run ${notification.runId} from Stripe`)
+  }
+  const run = snapshot.right
+  const recorded = yield* projector.record(
+    run,
+    metadataOf(notification),
+    Option.some({ eventId: notification.id, rawBody })
+  ).pipe(
+    Effect.either
+  )
+  if (recorded._tag === "Left") {
+    yield* Effect.logError(
+      "Could not record the notification; responding with 503 so Stripe delivers it again",
+      recorded.left
+    )
+    return yield* rejected(503, "not_recorded", "The notification could not be recorded now; deliver it again")
+  }
+  yield* RunProjector.observeLag(notification.created)
+  const { outcome, appended } = recorded.right
+  if (outcome === "contradiction") {
+    yield* Effect.logError("The run's snapshot contradicts the log; kept in the inbox for audit").pipe(
+      Effect.annotateLogs({ reason: Option.getOrElse(recorded.right.reason, () => "") })
+    )
+  } else if (outcome === "incomplete") {
+    yield* Effect.logInfo("Recorded a terminal snapshot without its time as far as it goes; the reconciler finishes it")
+  } else {
+    yield* Effect.logDebug("Recorded a notification").pipe(Effect.annotateLogs({ outcome, appended }))
+  }
+  yield* settle(projector, notification, run)
+  return { status: 200, body: { received: true, outcome, appended } } satisfies Answer
+})
+
+/**
+ * Handles one notification body and its `Stripe-Signature` header.
+ *
+ * @since 0.1.0
+ * @category handling
+ */
+export const handle = Effect.fn("Webhook.handle")(function*(
+  body: Uint8Array,
+  signature: string | undefined,
+  options: Options
+) {
+  yield* Metric.increment(Metrics.notificationsReceived)
+  const parsed = yield* EventNotification.parse(body, signature, {
+    secrets: options.secrets,
+    tolerance: options.tolerance
+  }).pipe(Effect.either)
+  if (parsed._tag === "Left") {
+    const error = parsed.left
+    yield* Effect.logWarning("Rejected a notification", error.message).pipe(Effect.annotateLogs({ reason: error._tag }))
+    switch (error._tag) {
+      case "InvalidEventNotification":
+        return yield* rejected(400, "malformed_body", error.message)
+      case "WrongEventKind":
+        return yield* rejected(400, "wrong_event_kind", error.message)
+      default:
+        return yield* rejected(400, "bad_signature", error.message)
+    }
+  }
+  const notification = parsed.right
+  const rawBody = utf8.decode(body)
+  return yield* Effect.gen(function*() {
+    const inbox = yield* Inbox.Inbox
+    const known = yield* inbox.has(notification.id).pipe(Effect.either)
+    if (known._tag === "Left") {
+      yield* Effect.logError("Could not read the inbox; responding with 503 so Stripe delivers it again", known.left)
+      return yield* rejected(503, "not_recorded", "The inbox could not be read now; deliver the notification again")
+    }
+    if (known.right) {
+      yield* Metric.increment(Metrics.notificationsDuplicate)
+      yield* Effect.logDebug("Skipped a notification the inbox already has")
+      return { status: 200, body: { received: true, duplicate: true } } satisfies Answer
+    }
+    if (notification._tag === "UnknownEventNotification") {
+      const stored = yield* inbox.insert({
+        eventId: notification.id,
+        rawBody,
+        outcome: "unknown_type",
+        runId: null,
+        detail: { type: notification.type }
+      }).pipe(Effect.either)
+      if (stored._tag === "Left") {
+        yield* Effect.logError(
+          "Could not store an unknown notification; responding with 503 so Stripe delivers it again",
+          stored.left
+        )
+        return yield* rejected(503, "not_recorded", "The notification could not be stored now; deliver it again")
+      }
+      yield* Effect.logInfo("Stored a notification of a type the projector does not model")
+      return { status: 200, body: { received: true, outcome: "unknown_type" } } satisfies Answer
+    }
+    return yield* recordRun(notification, rawBody).pipe(Effect.annotateLogs({ run_id: notification.runId }))
+  }).pipe(Effect.annotateLogs({ stripe_event_id: notification.id, stripe_event_type: notification.type }))
+})

@@ -1,0 +1,80 @@
+import { describe, expect, it, layer } from "@effect/vitest"
+import { Ids } from "@workflow-runs/core"
+import { AuditApi, Projector } from "@workflow-runs/projector"
+import { Workflows } from "@workflow-runs/stripe"
+import { Effect, Layer, Redacted } from "effect"
+import { auditToken, database, settledDeliveries, startStack, workflowsFor } from "./support/harness.js"
+
+const services = Projector.services.pipe(Layer.provideMerge(database))
+
+const get = (url: string, token: string | null = Redacted.value(auditToken)) =>
+  Effect.promise(async () => {
+    const response = await fetch(url, { headers: token === null ? {} : { authorization: `Bearer ${token}` } })
+    const text = await response.text()
+    return { status: response.status, text, json: () => JSON.parse(text) as Record<string, any> }
+  })
+
+describe("AuditApi", () => {
+  it("compares tokens exactly", () => {
+    expect(AuditApi.isAuthorized("Bearer secret", Redacted.make("secret"))).toBe(true)
+    expect(AuditApi.isAuthorized("bearer secret", Redacted.make("secret"))).toBe(true)
+    expect(AuditApi.isAuthorized("Bearer secre", Redacted.make("secret"))).toBe(false)
+    expect(AuditApi.isAuthorized(undefined, Redacted.make("secret"))).toBe(false)
+    expect(AuditApi.isAuthorized("Basic secret", Redacted.make("secret"))).toBe(false)
+  })
+
+  layer(services, { timeout: 120_000, excludeTestServices: true })((it) => {
+    it.effect("serves history, search, totals and verify behind the token", () =>
+      Effect.gen(function*() {
+        const { simulator, url } = yield* startStack()
+        const workflow = `wf_test_audit_${crypto.randomUUID().replaceAll("-", "")}`
+        yield* simulator.defineWorkflow({ id: workflow })
+        const runs = yield* Effect.all(
+          [1, 2, 3].map((n) =>
+            Workflows.invokeWorkflow(Ids.WorkflowId.make(workflow), { n }).pipe(Effect.provide(workflowsFor(simulator)))
+          )
+        )
+        yield* settledDeliveries(simulator, 6)
+
+        expect((yield* get(`${url}/audit/runs/${runs[0]!.id}`, null)).status).toBe(401)
+        expect((yield* get(`${url}/audit/runs/${runs[0]!.id}`, "wrong")).status).toBe(401)
+
+        const history = (yield* get(`${url}/audit/runs/${runs[0]!.id}`)).json()
+        expect(history.run.status).toBe("succeeded")
+        expect(history.events.map((event: { type: string }) => event.type)).toEqual(["RunStarted", "RunSucceeded"])
+        expect((yield* get(`${url}/audit/runs/wfrun_test_none`)).status).toBe(404)
+
+        const first = (yield* get(`${url}/audit/runs?workflow=${workflow}&limit=2`)).json()
+        expect(first.items).toHaveLength(2)
+        const second = (yield* get(`${url}/audit/runs?workflow=${workflow}&limit=2&after=${first.next}`)).json()
+        expect(second.items).toHaveLength(1)
+        expect(second.next).toBeNull()
+        const ids = [...first.items, ...second.items].map((item: { runId: string }) => item.runId).sort()
+        expect(ids).toEqual(runs.map((run) => run.id).sort())
+        expect((yield* get(`${url}/audit/runs?limit=0`)).status).toBe(400)
+        expect((yield* get(`${url}/audit/runs?from=yesterday`)).status).toBe(400)
+        expect((yield* get(`${url}/audit/runs?after=garbage`)).status).toBe(400)
+
+        const totals = (yield* get(`${url}/audit/totals`)).json()
+        expect(totals.totals).toContainEqual({ workflowId: workflow, status: "succeeded", runs: 3 })
+
+        const verified = (yield* get(`${url}/audit/verify`)).json()
+        expect(verified.ok).toBe(true)
+        expect(verified.anchor).toMatch(/^wra1\./)
+        const again = yield* get(`${url}/audit/verify?expect=${verified.anchor}`)
+        expect([again.status, again.json().ok]).toEqual([200, true])
+        expect((yield* get(`${url}/audit/verify?expect=wra1.bm90`)).status).toBe(400)
+      }).pipe(Effect.scoped))
+
+    it.effect("reports health and metrics", () =>
+      Effect.gen(function*() {
+        const { url } = yield* startStack()
+        const health = yield* get(`${url}/healthz`, null)
+        expect(health.status).toBe(200)
+        expect(health.json()).toEqual({ status: "ok", database: "ok", stripe: "ok" })
+        const metrics = yield* get(`${url}/metrics`, null)
+        expect(metrics.status).toBe(200)
+        expect(metrics.text).toContain("# TYPE workflow_runs_notifications_received_total counter")
+      }).pipe(Effect.scoped))
+  })
+})

@@ -1,0 +1,94 @@
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { describe, expect, it } from "@effect/vitest"
+import { AppConfig, Cli } from "@workflow-runs/projector"
+import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
+import { Database } from "@workflow-runs/store"
+import { ConfigError, ConfigProvider, Effect, Layer, Redacted } from "effect"
+import { eventually, newSecret, startProjector, testDatabaseUrl } from "./support/harness.js"
+
+// Runs the CLI with `args` and `env`, recording what it prints.
+const runCli = (args: ReadonlyArray<string>, env: ReadonlyMap<string, string>) =>
+  Effect.gen(function*() {
+    const lines: Array<string> = []
+    const record = (...items: ReadonlyArray<unknown>) =>
+      Effect.sync(() => {
+        lines.push(...items.map(String).join(" ").split("\n"))
+      })
+    const console = yield* Effect.console
+    const exit = yield* Cli.run(["node", "workflow-runs", ...args]).pipe(
+      Effect.withConsole({ ...console, log: record, info: record }),
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(env))),
+      Effect.provide(NodeContext.layer),
+      Effect.exit
+    )
+    return { exit, text: lines.join("\n") }
+  })
+
+describe("Cli", () => {
+  it.live("names every missing or invalid variable of serve", () =>
+    Effect.gen(function*() {
+      const { exit } = yield* runCli(["serve"], new Map([["PORT", "http"], ["AUDIT_API_TOKEN", "short"]]))
+      expect(exit._tag).toBe("Failure")
+      const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      expect(ConfigError.isConfigError(error)).toBe(true)
+      const message = AppConfig.describeError(error as ConfigError.ConfigError)
+      expect(message).toContain("PORT is invalid")
+      expect(message).toContain("STRIPE_WEBHOOK_SECRET is missing")
+      expect(message).toContain("AUDIT_API_TOKEN is invalid: Expected a token of at least 16 characters")
+      expect(message).toContain("DATABASE_URL is missing")
+      expect(message).toContain("STRIPE_API_KEY is missing")
+    }))
+
+  it.live("invokes, lists, prints a timeline and verifies against an anchor", () =>
+    Effect.gen(function*() {
+      const url = yield* testDatabaseUrl
+      const simulator = yield* Simulator.make({})
+      const secret = newSecret()
+      const client = yield* Layer.build(Database.layer({ url, maxConnections: 8 }))
+      const projector = yield* startProjector(simulator, [secret]).pipe(Effect.provide(client))
+      yield* simulator.registerDestination({ url: `${projector}/webhooks/stripe`, secret })
+      const env = new Map([
+        ["DATABASE_URL", Redacted.value(url)],
+        ["STRIPE_API_KEY", simulator.apiKey],
+        ["STRIPE_API_BASE", simulator.url]
+      ])
+
+      const invoked = yield* runCli([
+        "invoke",
+        DefaultWorkflows.onboardCustomer,
+        "--input",
+        "{\"amount\":5000}",
+        "--param",
+        "customer_id=cus_cli",
+        "--param",
+        "tags=[\"cli\"]",
+        "--idempotency-key",
+        "cli-test-key"
+      ], env)
+      expect(invoked.exit._tag).toBe("Success")
+      const runId = /Run (wfrun_\S+)/.exec(invoked.text)?.[1] ?? ""
+      expect(runId).toMatch(/^wfrun_/)
+
+      yield* eventually(
+        "the run to succeed in the log",
+        Effect.map(runCli(["history", runId], env), ({ text }) => text.includes("RunSucceeded"))
+      )
+      const history = yield* runCli(["history", runId], env)
+      expect(history.text).toMatch(/RunStarted {4}via invoke {2}key cli-test-key/)
+
+      const listed = yield* runCli(
+        ["runs", "--workflow", DefaultWorkflows.onboardCustomer, "--status", "succeeded"],
+        env
+      )
+      expect(listed.text.split("\n")[0]).toMatch(/^RUN\s+WORKFLOW\s+STATUS/)
+      expect(listed.text).toContain(runId)
+
+      const verified = yield* runCli(["verify"], env)
+      const anchor = /(wra1\.\S+)/.exec(verified.text)?.[1] ?? ""
+      expect(verified.text).toMatch(/^Verified: 2 stream\(s\), 4 event\(s\)/)
+      const again = yield* runCli(["verify", "--expect", anchor], env)
+      expect(again.exit._tag).toBe("Success")
+      const invalid = yield* runCli(["verify", "--expect", "wra1.bm90"], env)
+      expect(invalid.exit._tag).toBe("Failure")
+    }).pipe(Effect.scoped), 60_000)
+})

@@ -1,0 +1,125 @@
+import { describe, expect, layer } from "@effect/vitest"
+import { Ids, WorkflowRun } from "@workflow-runs/core"
+import { Inbox, Projector, RunProjector } from "@workflow-runs/projector"
+import { EventStore, Invocation } from "@workflow-runs/store"
+import { DateTime, Effect, Layer, Option } from "effect"
+import { randomUUID } from "node:crypto"
+import { database, historyTypes } from "./support/harness.js"
+
+const services = Projector.services.pipe(Layer.provideMerge(database))
+
+const snapshot = (runId: string, status: "started" | "succeeded" | "failed", finishedAt: string | null) =>
+  WorkflowRun.decodeUnknown({
+    id: runId,
+    object: "v2.extend.workflow_run",
+    created: "2026-04-08T14:33:27.076Z",
+    status,
+    status_details: {
+      failed: status === "failed" ? { error_message: "boom" } : null,
+      started: {},
+      succeeded: status === "succeeded" ? {} : null
+    },
+    status_transitions: {
+      failed_at: status === "failed" ? finishedAt : null,
+      started_at: "2026-04-08T14:33:27.335Z",
+      succeeded_at: status === "succeeded" ? finishedAt : null
+    },
+    trigger: { manual: { input_parameters: { customer_id: "cus_1" } }, type: "manual" },
+    workflow: "wf_test_projector",
+    livemode: false
+  })
+
+const newRunId = () => `wfrun_test_${randomUUID().replaceAll("-", "")}`
+
+describe("RunProjector", () => {
+  layer(services, { timeout: 120_000, excludeTestServices: true })((it) => {
+    it.effect("records a terminal snapshot without its time as far as it goes", () =>
+      Effect.gen(function*() {
+        const projector = yield* RunProjector.RunProjector
+        const runId = newRunId()
+        const eventId = `evt_test_${randomUUID()}`
+        const incomplete = yield* projector.record(
+          yield* snapshot(runId, "succeeded", null),
+          { source: "test" },
+          Option.some({ eventId, rawBody: "{}" })
+        )
+        expect(incomplete.outcome).toBe("incomplete")
+        expect(yield* historyTypes(runId)).toEqual(["RunStarted"])
+        const row = yield* Effect.flatMap(Inbox.Inbox, (inbox) => inbox.find(eventId))
+        expect(Option.map(row, (entry) => entry.outcome)).toEqual(Option.some("incomplete"))
+        const complete = yield* projector.record(
+          yield* snapshot(runId, "succeeded", "2026-04-08T14:33:31.902Z"),
+          { source: "test" },
+          Option.none()
+        )
+        expect([complete.outcome, complete.appended]).toEqual(["appended", 1])
+        expect(yield* historyTypes(runId)).toEqual(["RunStarted", "RunSucceeded"])
+      }))
+
+    it.effect("leaves the log unchanged when the invoke's answer arrives after the notification", () =>
+      Effect.gen(function*() {
+        const projector = yield* RunProjector.RunProjector
+        const runId = newRunId()
+        const early = yield* projector.record(
+          yield* snapshot(runId, "succeeded", "2026-04-08T14:33:31.902Z"),
+          { source: "webhook" },
+          Option.none()
+        )
+        expect(early.appended).toBe(2)
+        const late = yield* projector.record(
+          yield* snapshot(runId, "started", null),
+          { source: "invoke" },
+          Option.none()
+        )
+        expect([late.outcome, late.appended]).toEqual(["already_recorded", 0])
+        expect(yield* historyTypes(runId)).toEqual(["RunStarted", "RunSucceeded"])
+      }))
+
+    it.effect("keeps a contradicting snapshot in the inbox without appending", () =>
+      Effect.gen(function*() {
+        const projector = yield* RunProjector.RunProjector
+        const runId = newRunId()
+        yield* projector.record(yield* snapshot(runId, "succeeded", "2026-04-08T14:33:31.902Z"), {}, Option.none())
+        const other = yield* snapshot(runId, "failed", "2026-04-08T14:40:00.000Z")
+        const eventId = `evt_test_${randomUUID()}`
+        const recorded = yield* projector.record(other, {}, Option.some({ eventId, rawBody: "{}" }))
+        expect(recorded.outcome).toBe("contradiction")
+        expect(yield* historyTypes(runId)).toEqual(["RunStarted", "RunSucceeded"])
+        const row = yield* Effect.flatMap(Inbox.Inbox, (inbox) => inbox.find(eventId))
+        expect(Option.map(row, (entry) => entry.outcome)).toEqual(Option.some("contradiction"))
+      }))
+
+    it.effect("settles an attempt left unknown with the run Stripe started", () =>
+      Effect.gen(function*() {
+        const projector = yield* RunProjector.RunProjector
+        const store = yield* EventStore.EventStore
+        const key = Invocation.IdempotencyKey.make(`test-settle-${randomUUID()}`)
+        const now = yield* DateTime.now
+        yield* store.appendInvocation(key, 0, [
+          Invocation.requested({
+            idempotencyKey: key,
+            occurredAt: now,
+            workflow: Ids.WorkflowId.make("wf_test_projector"),
+            inputParameters: {},
+            actor: null
+          }),
+          Invocation.outcomeUnknown({
+            idempotencyKey: key,
+            occurredAt: now,
+            occurrence: 1,
+            errorTag: "X",
+            message: "lost"
+          })
+        ])
+        const run = yield* snapshot(newRunId(), "started", null)
+        expect(yield* projector.settleInvocation(key, run)).toBe(true)
+        const stream = yield* store.readInvocation(key)
+        expect(stream.events.map((event) => event._tag)).toEqual([
+          "InvocationRequested",
+          "InvocationOutcomeUnknown",
+          "InvocationSucceeded"
+        ])
+        expect(yield* projector.settleInvocation(key, run)).toBe(false)
+      }))
+  })
+})
