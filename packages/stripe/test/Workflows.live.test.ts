@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import type { Ids } from "@workflow-runs/core"
 import { Workflows } from "@workflow-runs/stripe"
 import * as Cause from "effect/Cause"
+import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -233,6 +234,42 @@ describe("live layer", () => {
         const message = String(Exit.isFailure(exit) ? exit.cause : "")
         assert.include(message, name)
         assert.notInclude(message, "sk_test_1")
+      }
+    }))
+
+  it.effect("says what to set for a missing or invalid variable", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<[ReadonlyArray<[string, string]>, ConfigError.ConfigError]> = [
+        [
+          [],
+          ConfigError.MissingData(
+            ["STRIPE_API_KEY"],
+            "STRIPE_API_KEY is not set: set it to your secret key (sk_test_... or sk_live_...)"
+          )
+        ],
+        [
+          [["STRIPE_API_KEY", "sk_test_1"], ["STRIPE_TIMEOUT", "30"]],
+          ConfigError.InvalidData(
+            ["STRIPE_TIMEOUT"],
+            "Expected a duration with a unit, such as \"30 seconds\" or \"500 millis\", got \"30\""
+          )
+        ],
+        [
+          [["STRIPE_API_KEY", "sk_test_1"], ["STRIPE_MAX_RETRIES", "-3"]],
+          ConfigError.InvalidData(
+            ["STRIPE_MAX_RETRIES"],
+            "Expected a non-negative integer number of retries, such as \"2\", got \"-3\""
+          )
+        ]
+      ]
+      for (const [variables, expected] of cases) {
+        const error = yield* Layer.build(Workflows.layerConfig()).pipe(
+          Effect.scoped,
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map(variables))),
+          Effect.flip
+        )
+        assert.strictEqual(String(error), String(expected))
+        assert.isTrue(ConfigError.isConfigError(error))
       }
     }))
 
