@@ -47,6 +47,16 @@ describe("live layer", () => {
       })
     ))
 
+  // The test server, like the simulator, rejects a version without `.preview` with a 400.
+  it.scopedLive("sends an apiVersion without .preview as given", () =>
+    withServer((server) =>
+      Effect.gen(function*() {
+        const workflow = server.defineWorkflow()
+        const error = yield* Effect.flip(Workflows.retrieveWorkflow(workflow.id as Ids.WorkflowId))
+        assert.strictEqual(server.requests()[0]?.headers["stripe-version"], "2027-01-28.basil")
+        assert.strictEqual(error._tag, "StripeApiError")
+      }), { apiVersion: "2027-01-28.basil" }))
+
   it.scopedLive("sends the Stripe context of the layer or the call", () =>
     withServer((server) =>
       Effect.gen(function*() {
