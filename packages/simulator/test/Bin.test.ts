@@ -63,7 +63,10 @@ const occupiedPort = Effect.acquireRelease(
       resume(Effect.succeed({ server, port: typeof address === "object" && address !== null ? address.port : 0 }))
     })
   }),
-  ({ server }) => Effect.async<void>((resume) => server.close(() => resume(Effect.void)))
+  ({ server }) =>
+    Effect.async<void>((resume) => {
+      server.close(() => resume(Effect.void))
+    })
 )
 
 const exitOf = (child: ChildProcess) =>
