@@ -8,7 +8,6 @@
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpServer from "@effect/platform/HttpServer"
-import type * as ServeError from "@effect/platform/HttpServerError"
 import type { Workflow, WorkflowRun } from "@workflow-runs/core"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -139,6 +138,41 @@ export class ControlError extends Schema.TaggedError<ControlError>("@workflow-ru
 ) {}
 
 /**
+ * The simulator could not listen on `host:port`. `code` is Node's error code, such as
+ * `EADDRINUSE` when another process listens on the port; `cause` is Node's error.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ListenError extends Schema.TaggedError<ListenError>("@workflow-runs/simulator/ListenError")(
+  "ListenError",
+  { host: Schema.String, port: Schema.Number, code: Schema.optional(Schema.String), cause: Schema.Defect }
+) {
+  /** `host:port`, with an IPv6 host in brackets. */
+  get address(): string {
+    return `${this.host.includes(":") ? `[${this.host}]` : this.host}:${this.port}`
+  }
+
+  override get message(): string {
+    if (this.code === "EADDRINUSE") {
+      return `${this.address} is already in use (EADDRINUSE): choose another port, or port 0 for a free one`
+    }
+    const reason = this.cause instanceof Error ? this.cause.message : String(this.cause)
+    return `Failed to listen on ${this.address}: ${reason}`
+  }
+}
+
+const toListenError = (host: string, port: number) => (error: { readonly cause: unknown }) =>
+  new ListenError({
+    host,
+    port,
+    cause: error.cause,
+    ...(error.cause instanceof Error && "code" in error.cause && typeof error.cause.code === "string"
+      ? { code: error.cause.code }
+      : {})
+  })
+
+/**
  * A running simulator: its base URL and API key, and the control functions, which do in process
  * what the control API does over HTTP.
  *
@@ -220,12 +254,13 @@ const fromApiError = (error: StripeError.ApiError) =>
 
 /**
  * Starts a simulator in the current scope and returns it; closing the scope stops the server,
- * its timers and its webhook senders.
+ * its timers and its webhook senders. Fails with a {@link ListenError} when it cannot listen,
+ * such as on a port that another process uses.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): Effect.Effect<Service, ServeError.ServeError, Scope.Scope> =>
+export const make = (options: Options = {}): Effect.Effect<Service, ListenError, Scope.Scope> =>
   Effect.gen(function*() {
     const ids = IdGenerator.make(options.seed)
     const delivery = yield* Delivery.make({
@@ -266,10 +301,10 @@ export const make = (options: Options = {}): Effect.Effect<Service, ServeError.S
     )
 
     const nodeServer = createServer()
-    const httpServer = yield* NodeHttpServer.make(() => nodeServer, {
-      host: options.host ?? "127.0.0.1",
-      port: options.port ?? 0
-    })
+    const listenOn = { host: options.host ?? "127.0.0.1", port: options.port ?? 0 }
+    const httpServer = yield* NodeHttpServer.make(() => nodeServer, listenOn).pipe(
+      Effect.mapError(toListenError(listenOn.host, listenOn.port))
+    )
     // Runs before the server's own close, which would otherwise wait for keep-alive clients.
     yield* Effect.addFinalizer(() => Effect.sync(() => nodeServer.closeAllConnections()))
     yield* HttpServer.serveEffect(server.app).pipe(Effect.provideService(HttpServer.HttpServer, httpServer))
@@ -367,7 +402,7 @@ export const make = (options: Options = {}): Effect.Effect<Service, ServeError.S
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<Simulator, ServeError.ServeError> =>
+export const layer = (options: Options = {}): Layer.Layer<Simulator, ListenError> =>
   Layer.scoped(Simulator, make(options))
 
 /**
@@ -379,5 +414,5 @@ export const layer = (options: Options = {}): Layer.Layer<Simulator, ServeError.
  */
 export const layerConfig = (
   config: Config.Config<Options>
-): Layer.Layer<Simulator, ServeError.ServeError | ConfigError.ConfigError> =>
+): Layer.Layer<Simulator, ListenError | ConfigError.ConfigError> =>
   Layer.scoped(Simulator, Effect.flatMap(config, make))

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { parseArgs } from "node:util"
+import * as ApiKey from "./internal/ApiKey.js"
 import * as Simulator from "./Simulator.js"
 
 const usage = `Usage: workflow-runs-simulator [--host HOST] [--port PORT] [--api-key KEY]... [--seed SEED]
@@ -50,14 +53,31 @@ const program = Effect.gen(function*() {
     ...(parsed["api-key"] === undefined ? {} : { apiKeys: parsed["api-key"] }),
     ...(parsed.seed === undefined ? {} : { seed: parsed.seed })
   })
+  // The documented test key is public; any other key given with --api-key may be a real secret.
+  const shownKey = simulator.apiKey === Simulator.defaultApiKey ? simulator.apiKey : ApiKey.redact(simulator.apiKey)
   console.log(`listening on ${simulator.url}`)
   console.log(
-    `api key: ${simulator.apiKey}, Stripe-Version: ${Simulator.apiVersion}, control API: ${simulator.url}${Simulator.controlPrefix}`
+    `api key: ${shownKey}, Stripe-Version: ${Simulator.apiVersion}, control API: ${simulator.url}${Simulator.controlPrefix}`
   )
   return yield* Effect.never
 }).pipe(
   Effect.scoped,
-  Effect.tapErrorCause((cause) => Effect.sync(() => console.error(`workflow-runs-simulator failed to start: ${cause}`)))
+  Effect.tapErrorCause((cause) =>
+    Effect.sync(() => {
+      const failure = Cause.failureOption(cause)
+      // A port in use is an expected mistake, so it gets one line with the fix and no stack trace.
+      if (Option.isSome(failure) && failure.value.code === "EADDRINUSE") {
+        console.error(
+          `workflow-runs-simulator failed to start: ${failure.value.address} is already in use (EADDRINUSE); ` +
+            `pass --port 0 for a free port, or --port PORT for another one`
+        )
+      } else if (Option.isSome(failure)) {
+        console.error(`workflow-runs-simulator failed to start: ${failure.value.message}`)
+      } else {
+        console.error(`workflow-runs-simulator failed to start: ${Cause.pretty(cause)}`)
+      }
+    })
+  )
 )
 
 NodeRuntime.runMain(program, { disableErrorReporting: true })

@@ -11,13 +11,14 @@
 import * as PgClient from "@effect/sql-pg/PgClient"
 import type { MigrationError } from "@effect/sql/Migrator"
 import type * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
+import { SqlError } from "@effect/sql/SqlError"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import pg from "pg"
 import * as EmbeddedDatabase from "./EmbeddedDatabase.js"
 import * as Migrations from "./Migrations.js"
@@ -57,20 +58,99 @@ export interface Options {
 }
 
 /**
- * A client for `options.url`, without migrations.
+ * The client could not connect when its layer was built. The message names the host, port and
+ * database of the URL, never its password, and the reason, such as a refused connection or a
+ * PostgreSQL error with its SQLSTATE code. `cause` is the driver's error.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DatabaseConnectionError extends Schema.TaggedError<DatabaseConnectionError>(
+  "@workflow-runs/store/DatabaseConnectionError"
+)("DatabaseConnectionError", {
+  /** `host:port/database`, or `undefined` when the URL cannot be parsed. */
+  target: Schema.optional(Schema.String),
+  reason: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message(): string {
+    return this.target === undefined
+      ? `Failed to connect to PostgreSQL: ${this.reason}`
+      : `Failed to connect to PostgreSQL at ${this.target}: ${this.reason}`
+  }
+}
+
+const parseUrl = (url: Redacted.Redacted<string>): URL | undefined => {
+  try {
+    const parsed = new URL(Redacted.value(url))
+    return parsed.protocol === "postgres:" || parsed.protocol === "postgresql:" ? parsed : undefined
+  } catch {
+    return undefined
+  }
+}
+
+// The host, port and database that the driver uses for `url`, with pg's defaults.
+const targetOf = (url: URL): string => {
+  const host = url.hostname === "" ? "localhost" : url.hostname
+  const user = decodeURIComponent(url.username)
+  const database = decodeURIComponent(url.pathname.slice(1)) || user || "postgres"
+  return `${host}:${url.port === "" ? "5432" : url.port}/${database}`
+}
+
+// The innermost error of a failed connection: a PostgreSQL error, a socket error or an AggregateError
+// of both addresses of a name such as `localhost`.
+const rootCause = (error: unknown): unknown => {
+  let current = error
+  while (current instanceof Error && current.cause !== undefined && !("code" in current)) {
+    current = current.cause
+  }
+  return current
+}
+
+const reasonOf = (error: unknown): string => {
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    return [...new Set(error.errors.map(reasonOf))].join("; ")
+  }
+  if (!(error instanceof Error)) return String(error)
+  const code = "code" in error && typeof error.code === "string" ? error.code : undefined
+  // PostgreSQL errors carry a `severity` and a five-character SQLSTATE code; socket errors name
+  // their errno code in the message already.
+  return code !== undefined && "severity" in error ? `${error.message} (SQLSTATE ${code})` : error.message
+}
+
+/**
+ * A client for `options.url`, without migrations. Fails with a {@link DatabaseConnectionError} when
+ * the URL is not a `postgres://` or `postgresql://` URL, or the server cannot be reached or rejects
+ * the connection.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerClient = (
   options: Options
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError> =>
-  PgClient.layer({
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError | DatabaseConnectionError> => {
+  const url = parseUrl(options.url)
+  if (url === undefined) {
+    return Layer.fail(
+      new DatabaseConnectionError({
+        reason: "the database URL is not a valid URL; expected postgres://user:password@host:port/database"
+      })
+    )
+  }
+  const target = targetOf(url)
+  return PgClient.layer({
     url: options.url,
     maxConnections: options.maxConnections ?? 10,
     applicationName: options.applicationName ?? "workflow-runs",
     types: pgTypes
-  })
+  }).pipe(
+    Layer.mapError((error) => {
+      if (!(error instanceof SqlError) || !error.message.startsWith("PgClient: ")) return error
+      const cause = rootCause(error.cause)
+      return new DatabaseConnectionError({ target, reason: reasonOf(cause), cause })
+    })
+  )
+}
 
 /**
  * A client for `options.url` whose construction runs the store's migrations.
@@ -80,7 +160,7 @@ export const layerClient = (
  */
 export const layer = (
   options: Options
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError | MigrationError> =>
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError | DatabaseConnectionError | MigrationError> =>
   Layer.tap(layerClient(options), (context) => Effect.provide(Migrations.run, context))
 
 /**
@@ -91,7 +171,7 @@ export const layer = (
  */
 export const layerConfig: Layer.Layer<
   PgClient.PgClient | SqlClient.SqlClient,
-  SqlError | MigrationError | ConfigError.ConfigError
+  SqlError | DatabaseConnectionError | MigrationError | ConfigError.ConfigError
 > = Layer.unwrapEffect(
   Effect.map(Config.redacted("DATABASE_URL"), (url) => layer({ url }))
 )
@@ -106,7 +186,7 @@ export const layerEmbedded = (
   options?: EmbeddedDatabase.Options & { readonly maxConnections?: number | undefined }
 ): Layer.Layer<
   PgClient.PgClient | SqlClient.SqlClient,
-  SqlError | MigrationError | EmbeddedDatabase.EmbeddedDatabaseError
+  SqlError | DatabaseConnectionError | MigrationError | EmbeddedDatabase.EmbeddedDatabaseError
 > =>
   Layer.unwrapScoped(
     Effect.map(
@@ -125,7 +205,7 @@ export const layerFromEnv = (
   options?: { readonly maxConnections?: number | undefined }
 ): Layer.Layer<
   PgClient.PgClient | SqlClient.SqlClient,
-  SqlError | MigrationError | EmbeddedDatabase.EmbeddedDatabaseError | ConfigError.ConfigError
+  SqlError | DatabaseConnectionError | MigrationError | EmbeddedDatabase.EmbeddedDatabaseError | ConfigError.ConfigError
 > =>
   Layer.unwrapEffect(
     Effect.map(

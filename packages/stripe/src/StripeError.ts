@@ -105,7 +105,9 @@ export class StripeApiError extends Schema.TaggedError<StripeApiError>("@workflo
 
 /**
  * No response arrived: the connection failed (`reason: "Transport"`) or an attempt exceeded its
- * timeout (`reason: "Timeout"`), on the last of `attempts` attempts.
+ * timeout (`reason: "Timeout"`), on the last of `attempts` attempts. The live client's message
+ * names the socket error and the attempt count, such as `connect ECONNREFUSED 127.0.0.1:1 after
+ * 3 attempts`, and `cause` is Node's error of the last attempt, which carries no request headers.
  *
  * @since 0.1.0
  * @category errors
@@ -117,10 +119,11 @@ export class StripeConnectionError extends Schema.TaggedError<StripeConnectionEr
   method: Schema.String,
   path: Schema.String,
   attempts: Schema.Number,
-  message: Schema.String
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect)
 }) {
   override toString(): string {
-    return `StripeConnectionError: ${this.method} ${this.path}: ${this.message} after ${this.attempts} attempt(s)`
+    return `StripeConnectionError: ${this.method} ${this.path}: ${this.message}`
   }
 }
 

@@ -24,6 +24,7 @@ import type * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type * as Event from "./Event.js"
 import { defaultApiVersion as internalDefaultApiVersion, makeLive, resolveSettings } from "./internal/client.js"
+import * as StripeConfig from "./internal/config.js"
 import { makeMemory } from "./internal/memory.js"
 import type * as StripeError from "./StripeError.js"
 import type * as WorkflowsTestModule from "./WorkflowsTest.js"
@@ -271,22 +272,18 @@ export const layer = (options: Options): Layer.Layer<Workflows, ConfigError.Conf
  */
 export const config: Config.Config<Options> = Config.all({
   apiKey: Config.redacted("STRIPE_API_KEY"),
-  apiBase: Config.url("STRIPE_API_BASE").pipe(Config.withDefault(undefined)),
+  apiBase: StripeConfig.httpUrl("STRIPE_API_BASE").pipe(Config.withDefault(undefined)),
   apiVersion: Config.nonEmptyString("STRIPE_API_VERSION").pipe(Config.withDefault(defaultApiVersion)),
   stripeContext: Config.nonEmptyString("STRIPE_CONTEXT").pipe(Config.withDefault(undefined)),
-  maxRetries: Config.integer("STRIPE_MAX_RETRIES").pipe(
-    Config.validate({
-      message: "Expected a non-negative integer number of retries",
-      validation: (value) => value >= 0
-    }),
-    Config.withDefault(undefined)
-  ),
-  timeout: Config.duration("STRIPE_TIMEOUT").pipe(Config.withDefault(undefined))
+  maxRetries: StripeConfig.retries("STRIPE_MAX_RETRIES").pipe(Config.withDefault(undefined)),
+  timeout: StripeConfig.duration("STRIPE_TIMEOUT").pipe(Config.withDefault(undefined))
 })
 
 /**
  * The live service configured by {@link config}, or by the given `Config`. A missing or invalid
- * variable fails the layer with a `ConfigError` that names it.
+ * variable fails the layer with a `ConfigError` that names it and says what to set, such as
+ * `STRIPE_API_KEY is not set: set it to your secret key (sk_test_... or sk_live_...)`; the
+ * message never contains the key.
  *
  * @since 0.1.0
  * @category layers
@@ -294,7 +291,9 @@ export const config: Config.Config<Options> = Config.all({
 export const layerConfig = (
   options: Config.Config<Options> = config
 ): Layer.Layer<Workflows, ConfigError.ConfigError> =>
-  Layer.effect(Workflows, Effect.flatMap(options, make)).pipe(Layer.provide(keepAliveHttpClient))
+  Layer.effect(Workflows, Effect.flatMap(Effect.mapError(options, StripeConfig.explainMissing), make)).pipe(
+    Layer.provide(keepAliveHttpClient)
+  )
 
 /**
  * Settings of {@link layerTest}.

@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { Ids } from "@workflow-runs/core"
 import { Workflows } from "@workflow-runs/stripe"
+import * as Cause from "effect/Cause"
+import * as ConfigError from "effect/ConfigError"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -8,9 +10,20 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { readFileSync } from "node:fs"
+import { createServer } from "node:net"
 import { libraryVersion } from "../src/internal/version.js"
 import { invokeRequests, withServer } from "./utils/live.js"
 import * as StripeServer from "./utils/StripeServer.js"
+
+// A port on 127.0.0.1 that was free a moment ago: bound to a fresh server, then closed.
+const closedPort = Effect.async<number>((resume) => {
+  const server = createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
 
 describe("live layer", () => {
   it.scopedLive("sends the Stripe headers", () =>
@@ -33,6 +46,16 @@ describe("live layer", () => {
         assert.strictEqual(retrieve?.headers.authorization, `Bearer ${server.apiKey}`)
       })
     ))
+
+  // The test server, like the simulator, rejects a version without `.preview` with a 400.
+  it.scopedLive("sends an apiVersion without .preview as given", () =>
+    withServer((server) =>
+      Effect.gen(function*() {
+        const workflow = server.defineWorkflow()
+        const error = yield* Effect.flip(Workflows.retrieveWorkflow(workflow.id as Ids.WorkflowId))
+        assert.strictEqual(server.requests()[0]?.headers["stripe-version"], "2027-01-28.basil")
+        assert.strictEqual(error._tag, "StripeApiError")
+      }), { apiVersion: "2027-01-28.basil" }))
 
   it.scopedLive("sends the Stripe context of the layer or the call", () =>
     withServer((server) =>
@@ -143,13 +166,38 @@ describe("live layer", () => {
         [{ apiBase: "not a url" }, "apiBase"],
         [{ maxRetries: -1 }, "maxRetries"],
         [{ maxRetries: 1.5 }, "maxRetries"],
-        [{ timeout: "soon" as never }, "timeout"]
+        [{ timeout: "soon" as never }, "timeout"],
+        [{ apiKey: Redacted.make("") }, "apiKey"],
+        [{ apiKey: Redacted.make("  ") }, "apiKey"]
       ]
       for (const [options, name] of cases) {
         const exit = yield* Effect.scoped(build(options))
         assert.isTrue(Exit.isFailure(exit))
         assert.include(String(Exit.isFailure(exit) ? exit.cause : ""), name)
       }
+    }))
+
+  it.live("keeps the socket error of a refused connection", () =>
+    Effect.gen(function*() {
+      const port = yield* closedPort
+      const apiKey = "sk_test_refused_connection"
+      const error = yield* Workflows.retrieveWorkflow("wf_test_1" as Ids.WorkflowId).pipe(
+        Effect.flip,
+        Effect.provide(Workflows.layer({
+          apiKey: Redacted.make(apiKey),
+          apiBase: `http://127.0.0.1:${port}`,
+          maxRetries: 2,
+          retryBaseDelay: "1 millis",
+          retryMaxDelay: "1 millis"
+        }))
+      )
+
+      assert.strictEqual(error._tag, "StripeConnectionError")
+      assert.strictEqual(error.message, `connect ECONNREFUSED 127.0.0.1:${port} after 3 attempts`)
+      const cause = error._tag === "StripeConnectionError" ? error.cause : undefined
+      assert.instanceOf(cause, Error)
+      assert.strictEqual((cause as NodeJS.ErrnoException).code, "ECONNREFUSED")
+      assert.notInclude(Cause.pretty(Cause.fail(error)), apiKey)
     }))
 
   it.scopedLive("reads its settings from the environment", () =>
@@ -196,6 +244,42 @@ describe("live layer", () => {
         const message = String(Exit.isFailure(exit) ? exit.cause : "")
         assert.include(message, name)
         assert.notInclude(message, "sk_test_1")
+      }
+    }))
+
+  it.effect("says what to set for a missing or invalid variable", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<[ReadonlyArray<[string, string]>, ConfigError.ConfigError]> = [
+        [
+          [],
+          ConfigError.MissingData(
+            ["STRIPE_API_KEY"],
+            "STRIPE_API_KEY is not set: set it to your secret key (sk_test_... or sk_live_...)"
+          )
+        ],
+        [
+          [["STRIPE_API_KEY", "sk_test_1"], ["STRIPE_TIMEOUT", "30"]],
+          ConfigError.InvalidData(
+            ["STRIPE_TIMEOUT"],
+            "Expected a duration with a unit, such as \"30 seconds\" or \"500 millis\", got \"30\""
+          )
+        ],
+        [
+          [["STRIPE_API_KEY", "sk_test_1"], ["STRIPE_MAX_RETRIES", "-3"]],
+          ConfigError.InvalidData(
+            ["STRIPE_MAX_RETRIES"],
+            "Expected a non-negative integer number of retries, such as \"2\", got \"-3\""
+          )
+        ]
+      ]
+      for (const [variables, expected] of cases) {
+        const error = yield* Layer.build(Workflows.layerConfig()).pipe(
+          Effect.scoped,
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map(variables))),
+          Effect.flip
+        )
+        assert.strictEqual(String(error), String(expected))
+        assert.isTrue(ConfigError.isConfigError(error))
       }
     }))
 

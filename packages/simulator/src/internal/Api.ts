@@ -6,6 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import type { IncomingMessage } from "node:http"
+import * as ApiKey from "./ApiKey.js"
 import type { Engine } from "./Engine.js"
 import * as Json from "./Json.js"
 import * as Pagination from "./Pagination.js"
@@ -213,19 +214,17 @@ const authenticate = (request: ApiRequest, options: ApiOptions) => {
   if (options.restrictedApiKeys.has(key)) {
     return fail(
       StripeError.permissionDenied(
-        `The API key ${redactKey(key)} does not have access to the Workflows API; use a secret key with full access.`
+        `The API key ${
+          ApiKey.redact(key)
+        } does not have access to the Workflows API; use a secret key with full access.`
       )
     )
   }
   if (!options.apiKeys.has(key)) {
-    return fail(StripeError.apiKeyInvalid(`Invalid API key provided: ${redactKey(key)}.`))
+    return fail(StripeError.apiKeyInvalid(`Invalid API key provided: ${ApiKey.redact(key)}.`))
   }
   return Effect.succeed(key)
 }
-
-// A rejected key is shown by its start and last four characters only, so error bodies and client
-// logs never carry a whole secret.
-const redactKey = (key: string) => key.length <= 12 ? "****" : `${key.slice(0, 8)}****${key.slice(-4)}`
 
 const checkVersion = (request: ApiRequest) => {
   const version = request.headers["stripe-version"]

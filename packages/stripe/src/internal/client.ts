@@ -6,6 +6,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Event from "../Event.js"
@@ -45,6 +46,11 @@ export const resolveSettings = (options: Workflows.Options): Effect.Effect<Clien
     if (apiBase.protocol !== "http:" && apiBase.protocol !== "https:") {
       return yield* Effect.fail(
         invalid("apiBase", `Expected an http or https URL, got ${JSON.stringify(String(base))}`)
+      )
+    }
+    if (Redacted.value(options.apiKey).trim() === "") {
+      return yield* Effect.fail(
+        invalid("apiKey", "Expected a secret key such as sk_test_... or sk_live_..., got an empty string")
       )
     }
     const maxRetries = options.maxRetries ?? 2

@@ -1,4 +1,5 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
@@ -45,7 +46,28 @@ export interface ApiRequest<E extends Endpoint = Endpoint> {
 
 class ErrorResponse extends Data.TaggedError("ErrorResponse")<{ readonly response: RawResponse }> {}
 
-class TransportFailure extends Data.TaggedError("TransportFailure")<{ readonly detail: string }> {}
+class TransportFailure extends Data.TaggedError("TransportFailure")<{
+  readonly detail: string
+  readonly cause: unknown
+}> {}
+
+// The socket error under the client's `RequestError`, such as `connect ECONNREFUSED 127.0.0.1:1`.
+// The request error itself is not kept because it carries the request and its headers.
+const socketError = (error: HttpClientError.HttpClientError): unknown => {
+  let current: unknown = error.cause
+  while (current instanceof Error && !("code" in current) && current.cause !== undefined) current = current.cause
+  return current
+}
+
+const describeSocketError = (error: unknown): string | undefined => {
+  // A host with several addresses (`localhost` as ::1 and 127.0.0.1) fails with one error per address.
+  if (error instanceof AggregateError && error.errors.length > 0) {
+    return [...new Set(error.errors.map(describeSocketError))].join("; ")
+  }
+  return error instanceof Error && error.message !== "" ? error.message : undefined
+}
+
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`
 
 class AttemptTimeout extends Data.TaggedError("AttemptTimeout")<{ readonly timeout: Duration.Duration }> {}
 
@@ -159,7 +181,10 @@ export const makeSender = (client: HttpClient.HttpClient, settings: ClientSettin
             (body): RawResponse => ({ status: response.status, headers: response.headers, body })
           )
         ),
-        Effect.catchAll((error) => Effect.fail(new TransportFailure({ detail: error.message }))),
+        Effect.catchAll((error) => {
+          const cause = socketError(error)
+          return Effect.fail(new TransportFailure({ detail: describeSocketError(cause) ?? error.message, cause }))
+        }),
         Effect.timeoutFail({ duration: timeout, onTimeout: () => new AttemptTimeout({ timeout }) }),
         Effect.filterOrFail((response) => isSuccess(response.status), (response) => new ErrorResponse({ response })),
         Effect.tapError((failure) =>
@@ -189,7 +214,8 @@ export const makeSender = (client: HttpClient.HttpClient, settings: ClientSettin
                     method: request.method,
                     path: url.pathname,
                     attempts: count,
-                    message: failure.detail
+                    message: `${failure.detail} after ${plural(count, "attempt")}`,
+                    ...(failure.cause === undefined ? {} : { cause: failure.cause })
                   }) as EndpointError<E>
                 )
               case "AttemptTimeout":
@@ -199,7 +225,7 @@ export const makeSender = (client: HttpClient.HttpClient, settings: ClientSettin
                     method: request.method,
                     path: url.pathname,
                     attempts: count,
-                    message: `No response within ${Duration.format(failure.timeout)}`
+                    message: `No response within ${Duration.format(failure.timeout)} after ${plural(count, "attempt")}`
                   }) as EndpointError<E>
                 )
             }

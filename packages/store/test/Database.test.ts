@@ -1,0 +1,61 @@
+import * as PgClient from "@effect/sql-pg/PgClient"
+import { describe, expect, it, layer as withLayer } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import { randomUUID } from "node:crypto"
+import { createServer } from "node:net"
+import * as Database from "../src/Database.js"
+import { database } from "./support/database.js"
+import { urlOf } from "./support/urls.js"
+
+const connect = (url: Redacted.Redacted<string>) =>
+  Effect.flip(Effect.scoped(Layer.build(Database.layerClient({ url, maxConnections: 1 }))))
+
+// A port on 127.0.0.1 that was free a moment ago: bound to a fresh server, then closed.
+const closedPort = Effect.async<number>((resume) => {
+  const server = createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+describe("database connection errors", () => {
+  withLayer(database, { timeout: 120_000, excludeTestServices: true })((scoped) => {
+    scoped.effect("names a database that does not exist", () =>
+      Effect.gen(function*() {
+        const client = yield* PgClient.PgClient
+        const name = `missing_${randomUUID().replaceAll("-", "")}`
+        const password = client.config.password === undefined ? "" : Redacted.value(client.config.password)
+        const error = yield* connect(urlOf(client, { database: name }))
+
+        expect(error._tag).toBe("DatabaseConnectionError")
+        expect(error.message).toContain(`${client.config.host ?? "127.0.0.1"}:${client.config.port ?? 5432}/${name}`)
+        expect(error.message).toContain(`database "${name}" does not exist (SQLSTATE 3D000)`)
+        if (password !== "") expect(error.message).not.toContain(password)
+        expect(error._tag === "DatabaseConnectionError" ? error.cause : undefined).toBeInstanceOf(Error)
+      }))
+  })
+
+  it.live("names a refused connection", () =>
+    Effect.gen(function*() {
+      const port = yield* closedPort
+      const error = yield* connect(Redacted.make(`postgres://app:secret-password@127.0.0.1:${port}/ledger`))
+
+      expect(error._tag).toBe("DatabaseConnectionError")
+      expect(error.message).toBe(
+        `Failed to connect to PostgreSQL at 127.0.0.1:${port}/ledger: connect ECONNREFUSED 127.0.0.1:${port}`
+      )
+    }))
+
+  it.effect("rejects an invalid URL without showing it", () =>
+    Effect.gen(function*() {
+      const error = yield* connect(Redacted.make("app:secret-password at the ledger host"))
+
+      expect(error._tag).toBe("DatabaseConnectionError")
+      expect(error.message).toContain("not a valid URL")
+      expect(error.message).not.toContain("secret-password")
+    }))
+})
