@@ -38,7 +38,7 @@ export interface InboxWrite {
  * @category models
  */
 export interface Recorded {
-  readonly outcome: Exclude<Inbox.Outcome, "unknown_type">
+  readonly outcome: Exclude<Inbox.Outcome, "unknown_type" | "run_not_found">
   /** The number of events appended. */
   readonly appended: number
   /** The reason the snapshot contradicts the log, for `contradiction`. */

@@ -3,7 +3,8 @@
  * the inbox already has, retrieve the run from Stripe outside any transaction, then record the
  * transitions and the inbox row in one transaction. A 2xx means the notification is recorded,
  * and a 4xx that it can never be. A 5xx means it could not be recorded now, so Stripe delivers it
- * again.
+ * again. A run Stripe answers 404 for is stored as `run_not_found` with a 2xx, since Stripe's
+ * reads may lag a new run and the reconciler records it once Stripe lists it.
  *
  * @since 0.1.0
  */
@@ -115,6 +116,38 @@ const settle = (
       )
   })
 
+// Keeps a notification the projector records no transitions for in the inbox, for audit.
+const storeOnly = Effect.fnUntraced(function*(entry: Inbox.Entry) {
+  const inbox = yield* Inbox.Inbox
+  const stored = yield* inbox.insert(entry).pipe(Effect.either)
+  if (stored._tag === "Left") {
+    yield* Effect.logError(
+      "Could not store the notification; responding with 503 so Stripe delivers it again",
+      stored.left
+    )
+    return yield* rejected(503, "not_recorded", "The notification could not be stored now; deliver it again")
+  }
+  return { status: 200, body: { received: true, outcome: entry.outcome } } satisfies Answer
+})
+
+// Stripe answered, but does not show the run: v2 reads may lag a run that just started, or the run
+// is of another account. Redelivery would not help for days, so the notification is kept for
+// audit and answered 2xx; the reconciler records the run once Stripe lists it.
+const runNotFound = (notification: EventNotification.WorkflowRunNotification, rawBody: string) =>
+  storeOnly({
+    eventId: notification.id,
+    rawBody,
+    outcome: "run_not_found",
+    runId: notification.runId,
+    detail: { type: notification.type }
+  }).pipe(
+    Effect.tap((answer) =>
+      answer.status === 200
+        ? Effect.logWarning("Stripe does not know the notification's run; stored it for the reconciler to heal")
+        : Effect.void
+    )
+  )
+
 const recordRun = Effect.fnUntraced(function*(
   notification: EventNotification.WorkflowRunNotification,
   rawBody: string
@@ -124,6 +157,9 @@ const recordRun = Effect.fnUntraced(function*(
     stripeContext: Option.getOrUndefined(notification.context),
     triggeringEventId: notification.id
   }).pipe(Metrics.trackStripeCall("retrieve_workflow_run"), Effect.either)
+  if (snapshot._tag === "Left" && snapshot.left._tag === "WorkflowRunNotFound") {
+    return yield* runNotFound(notification, rawBody)
+  }
   if (snapshot._tag === "Left") {
     yield* Effect.logError(
       "Could not retrieve the run from Stripe; responding with 503 so Stripe delivers it again",
@@ -204,22 +240,19 @@ export const handle = Effect.fn("Webhook.handle")(function*(
       return { status: 200, body: { received: true, duplicate: true } } satisfies Answer
     }
     if (notification._tag === "UnknownEventNotification") {
-      const stored = yield* inbox.insert({
+      return yield* storeOnly({
         eventId: notification.id,
         rawBody,
         outcome: "unknown_type",
         runId: null,
         detail: { type: notification.type }
-      }).pipe(Effect.either)
-      if (stored._tag === "Left") {
-        yield* Effect.logError(
-          "Could not store an unknown notification; responding with 503 so Stripe delivers it again",
-          stored.left
+      }).pipe(
+        Effect.tap((answer) =>
+          answer.status === 200
+            ? Effect.logInfo("Stored a notification of a type the projector does not model")
+            : Effect.void
         )
-        return yield* rejected(503, "not_recorded", "The notification could not be stored now; deliver it again")
-      }
-      yield* Effect.logInfo("Stored a notification of a type the projector does not model")
-      return { status: 200, body: { received: true, outcome: "unknown_type" } } satisfies Answer
+      )
     }
     return yield* recordRun(notification, rawBody).pipe(Effect.annotateLogs({ run_id: notification.runId }))
   }).pipe(Effect.annotateLogs({ stripe_event_id: notification.id, stripe_event_type: notification.type }))

@@ -143,6 +143,29 @@ describe("Webhook", () => {
         expect((yield* historyTypes(run.id))[0]).toBe("RunStarted")
       }).pipe(Effect.scoped))
 
+    it.effect("stores a notification of a run stripe does not know as run_not_found and answers 200", () =>
+      Effect.gen(function*() {
+        const { secret, url } = yield* startStack({ register: false })
+        const eventId = newEventId()
+        const runId = `wfrun_test_unknown${crypto.randomUUID().replaceAll("-", "")}`
+        const answer = yield* deliver(url, thinRunEvent({ eventId, runId }), { secret })
+        expect(answer).toEqual({ status: 200, body: { received: true, outcome: "run_not_found" } })
+        const row = yield* Effect.flatMap(Inbox.Inbox, (inbox) => inbox.find(eventId))
+        expect(Option.map(row, (entry) => [entry.outcome, entry.runId])).toEqual(Option.some(["run_not_found", runId]))
+        expect(yield* historyTypes(runId)).toEqual([])
+      }).pipe(Effect.scoped))
+
+    it.effect("names the missing fields of a malformed event", () =>
+      Effect.gen(function*() {
+        const { secret, url } = yield* startStack({ register: false })
+        const answer = yield* deliver(url, `{"id":"${newEventId()}","object":"v2.core.event"}`, { secret })
+        expect(answer.status).toBe(400)
+        const error = answer.body.error as { type: string; message: string }
+        expect(error.type).toBe("malformed_body")
+        expect(error.message).toContain("type is missing")
+        expect(error.message).toContain("created is missing")
+      }).pipe(Effect.scoped))
+
     it.effect("rejects each class of bad input and appends nothing", () =>
       Effect.gen(function*() {
         const { secret, simulator, url } = yield* startStack({ register: false })

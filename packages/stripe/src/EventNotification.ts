@@ -197,10 +197,17 @@ export const decode = Effect.fn("EventNotification.decode")(function*(payload: U
       message: `Expected a thin event (object "v2.core.event"), got object ${JSON.stringify(object)}`
     })
   }
-  const event = yield* Schema.decodeUnknown(ThinEvent)(json).pipe(
+  const event = yield* Schema.decodeUnknown(ThinEvent, { errors: "all" })(json).pipe(
     Effect.mapError((error) => {
-      const [first] = ParseResult.ArrayFormatter.formatErrorSync(error)
-      return invalid(first?.path.map(String).join(".") ?? "", first?.message ?? error.message)
+      const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+      const described = issues.map((issue) => {
+        const path = issue.path.length === 0 ? "the event" : issue.path.map(String).join(".")
+        return issue.message === "is missing" ? `${path} is missing` : `${path}: ${issue.message}`
+      })
+      return invalid(
+        issues[0]?.path.map(String).join(".") ?? "",
+        described.length === 0 ? error.message : `Invalid thin event: ${described.join("; ")}`
+      )
     })
   )
   const common = {
