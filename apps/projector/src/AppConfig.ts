@@ -134,7 +134,11 @@ export const describeError = (error: ConfigError.ConfigError): string => {
     andCase: (_, left: Array<string>, right: Array<string>) => [...left, ...right],
     orCase: (_, left: Array<string>, right: Array<string>) => [...left, ...right],
     invalidDataCase: (_, path, message) => [path.length === 0 ? message : `${path.join(".")} is invalid: ${message}`],
-    missingDataCase: (_, path) => [`${path.join(".")} is missing: set it in the environment`],
+    missingDataCase: (_, path) => [
+      path.join(".") === "DATABASE_URL"
+        ? "DATABASE_URL is missing: set it in the environment, or pass --embedded for an embedded PostgreSQL in .data/"
+        : `${path.join(".")} is missing: set it in the environment`
+    ],
     sourceUnavailableCase: (_, path, message) => [`${path.join(".")} could not be read: ${message}`],
     unsupportedCase: (_, path, message) => [`${path.join(".")} is not supported: ${message}`]
   })

@@ -35,6 +35,17 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>("@workflow-ru
   { message: Schema.String }
 ) {}
 
+/**
+ * A run the log has no events for.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class RunNotInLog extends Schema.TaggedError<RunNotInLog>("@workflow-runs/projector/RunNotInLog")(
+  "RunNotInLog",
+  { runId: Schema.String, message: Schema.String }
+) {}
+
 const embedded = Options.boolean("embedded").pipe(
   Options.withDescription("Use an embedded PostgreSQL with its data in .data/ instead of DATABASE_URL")
 )
@@ -89,9 +100,16 @@ const invoke = Command.make("invoke", {
   input: Options.text("input").pipe(Options.optional, Options.withDescription("The input parameters as a JSON object")),
   params: Options.text("param").pipe(
     Options.repeated,
+    Options.optional,
+    Options.map(Option.getOrElse((): ReadonlyArray<string> => [])),
     Options.withDescription("An input parameter as key=value (the value is parsed as JSON when it can be)")
   ),
-  idempotencyKey: Options.text("idempotency-key").pipe(Options.optional),
+  idempotencyKey: Options.text("idempotency-key").pipe(
+    Options.optional,
+    Options.withDescription(
+      "The key Stripe deduplicates the invocation by; a retry with the same key starts no second run (default: a fresh cli-<uuid>)"
+    )
+  ),
   embedded
 }, (args) =>
   Effect.gen(function*() {
@@ -163,7 +181,14 @@ const history = Command.make(
         Effect.mapError(() => new InvalidInput({ message: `${JSON.stringify(args.run)} is not a run id` }))
       )
       const log = yield* RunLog.RunLog
-      yield* Console.log(Output.timeline(runId, yield* log.history(runId)))
+      const runHistory = yield* log.history(runId)
+      if (Option.isNone(runHistory.run)) {
+        return yield* new RunNotInLog({
+          runId,
+          message: `Run ${runId} is not in the log; list the recorded runs with \`runs\``
+        })
+      }
+      yield* Console.log(Output.timeline(runId, runHistory))
     }).pipe(withStore(args.embedded))
 ).pipe(Command.withDescription("Print a run's timeline from the log"))
 

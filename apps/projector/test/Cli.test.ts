@@ -35,9 +35,29 @@ describe("Cli", () => {
       expect(message).toContain("PORT is invalid")
       expect(message).toContain("STRIPE_WEBHOOK_SECRET is missing")
       expect(message).toContain("AUDIT_API_TOKEN is invalid: Expected a token of at least 16 characters")
-      expect(message).toContain("DATABASE_URL is missing")
+      expect(message).toContain("DATABASE_URL is missing: set it in the environment, or pass --embedded")
       expect(message).toContain("STRIPE_API_KEY is missing")
     }))
+
+  it.live("shows --param as optional and describes --idempotency-key", () =>
+    Effect.gen(function*() {
+      const printed = yield* runCli(["invoke", "--help"], new Map())
+      // eslint-disable-next-line no-control-regex
+      const text = printed.text.replaceAll(/\u001b\[[0-9;]*m/g, "")
+      expect(text).toContain("[--param text...]")
+      expect(text).toMatch(/--idempotency-key text\s+A user-defined piece of text\.\s+The key Stripe deduplicates/)
+    }))
+
+  it.live("fails naming the run when history has no such run", () =>
+    Effect.gen(function*() {
+      const url = yield* testDatabaseUrl
+      const runId = "wfrun_test_notrecorded000000000000000000000000000000"
+      const { exit } = yield* runCli(["history", runId], new Map([["DATABASE_URL", Redacted.value(url)]]))
+      expect(exit._tag).toBe("Failure")
+      const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      expect(error).toBeInstanceOf(Cli.RunNotInLog)
+      expect((error as Cli.RunNotInLog).message).toContain(`Run ${runId} is not in the log`)
+    }).pipe(Effect.scoped), 60_000)
 
   it.live("invokes, lists, prints a timeline and verifies against an anchor", () =>
     Effect.gen(function*() {
