@@ -74,6 +74,22 @@ const limitParam = (params: Readonly<Record<string, string | ReadonlyArray<strin
         )
   })
 
+const statuses = ["started", "succeeded", "failed"] as const
+
+const statusParam = (params: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>) =>
+  Option.match(optionalParam(params, "status"), {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (text) =>
+      (statuses as ReadonlyArray<string>).includes(text)
+        ? Effect.succeed(text)
+        : Effect.fail(
+          new BadParameter({
+            name: "status",
+            message: `status must be one of ${statuses.join(", ")}, got ${JSON.stringify(text)}`
+          })
+        )
+  })
+
 const history = Effect.gen(function*() {
   const { runId } = yield* HttpRouter.params
   const log = yield* RunLog.RunLog
@@ -95,7 +111,7 @@ const runs = Effect.gen(function*() {
   const workflow = optionalParam(params, "workflow")
   const page = yield* log.runs({
     workflowId: Option.getOrUndefined(Option.map(workflow, (id) => Ids.WorkflowId.make(id))),
-    status: Option.getOrUndefined(optionalParam(params, "status")),
+    status: yield* statusParam(params),
     from: yield* timeParam(params, "from"),
     to: yield* timeParam(params, "to"),
     limit: yield* limitParam(params),
@@ -107,9 +123,8 @@ const runs = Effect.gen(function*() {
 const totals = Effect.gen(function*() {
   const params = yield* HttpServerRequest.ParsedSearchParams
   const log = yield* RunLog.RunLog
-  const now = yield* DateTime.now
   const from = (yield* timeParam(params, "from")) ?? DateTime.make(0).pipe(Option.getOrThrow, DateTime.toUtc)
-  const to = (yield* timeParam(params, "to")) ?? DateTime.add(now, { days: 1 })
+  const to = (yield* timeParam(params, "to")) ?? (yield* DateTime.now)
   return HttpServerResponse.unsafeJson(toJson({ from, to, totals: yield* log.totals({ from, to }) }))
 })
 

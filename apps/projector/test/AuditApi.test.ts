@@ -54,8 +54,15 @@ describe("AuditApi", () => {
         expect((yield* get(`${url}/audit/runs?limit=0`)).status).toBe(400)
         expect((yield* get(`${url}/audit/runs?from=yesterday`)).status).toBe(400)
         expect((yield* get(`${url}/audit/runs?after=garbage`)).status).toBe(400)
+        const bogus = yield* get(`${url}/audit/runs?status=bogus`)
+        expect(bogus.status).toBe(400)
+        expect(bogus.json().error.message).toBe("status must be one of started, succeeded, failed, got \"bogus\"")
+        expect((yield* get(`${url}/audit/runs?workflow=${workflow}&status=failed`)).json().items).toEqual([])
 
+        const before = Date.now()
         const totals = (yield* get(`${url}/audit/totals`)).json()
+        expect(Date.parse(totals.to)).toBeGreaterThanOrEqual(before)
+        expect(Date.parse(totals.to)).toBeLessThanOrEqual(Date.now())
         expect(totals.totals).toContainEqual({ workflowId: workflow, status: "succeeded", runs: 3 })
 
         const verified = (yield* get(`${url}/audit/verify`)).json()
