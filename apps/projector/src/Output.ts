@@ -43,19 +43,29 @@ export const runsTable = (runs: ReadonlyArray<RunLog.RunSummary>): string =>
     ])
   )
 
+// The stored outcome is the invoke call's, not the run's: a run that later fails was still
+// `succeeded` to invoke, which reads as the run's result in a table next to runs.
+const invokeLabels: Readonly<Record<RunLog.InvocationSummary["outcome"], string>> = {
+  pending: "pending",
+  succeeded: "accepted",
+  rejected: "rejected",
+  unknown: "unknown"
+}
+
 /**
- * Formats invocation attempts as a table: idempotency key, workflow, outcome, run and error.
+ * Formats invocation attempts as a table: idempotency key, workflow, what became of the invoke
+ * call (`accepted`, `rejected`, `unknown` or `pending`), run and error.
  *
  * @since 0.1.0
  * @category formatting
  */
 export const invocationsTable = (attempts: ReadonlyArray<RunLog.InvocationSummary>): string =>
   table(
-    ["IDEMPOTENCY KEY", "WORKFLOW", "OUTCOME", "RUN", "ERROR"],
+    ["IDEMPOTENCY KEY", "WORKFLOW", "INVOKE", "RUN", "ERROR"],
     attempts.map((attempt) => [
       attempt.idempotencyKey,
       attempt.workflowId ?? "-",
-      attempt.outcome,
+      invokeLabels[attempt.outcome],
       attempt.runId ?? "-",
       errorTagOf(attempt.error)
     ])
@@ -65,8 +75,8 @@ const errorTagOf = (error: unknown): string =>
   typeof error === "object" && error !== null && "tag" in error && typeof error.tag === "string" ? error.tag : ""
 
 /**
- * Formats a run's history as a timeline: each event with its time, version, position, source
- * and idempotency key, and the stream's head hash.
+ * Formats a run's history as a timeline: the stream's head hash, then a table of its events with
+ * their time, version, global position, source, notification, idempotency key and error.
  *
  * @since 0.1.0
  * @category formatting
@@ -82,18 +92,25 @@ export const timeline = (runId: string, history: RunLog.History): string => {
         }…`
       )
   })
-  for (const event of history.events) {
+  const rows = history.events.map((event) => {
     const source = typeof event.metadata.source === "string" ? event.metadata.source : "-"
-    const key = typeof event.metadata.idempotencyKey === "string" ? `  key ${event.metadata.idempotencyKey}` : ""
-    const notification = typeof event.metadata.stripeEventId === "string"
-      ? `  notification ${event.metadata.stripeEventId}`
-      : ""
-    const error = typeof event.data.errorMessage === "string" ? `  "${event.data.errorMessage}"` : ""
-    lines.push(
-      `  ${DateTime.formatIso(event.occurredAt)}  v${event.version}  #${event.position}  ${
-        event.type.padEnd(12)
-      }  via ${source}${notification}${key}${error}`
-    )
+    const details = [
+      typeof event.metadata.stripeEventId === "string" ? `notification ${event.metadata.stripeEventId}` : "",
+      typeof event.metadata.idempotencyKey === "string" ? `key ${event.metadata.idempotencyKey}` : "",
+      typeof event.data.errorMessage === "string" ? `"${event.data.errorMessage}"` : ""
+    ].filter((detail) => detail !== "")
+    return [
+      DateTime.formatIso(event.occurredAt),
+      String(event.version),
+      String(event.position),
+      event.type,
+      source,
+      details.join("  ")
+    ]
+  })
+  if (rows.length > 0) {
+    const events = table(["TIME", "VERSION", "POSITION", "EVENT", "SOURCE", "DETAILS"], rows)
+    lines.push("", ...events.split("\n").map((line) => `  ${line}`))
   }
   return lines.join("\n")
 }

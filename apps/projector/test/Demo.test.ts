@@ -31,16 +31,18 @@ describe("Demo", () => {
       expect(text).toMatch(/invalid parameters: rejected, InvalidWorkflowInputParameters/)
       const table = lines.slice(lines.indexOf("Runs") + 3, lines.indexOf("Runs") + 6)
       expect(table.map((line) => line.split(/\s+/)[2]).sort()).toEqual(["failed", "succeeded", "succeeded"])
-      expect(text).toMatch(/RunStarted {4}via invoke {2}key demo-/)
+      expect(text).toMatch(/^ {2}TIME\s+VERSION\s+POSITION\s+EVENT\s+SOURCE\s+DETAILS$/m)
+      expect(text).toMatch(/RunStarted\s+invoke\s+key demo-/)
       // The retry of the example can record the success before its notification does.
-      expect(text).toMatch(/RunSucceeded {2}via (webhook {2}notification evt_|invoke {2}key demo-)/)
+      expect(text).toMatch(/RunSucceeded\s+(webhook\s+notification evt_|invoke\s+key demo-)/)
+      expect(lines[lines.indexOf("Invocation attempts") + 1]).toMatch(/^IDEMPOTENCY KEY\s+WORKFLOW\s+INVOKE\s+RUN/)
       const attempts = lines.slice(lines.indexOf("Invocation attempts") + 3, lines.indexOf("Invocation attempts") + 8)
       expect(attempts.map((line) => line.split(/\s+/)[2]).sort()).toEqual([
+        "accepted",
+        "accepted",
+        "accepted",
         "rejected",
-        "rejected",
-        "succeeded",
-        "succeeded",
-        "succeeded"
+        "rejected"
       ])
       expect(attempts.filter((line) => line.endsWith("WorkflowNotInvokable"))).toHaveLength(1)
       expect(attempts.filter((line) => line.endsWith("InvalidWorkflowInputParameters"))).toHaveLength(1)
