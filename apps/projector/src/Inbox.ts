@@ -21,7 +21,7 @@ import * as Schema from "effect/Schema"
  * - `incomplete`: a terminal snapshot without its `*_at`; recorded as far as it goes.
  * - `contradiction`: the snapshot contradicts the log; nothing appended, kept for audit.
  * - `unknown_type`: an event type the projector does not model, kept for audit.
- * - `run_not_found`: Stripe answered 404 for the run; kept for audit, the reconciler records the
+ * - `run_not_found`: Stripe returned 404 for the run. Kept for audit, and the reconciler records the
  *   run once Stripe lists it.
  *
  * @since 0.1.0

@@ -3,7 +3,7 @@
  * the inbox already has, retrieve the run from Stripe outside any transaction, then record the
  * transitions and the inbox row in one transaction. A 2xx means the notification is recorded,
  * and a 4xx that it can never be. A 5xx means it could not be recorded now, so Stripe delivers it
- * again. A run Stripe answers 404 for is stored as `run_not_found` with a 2xx, since Stripe's
+ * again. A run Stripe returns 404 for is stored as `run_not_found` with a 2xx, since Stripe's
  * reads may lag a new run and the reconciler records it once Stripe lists it.
  *
  * @since 0.1.0
