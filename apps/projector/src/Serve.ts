@@ -29,7 +29,11 @@ import * as Reconciler from "./Reconciler.js"
  */
 export const database = (embedded: boolean): Layer.Layer<
   PgClient.PgClient | SqlClient.SqlClient,
-  SqlError | MigrationError | EmbeddedDatabase.EmbeddedDatabaseError | ConfigError.ConfigError
+  | SqlError
+  | MigrationError
+  | EmbeddedDatabase.EmbeddedDatabaseError
+  | Database.DatabaseConnectionError
+  | ConfigError.ConfigError
 > => embedded ? Database.layerEmbedded({ dataDirectory: ".data" }) : Database.layerConfig
 
 /**
