@@ -43,4 +43,5 @@ const main = Cli.run(process.argv).pipe(
   Effect.provide(Layer.merge(NodeContext.layer, logger))
 )
 
-NodeRuntime.runMain(main, { disableErrorReporting: true })
+// The pretty logger that runMain adds by default would write every line a second time, to stdout.
+NodeRuntime.runMain(main, { disableErrorReporting: true, disablePrettyLogger: true })
