@@ -16,7 +16,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import { createServer } from "node:http"
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import * as AuditApi from "./AuditApi.js"
 import { readRawBody } from "./internal/rawBody.js"
 import * as Metrics from "./Metrics.js"
@@ -97,8 +97,22 @@ export const router = (options: Options) =>
  */
 export const layer = (options: Options) =>
   HttpServer.serve(router(options)).pipe(
-    Layer.provideMerge(NodeHttpServer.layer(() => createServer(), { host: options.host, port: options.port }))
+    Layer.provideMerge(NodeHttpServer.layer(drainingServer, { host: options.host, port: options.port }))
   )
+
+// Stopping removes the app's request listener before closing the server, and closing waits for
+// every open connection. A request that arrives on a kept-alive connection in between would get
+// no answer and keep the server, and so the process, from ever closing; it gets a 503 that
+// closes its connection instead, and the client sends it again elsewhere.
+const drainingServer = () => {
+  const server = createServer()
+  server.on("request", (_request: IncomingMessage, response: ServerResponse) => {
+    if (server.listenerCount("request") > 1) return
+    response.writeHead(503, { "content-type": "application/json", connection: "close", "retry-after": "1" })
+    response.end(JSON.stringify({ error: { type: "shutting_down", message: "The server is shutting down" } }))
+  })
+  return server
+}
 
 /**
  * The base URL of the running server, such as `http://127.0.0.1:8080`.

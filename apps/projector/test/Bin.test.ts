@@ -1,0 +1,125 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Projector } from "@workflow-runs/projector"
+import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
+import { Database } from "@workflow-runs/store"
+import { Effect, Fiber, Layer, Option, Redacted } from "effect"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { existsSync } from "node:fs"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { eventually, freePort, historyTypes, newSecret, testDatabaseUrl } from "./support/harness.js"
+import { deliver, newEventId, thinRunEvent } from "./support/notifications.js"
+
+const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..")
+const bin = join(packageDir, "dist", "bin.js")
+
+// The bin runs the built JavaScript with plain Node, so a checkout without a build gets one here.
+const ensureBuilt = Effect.runSync(Effect.cached(Effect.sync(() => {
+  if (!existsSync(bin)) {
+    execFileSync("pnpm", ["--filter", "@workflow-runs/projector...", "--sort", "run", "build"], {
+      cwd: packageDir,
+      stdio: "ignore"
+    })
+  }
+})))
+
+// Starts `workflow-runs serve` with `env` and resolves once it logs that it serves.
+const serve = (env: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly child: ChildProcess; readonly stderr: () => string }>((resume) => {
+      const child = spawn(process.execPath, [bin, "serve"], {
+        env: { PATH: process.env.PATH ?? "", ...env },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let stderr = ""
+      let ready = false
+      child.stderr!.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString("utf8")
+        if (!ready && stderr.includes("\"Serving\"")) {
+          ready = true
+          resume(Effect.succeed({ child, stderr: () => stderr }))
+        }
+      })
+      child.once("exit", (code) => {
+        if (!ready) resume(Effect.dieMessage(`serve exited with ${code} before it served:\n${stderr}`))
+      })
+    }),
+    ({ child }) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
+  )
+
+const exitOf = (child: ChildProcess) =>
+  Effect.async<number | null>((resume) => {
+    if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
+    child.once("exit", (code) => resume(Effect.succeed(code)))
+  })
+
+// Each check opens a new connection, so a refused one shows the listener is closed.
+const health = (url: string) =>
+  Effect.promise(() =>
+    fetch(`${url}/healthz`, { headers: { connection: "close" } }).then(
+      (response) => response.status,
+      () => "refused" as const
+    )
+  )
+
+describe("workflow-runs serve", () => {
+  it.scopedLive(
+    "finishes the in-flight request on SIGTERM, refuses new ones and exits 0",
+    () =>
+      Effect.gen(function*() {
+        yield* ensureBuilt
+        const databaseUrl = yield* testDatabaseUrl
+        const simulator = yield* Simulator.make({})
+        const port = yield* freePort
+        const secret = newSecret()
+        const auditToken = `bin-test-token-${newSecret()}`
+        const run = yield* simulator.startRun({ workflow: DefaultWorkflows.anyInput, trigger: "dashboard" })
+        const { child, stderr } = yield* serve({
+          DATABASE_URL: Redacted.value(databaseUrl),
+          STRIPE_API_KEY: simulator.apiKey,
+          STRIPE_API_BASE: simulator.url,
+          STRIPE_WEBHOOK_SECRET: secret,
+          AUDIT_API_TOKEN: auditToken,
+          PORT: String(port),
+          RECONCILE_INTERVAL: "1 hour"
+        }).pipe(Effect.timeout("30 seconds"))
+        const url = `http://127.0.0.1:${port}`
+        expect(yield* health(url)).toBe(200)
+
+        // The webhook reads the run from Stripe, which now answers after 1.5 seconds.
+        yield* simulator.injectFault({
+          match: { method: "GET", path: `/v2/extend/workflow_runs/${run.id}` },
+          latency_ms: 1500
+        })
+        const inFlight = yield* deliver(url, thinRunEvent({ eventId: newEventId(), runId: run.id }), { secret }).pipe(
+          Effect.fork
+        )
+        yield* Effect.sleep("400 millis")
+        child.kill("SIGTERM")
+        yield* eventually("the listener to close", Effect.map(health(url), (status) => status === "refused"), 1000)
+        const pendingWhenClosed = Option.isNone(yield* Fiber.poll(inFlight))
+        const answer = yield* inFlight.await.pipe(Effect.timeout("10 seconds"))
+        const code = yield* exitOf(child).pipe(Effect.timeout("10 seconds"))
+
+        expect(answer._tag).toBe("Success")
+        expect(answer._tag === "Success" ? answer.value.status : 0).toBe(200)
+        // The listener closed while the request was still waiting on Stripe.
+        expect(pendingWhenClosed).toBe(true)
+        expect(code).toBe(0)
+        const types = yield* historyTypes(run.id).pipe(
+          Effect.provide(
+            Projector.services.pipe(Layer.provideMerge(Database.layer({ url: databaseUrl, maxConnections: 2 })))
+          )
+        )
+        expect(types[0]).toBe("RunStarted")
+        const log = stderr()
+        expect(log).toContain("\"Serving\"")
+        const password = new URL(Redacted.value(databaseUrl)).password
+        for (const value of [secret, auditToken, simulator.apiKey, Redacted.value(databaseUrl)]) {
+          expect(log).not.toContain(value)
+        }
+        if (password !== "") expect(log).not.toContain(password)
+      }),
+    120_000
+  )
+})
