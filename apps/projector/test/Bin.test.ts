@@ -26,18 +26,24 @@ const ensureBuilt = Effect.runSync(Effect.cached(Effect.sync(() => {
 // Starts `workflow-runs serve` with `env` and resolves once it logs that it serves.
 const serve = (env: Record<string, string>) =>
   Effect.acquireRelease(
-    Effect.async<{ readonly child: ChildProcess; readonly stderr: () => string }>((resume) => {
+    Effect.async<
+      { readonly child: ChildProcess; readonly stderr: () => string; readonly stdout: () => string }
+    >((resume) => {
       const child = spawn(process.execPath, [bin, "serve"], {
         env: { PATH: process.env.PATH ?? "", ...env },
         stdio: ["ignore", "pipe", "pipe"]
       })
       let stderr = ""
+      let stdout = ""
       let ready = false
+      child.stdout!.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString("utf8")
+      })
       child.stderr!.on("data", (chunk: Buffer) => {
         stderr += chunk.toString("utf8")
         if (!ready && stderr.includes("\"Serving\"")) {
           ready = true
-          resume(Effect.succeed({ child, stderr: () => stderr }))
+          resume(Effect.succeed({ child, stderr: () => stderr, stdout: () => stdout }))
         }
       })
       child.once("exit", (code) => {
@@ -74,7 +80,7 @@ describe("workflow-runs serve", () => {
         const secret = newSecret()
         const auditToken = `bin-test-token-${newSecret()}`
         const run = yield* simulator.startRun({ workflow: DefaultWorkflows.anyInput, trigger: "dashboard" })
-        const { child, stderr } = yield* serve({
+        const { child, stderr, stdout } = yield* serve({
           DATABASE_URL: Redacted.value(databaseUrl),
           STRIPE_API_KEY: simulator.apiKey,
           STRIPE_API_BASE: simulator.url,
@@ -114,6 +120,8 @@ describe("workflow-runs serve", () => {
         expect(types[0]).toBe("RunStarted")
         const log = stderr()
         expect(log).toContain("\"Serving\"")
+        // Logs go to standard error only; standard output is for command output.
+        expect(stdout()).toBe("")
         const password = new URL(Redacted.value(databaseUrl)).password
         for (const value of [secret, auditToken, simulator.apiKey, Redacted.value(databaseUrl)]) {
           expect(log).not.toContain(value)
