@@ -101,9 +101,9 @@ export const layer = (options: Options) =>
   )
 
 // Stopping removes the app's request listener before closing the server, and closing waits for
-// every open connection. A request that arrives on a kept-alive connection in between would get
-// no answer and keep the server, and so the process, from ever closing; it gets a 503 that
-// closes its connection instead, and the client sends it again elsewhere.
+// every open connection. A request that arrived on a kept-alive connection in between would get
+// no response and keep the server, and so the process, from closing. It gets a 503 that closes
+// its connection instead, so the client sends it again elsewhere.
 const drainingServer = () => {
   const server = createServer()
   server.on("request", (_request: IncomingMessage, response: ServerResponse) => {

@@ -130,9 +130,9 @@ const storeOnly = Effect.fnUntraced(function*(entry: Inbox.Entry) {
   return { status: 200, body: { received: true, outcome: entry.outcome } } satisfies Answer
 })
 
-// Stripe answered, but does not show the run: v2 reads may lag a run that just started, or the run
-// is of another account. Redelivery would not help for days, so the notification is kept for
-// audit and answered 2xx; the reconciler records the run once Stripe lists it.
+// Stripe responded but does not show the run, because v2 reads may lag a run that just started or
+// the run belongs to another account. Redelivery would not help for days, so the notification is
+// kept for audit with a 2xx response, and the reconciler records the run once Stripe lists it.
 const runNotFound = (notification: EventNotification.WorkflowRunNotification, rawBody: string) =>
   storeOnly({
     eventId: notification.id,

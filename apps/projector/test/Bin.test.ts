@@ -92,7 +92,7 @@ describe("workflow-runs serve", () => {
         const url = `http://127.0.0.1:${port}`
         expect(yield* health(url)).toBe(200)
 
-        // The webhook reads the run from Stripe, which now answers after 1.5 seconds.
+        // The webhook reads the run from Stripe, which now responds after 1.5 seconds.
         yield* simulator.injectFault({
           match: { method: "GET", path: `/v2/extend/workflow_runs/${run.id}` },
           latency_ms: 1500

@@ -143,7 +143,7 @@ describe("Webhook", () => {
         expect((yield* historyTypes(run.id))[0]).toBe("RunStarted")
       }).pipe(Effect.scoped))
 
-    it.effect("stores a notification of a run stripe does not know as run_not_found and answers 200", () =>
+    it.effect("stores an unknown run as run_not_found", () =>
       Effect.gen(function*() {
         const { secret, url } = yield* startStack({ register: false })
         const eventId = newEventId()

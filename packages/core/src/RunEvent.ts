@@ -95,7 +95,7 @@ export const RunEvent = Schema.Union(RunStarted, RunSucceeded, RunFailed)
 export type RunEvent = typeof RunEvent.Type
 
 /**
- * The transition an event records.
+ * Returns the transition an event records.
  *
  * @since 0.1.0
  * @category accessors

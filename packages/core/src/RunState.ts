@@ -17,7 +17,7 @@ import * as RunEvent from "./RunEvent.js"
 import type { WorkflowRun } from "./WorkflowRun.js"
 
 /**
- * What the log knows of one run: nothing yet, started, or finished with the events that say so.
+ * The state of one run in the log: not started, started, or finished, with the events behind it.
  *
  * @since 0.1.0
  * @category models
@@ -231,7 +231,8 @@ export const transitionsFrom = (
     events.push(next)
     return Either.right(events)
   }
-  const known = current._tag === "Succeeded" ? current.succeeded : current._tag === "Failed" ? current.failed : null
-  if (known !== null && known._tag === next._tag) return Either.right(events)
+  // The state is terminal here, so a snapshot of the same terminal status implies nothing new.
+  const recorded = current._tag === "Succeeded" ? current.succeeded : current.failed
+  if (recorded._tag === next._tag) return Either.right(events)
   return invalid(current, next, "the snapshot reports the other terminal status")
 }

@@ -91,8 +91,8 @@ export class AnchorHead extends Schema.Class<AnchorHead>("@workflow-runs/store/A
 }) {}
 
 /**
- * What an auditor keeps after a verification: the (stream, version, hash) of every head and the
- * SHA-256 of their canonical JSON, which identifies the list in a short form.
+ * The record an auditor keeps after a verification: the (stream, version, hash) of every head
+ * and the SHA-256 of their canonical JSON, which identifies the list in a short form.
  *
  * @since 0.1.0
  * @category models
@@ -102,6 +102,14 @@ export class Anchor extends Schema.Class<Anchor>("@workflow-runs/store/Anchor")(
   digest: Schema.String
 }) {}
 
+// Orders by code unit, like the `<` of JavaScript strings, so the order does not depend on a locale.
+const sortByStream = (heads: ReadonlyArray<AnchorHead>): Array<AnchorHead> =>
+  [...heads].sort((a, b) => {
+    if (a.stream < b.stream) return -1
+    if (a.stream > b.stream) return 1
+    return 0
+  })
+
 /**
  * Computes the digest of a list of heads, sorted by stream.
  *
@@ -109,7 +117,7 @@ export class Anchor extends Schema.Class<Anchor>("@workflow-runs/store/Anchor")(
  * @category anchors
  */
 export const anchorDigest = (heads: ReadonlyArray<AnchorHead>): string => {
-  const sorted = [...heads].sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0))
+  const sorted = sortByStream(heads)
   const canonical = canonicalize(
     sorted.map((head) => ({ stream: head.stream, version: head.version, hash: head.hash }))
   )
@@ -123,7 +131,7 @@ export const anchorDigest = (heads: ReadonlyArray<AnchorHead>): string => {
  * @category anchors
  */
 export const makeAnchor = (heads: ReadonlyArray<AnchorHead>): Anchor => {
-  const sorted = [...heads].sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0))
+  const sorted = sortByStream(heads)
   return new Anchor({ heads: sorted, digest: anchorDigest(sorted) })
 }
 

@@ -96,8 +96,8 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
         Effect.mapError(storeError("read the stream"))
       )
 
-  // After a lost compare-and-set or a unique violation: the batch may have been written by the
-  // concurrent writer, in which case this caller is told duplicate, as a re-delivery would be.
+  // After a lost compare-and-set or a unique violation, the concurrent writer may have written this
+  // very batch. This caller then gets Duplicate, as a re-delivery would.
   const resolveConflict = (
     stream: string,
     head: Heads.HeadTable,

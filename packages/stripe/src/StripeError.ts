@@ -16,8 +16,8 @@
 import * as Schema from "effect/Schema"
 
 /**
- * What Stripe sent with an error response: the HTTP status, the `Request-Id` header and the
- * fields of the `error` object, each present only when Stripe sent it.
+ * The details of an error response: the HTTP status, the `Request-Id` header and the fields of
+ * the `error` object, each present only when Stripe sent it.
  *
  * @since 0.1.0
  * @category models
@@ -73,7 +73,7 @@ export class StripePermissionError extends Schema.TaggedError<StripePermissionEr
 }
 
 /**
- * Stripe kept answering 429 (too many requests) until the retries ran out.
+ * Stripe responded 429 (too many requests) to every attempt until the retries ran out.
  *
  * @since 0.1.0
  * @category errors

@@ -120,7 +120,7 @@ export const settledDeliveries = (simulator: Simulator.Service, count: number) =
     return yield* simulator.deliveries
   })
 
-/** A TCP port on 127.0.0.1 that was free a moment ago, for a server that needs one before it starts. */
+/** Finds a TCP port on 127.0.0.1 that is free now, for a server that needs its port before it starts. */
 export const freePort = Effect.async<number>((resume) => {
   const server = createServer()
   server.listen(0, "127.0.0.1", () => {

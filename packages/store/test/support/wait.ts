@@ -18,7 +18,7 @@ export const oldestOpenTransaction = Effect.gen(function*() {
 
 /**
  * Polls `check` until it returns a value, and after `deadline` fails with a message that names
- * the oldest open transaction, which is what holds the feed's horizon.
+ * the oldest open transaction, because that transaction keeps the feed's horizon back.
  */
 export const waitFor = <A, E, R>(
   what: string,

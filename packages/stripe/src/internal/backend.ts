@@ -1,7 +1,7 @@
 /**
- * The state of an in-memory Workflows API, answering in Stripe's wire format: JSON objects for
+ * The state of an in-memory Workflows API that responds in Stripe's wire format: JSON objects for
  * successes and `{ status, type, code, message }` for errors, as the error table of the API
- * defines them. `layerTest` decodes these answers the same way the live client decodes HTTP
+ * defines them. `layerTest` decodes these responses the same way the live client decodes HTTP
  * responses, so both fail with the same typed errors.
  */
 import type * as WorkflowsTest from "../WorkflowsTest.js"
@@ -305,12 +305,12 @@ export class Backend {
       : ok(event)
   }
 
-  /** Every event, oldest first. */
+  /** Returns every event, oldest first. */
   allEvents(): ReadonlyArray<Json> {
     return [...this.events.values()]
   }
 
-  /** Every run, newest first. */
+  /** Returns every run, newest first. */
   allRuns(): ReadonlyArray<Json> {
     return [...this.runs.values()].sort((a, b) => b.sequence - a.sequence).map((run) => run.wire)
   }
