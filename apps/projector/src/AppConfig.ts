@@ -8,6 +8,7 @@ import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { hostname } from "node:os"
 
@@ -65,6 +66,36 @@ export const logFormat: Config.Config<"json" | "pretty"> = Config.literal("json"
 )
 
 /**
+ * Parses a positive duration written as a number and a unit, such as `25 seconds` or
+ * `500 millis`, or returns a message that names the value.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parsePositiveDuration = (text: string): Either.Either<Duration.Duration, string> => {
+  const parsed = Duration.decodeUnknown(text.trim())
+  if (Option.isSome(parsed) && Duration.greaterThan(parsed.value, Duration.zero)) return Either.right(parsed.value)
+  return Either.left(
+    `Expected a positive duration with a unit, such as "25 seconds" or "500 millis", got ${JSON.stringify(text)}`
+  )
+}
+
+/**
+ * How long `serve` waits for in-flight work after SIGTERM or SIGINT, `SHUTDOWN_TIMEOUT`: 25
+ * seconds by default, which leaves 5 seconds of the 30 that docker-compose.yml gives the service
+ * to stop before it is killed.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const shutdownTimeout: Config.Config<Duration.Duration> = Config.string("SHUTDOWN_TIMEOUT").pipe(
+  Config.mapOrFail((text) =>
+    Either.mapLeft(parsePositiveDuration(text), (message) => ConfigError.InvalidData([], message))
+  ),
+  Config.withDefault(Duration.seconds(25))
+)
+
+/**
  * Settings of `serve`.
  *
  * @since 0.1.0
@@ -78,12 +109,14 @@ export interface Serve {
   readonly instanceId: string
   readonly reconcileInterval: Duration.Duration
   readonly reconcileStaleAfter: Duration.Duration
+  readonly shutdownTimeout: Duration.Duration
 }
 
 /**
  * `serve`'s settings: `HOST` (default 127.0.0.1), `PORT` (default 8080), `STRIPE_WEBHOOK_SECRET`,
  * `AUDIT_API_TOKEN`, `INSTANCE_ID` (default host name and process id), `RECONCILE_INTERVAL`
- * (default 30 seconds) and `RECONCILE_STALE_AFTER` (default 1 minute). The Stripe and database
+ * (default 30 seconds), `RECONCILE_STALE_AFTER` (default 1 minute) and `SHUTDOWN_TIMEOUT` (see
+ * {@link shutdownTimeout}). The Stripe and database
  * variables are read by their own layers.
  *
  * @since 0.1.0
@@ -96,7 +129,8 @@ export const serve: Config.Config<Serve> = Config.all({
   auditToken,
   instanceId: Config.nonEmptyString("INSTANCE_ID").pipe(Config.withDefault(`${hostname()}-${process.pid}`)),
   reconcileInterval: Config.duration("RECONCILE_INTERVAL").pipe(Config.withDefault(Duration.seconds(30))),
-  reconcileStaleAfter: Config.duration("RECONCILE_STALE_AFTER").pipe(Config.withDefault(Duration.minutes(1)))
+  reconcileStaleAfter: Config.duration("RECONCILE_STALE_AFTER").pipe(Config.withDefault(Duration.minutes(1))),
+  shutdownTimeout
 })
 
 /**
@@ -120,7 +154,8 @@ export const variables: ReadonlyArray<string> = [
   "INSTANCE_ID",
   "LOG_FORMAT",
   "RECONCILE_INTERVAL",
-  "RECONCILE_STALE_AFTER"
+  "RECONCILE_STALE_AFTER",
+  "SHUTDOWN_TIMEOUT"
 ]
 
 /**

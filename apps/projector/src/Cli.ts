@@ -11,14 +11,19 @@ import * as Options from "@effect/cli/Options"
 import { Ids } from "@workflow-runs/core"
 import { Rebuild, RecordingWorkflows, RunLog } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import * as Console from "effect/Console"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { randomUUID } from "node:crypto"
 import * as AnchorText from "./AnchorText.js"
+import * as AppConfig from "./AppConfig.js"
 import * as Demo from "./Demo.js"
 import * as Output from "./Output.js"
 import * as Projector from "./Projector.js"
@@ -53,7 +58,41 @@ const embedded = Options.boolean("embedded").pipe(
 const withStore = (isEmbedded: boolean) =>
   Effect.provide(Projector.services.pipe(Layer.provideMerge(Serve.database(isEmbedded))))
 
-const serve = Command.make("serve", { embedded }, ({ embedded }) => Layer.launch(Serve.layer({ embedded }))).pipe(
+const shutdownTimeout = Options.text("shutdown-timeout").pipe(
+  Options.optional,
+  Options.withDescription(
+    "How long to wait for in-flight work after SIGTERM or SIGINT before exiting with status 1, such as \"25 seconds\" (default: SHUTDOWN_TIMEOUT, else 25 seconds)"
+  )
+)
+
+const parseShutdownTimeout = (text: Option.Option<string>) =>
+  Option.match(text, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (value) =>
+      Either.match(AppConfig.parsePositiveDuration(value), {
+        onLeft: (message) => Effect.fail(new InvalidInput({ message: `--shutdown-timeout is invalid: ${message}` })),
+        onRight: Effect.succeed
+      })
+  })
+
+const serve = Command.make(
+  "serve",
+  { embedded, shutdownTimeout },
+  (args) =>
+    Effect.flatMap(
+      parseShutdownTimeout(args.shutdownTimeout),
+      (timeout) => Serve.run({ embedded: args.embedded, shutdownTimeout: timeout })
+    ).pipe(
+      // The command's result reports the interruption that began the shutdown, not this failure,
+      // so the exit status is set here. Work still in flight ends with the process.
+      Effect.onExit((exit) =>
+        Exit.isFailure(exit) &&
+          Cause.failures(exit.cause).pipe(Chunk.some((error) => error instanceof Serve.ShutdownTimedOut))
+          ? Effect.sync(() => process.exit(1))
+          : Effect.void
+      )
+    )
+).pipe(
   Command.withDescription(
     "Serve POST /webhooks/stripe, the audit API, /healthz and /metrics, and run the reconciler (needs DATABASE_URL, STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET, AUDIT_API_TOKEN)"
   )

@@ -13,8 +13,14 @@ import { Database, type EmbeddedDatabase, RecordingWorkflows } from "@workflow-r
 import { Workflows } from "@workflow-runs/stripe"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Scope from "effect/Scope"
 import * as AppConfig from "./AppConfig.js"
 import * as HttpApp from "./HttpApp.js"
 import * as Projector from "./Projector.js"
@@ -36,6 +42,49 @@ export const database = (embedded: boolean): Layer.Layer<
   | ConfigError.ConfigError
 > => embedded ? Database.layerEmbedded({ dataDirectory: ".data" }) : Database.layerConfig
 
+// Read together, so one error lists every missing or invalid variable.
+const settings = (options: { readonly embedded: boolean }) =>
+  Config.all([
+    AppConfig.serve,
+    Workflows.config,
+    options.embedded ? Config.succeed(undefined) : Config.redacted("DATABASE_URL")
+  ])
+
+const layerFrom = (
+  [config, stripe, databaseUrl]: Config.Config.Success<ReturnType<typeof settings>>
+) => {
+  const reconciler = Layer.scopedDiscard(
+    Effect.forkScoped(Reconciler.run({
+      owner: config.instanceId,
+      interval: config.reconcileInterval,
+      staleAfter: config.reconcileStaleAfter
+    }))
+  )
+  const server = HttpApp.layer({
+    host: config.host,
+    port: config.port,
+    webhook: { secrets: config.webhookSecrets },
+    auditToken: config.auditToken
+  })
+  const started = Layer.effectDiscard(
+    Effect.flatMap(HttpApp.baseUrl, (url) =>
+      Effect.logInfo("Serving").pipe(
+        Effect.annotateLogs({ url, webhook: `${url}/webhooks/stripe`, instance_id: config.instanceId })
+      ))
+  )
+  return Layer.mergeAll(started, reconciler).pipe(
+    Layer.provideMerge(server),
+    Layer.provideMerge(RecordingWorkflows.layer),
+    Layer.provideMerge(Projector.services),
+    Layer.provide(Workflows.layer(stripe)),
+    Layer.provide(
+      databaseUrl === undefined
+        ? database(true)
+        : Database.layer({ url: databaseUrl, applicationName: "workflow-runs serve" })
+    )
+  )
+}
+
 /**
  * The running service: server and reconciler with their services.
  *
@@ -43,43 +92,59 @@ export const database = (embedded: boolean): Layer.Layer<
  * @category layers
  */
 export const layer = (options: { readonly embedded: boolean }) =>
-  Layer.unwrapEffect(Effect.map(
-    // Read together, so one error lists every missing or invalid variable.
-    Config.all([
-      AppConfig.serve,
-      Workflows.config,
-      options.embedded ? Config.succeed(undefined) : Config.redacted("DATABASE_URL")
-    ]),
-    ([config, stripe, databaseUrl]) => {
-      const reconciler = Layer.scopedDiscard(
-        Effect.forkScoped(Reconciler.run({
-          owner: config.instanceId,
-          interval: config.reconcileInterval,
-          staleAfter: config.reconcileStaleAfter
-        }))
-      )
-      const server = HttpApp.layer({
-        host: config.host,
-        port: config.port,
-        webhook: { secrets: config.webhookSecrets },
-        auditToken: config.auditToken
+  Layer.unwrapEffect(Effect.map(settings(options), layerFrom))
+
+/**
+ * In-flight work did not finish within the shutdown timeout, so `serve` stopped waiting for it.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ShutdownTimedOut extends Schema.TaggedError<ShutdownTimedOut>(
+  "@workflow-runs/projector/ShutdownTimedOut"
+)("ShutdownTimedOut", { timeout: Schema.String, message: Schema.String }) {}
+
+/**
+ * Runs the service until interrupted (the CLI's runtime interrupts it on SIGTERM or SIGINT), then
+ * closes it: the listener first, then in-flight requests, the reconciler, the pool and an embedded
+ * server. When that takes longer than `shutdownTimeout` (default `SHUTDOWN_TIMEOUT`), it logs that
+ * it gave up and fails with {@link ShutdownTimedOut}, for which the CLI exits with status 1.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (options: {
+  readonly embedded: boolean
+  readonly shutdownTimeout?: Duration.Duration | undefined
+}) =>
+  Effect.gen(function*() {
+    const values = yield* settings(options)
+    const timeout = options.shutdownTimeout ?? values[0].shutdownTimeout
+    return yield* Effect.uninterruptibleMask((restore) =>
+      Effect.gen(function*() {
+        const scope = yield* Scope.make()
+        const served = yield* Effect.exit(restore(
+          Layer.buildWithScope(layerFrom(values), scope).pipe(
+            Effect.zipRight(Effect.never)
+          )
+        ))
+        if (Exit.isInterrupted(served)) {
+          yield* Effect.logInfo("Shutting down").pipe(Effect.annotateLogs({ timeout: Duration.format(timeout) }))
+        }
+        // The scope closes in a fiber of its own, and only the wait for it is interruptible, so
+        // the timeout does not wait for finalizers that cannot be interrupted, such as a server
+        // waiting for its open connections.
+        const closing = yield* Effect.forkDaemon(Scope.close(scope, served))
+        const closed = yield* Effect.interruptible(Fiber.await(closing)).pipe(Effect.timeoutOption(timeout))
+        if (Option.isNone(closed)) {
+          const message = `In-flight work did not finish within the shutdown timeout of ${
+            Duration.format(timeout)
+          }; gave up waiting for it (set SHUTDOWN_TIMEOUT or --shutdown-timeout to wait longer)`
+          yield* Effect.logError(message)
+          return yield* new ShutdownTimedOut({ timeout: Duration.format(timeout), message })
+        }
+        yield* Effect.logInfo("Stopped")
+        return yield* served
       })
-      const started = Layer.effectDiscard(
-        Effect.flatMap(HttpApp.baseUrl, (url) =>
-          Effect.logInfo("Serving").pipe(
-            Effect.annotateLogs({ url, webhook: `${url}/webhooks/stripe`, instance_id: config.instanceId })
-          ))
-      )
-      return Layer.mergeAll(started, reconciler).pipe(
-        Layer.provideMerge(server),
-        Layer.provideMerge(RecordingWorkflows.layer),
-        Layer.provideMerge(Projector.services),
-        Layer.provide(Workflows.layer(stripe)),
-        Layer.provide(
-          databaseUrl === undefined
-            ? database(true)
-            : Database.layer({ url: databaseUrl, applicationName: "workflow-runs serve" })
-        )
-      )
-    }
-  ))
+    )
+  })

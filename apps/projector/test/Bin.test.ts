@@ -104,6 +104,23 @@ const sigtermDuringDelivery = (options: {
     return inFlight
   })
 
+// A simulator with a run started from the Dashboard, and the environment of a serve against it.
+const stackWithRun = Effect.gen(function*() {
+  const simulator = yield* Simulator.make({})
+  const port = yield* freePort
+  const secret = newSecret()
+  const run = yield* simulator.startRun({ workflow: DefaultWorkflows.anyInput, trigger: "dashboard" })
+  const env: Record<string, string> = {
+    STRIPE_API_KEY: simulator.apiKey,
+    STRIPE_API_BASE: simulator.url,
+    STRIPE_WEBHOOK_SECRET: secret,
+    AUDIT_API_TOKEN: `bin-test-token-${newSecret()}`,
+    PORT: String(port),
+    RECONCILE_INTERVAL: "1 hour"
+  }
+  return { simulator, port, secret, run, env }
+})
+
 describe("workflow-runs serve", () => {
   it.scopedLive(
     "finishes the in-flight request on SIGTERM, refuses new ones and exits 0",
@@ -169,18 +186,10 @@ describe("workflow-runs serve", () => {
         )
         // As root, the server runs as the postgres user, which must reach .data/ inside this folder.
         chmodSync(directory, 0o755)
-        const simulator = yield* Simulator.make({})
-        const port = yield* freePort
-        const secret = newSecret()
-        const run = yield* simulator.startRun({ workflow: DefaultWorkflows.anyInput, trigger: "dashboard" })
-        const { child, stderr } = yield* serve({
-          STRIPE_API_KEY: simulator.apiKey,
-          STRIPE_API_BASE: simulator.url,
-          STRIPE_WEBHOOK_SECRET: secret,
-          AUDIT_API_TOKEN: `bin-test-token-${newSecret()}`,
-          PORT: String(port),
-          RECONCILE_INTERVAL: "1 hour"
-        }, { args: ["--embedded"], cwd: directory }).pipe(Effect.timeout("90 seconds"))
+        const { simulator, port, secret, run, env } = yield* stackWithRun
+        const { child, stderr } = yield* serve(env, { args: ["--embedded"], cwd: directory }).pipe(
+          Effect.timeout("90 seconds")
+        )
         const url = `http://127.0.0.1:${port}`
         const pidFile = join(directory, ".data", "pg", "postmaster.pid")
         const postgresPid = Number(readFileSync(pidFile, "utf8").split("\n")[0])
@@ -198,5 +207,39 @@ describe("workflow-runs serve", () => {
         expect(existsSync(join(directory, ".data", "workflow-runs.lock"))).toBe(false)
       }),
     180_000
+  )
+
+  it.scopedLive(
+    "gives up on a request that never finishes and exits 1",
+    () =>
+      Effect.gen(function*() {
+        yield* ensureBuilt
+        const databaseUrl = yield* testDatabaseUrl
+        const { simulator, port, secret, run, env } = yield* stackWithRun
+        const { child, stderr } = yield* serve({
+          ...env,
+          DATABASE_URL: Redacted.value(databaseUrl),
+          SHUTDOWN_TIMEOUT: "1 second"
+        }).pipe(Effect.timeout("30 seconds"))
+        const url = `http://127.0.0.1:${port}`
+
+        // Stripe returns the run after ten minutes, far past the shutdown timeout.
+        const inFlight = yield* sigtermDuringDelivery({
+          simulator,
+          url,
+          secret,
+          runId: run.id,
+          child,
+          latencyMs: 600_000
+        })
+        const code = yield* exitOf(child).pipe(Effect.timeout("20 seconds"))
+        const answer = yield* inFlight.await.pipe(Effect.timeout("10 seconds"))
+
+        expect(code, stderr()).toBe(1)
+        expect(stderr()).toContain("did not finish within the shutdown timeout of 1s")
+        // The request was cut off, so the notification got no 2xx and Stripe delivers it again.
+        expect(answer._tag === "Success" ? answer.value.status : "no response").toBe("no response")
+      }),
+    120_000
   )
 })

@@ -48,6 +48,25 @@ describe("Cli", () => {
       expect(message).toContain("STRIPE_API_KEY is missing")
     }))
 
+  it.live("names an invalid SHUTDOWN_TIMEOUT and its value", () =>
+    Effect.gen(function*() {
+      const { exit } = yield* runCli(["serve", "--embedded"], new Map([["SHUTDOWN_TIMEOUT", "soon"]]))
+      const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      expect(ConfigError.isConfigError(error)).toBe(true)
+      const message = AppConfig.describeError(error as ConfigError.ConfigError)
+      expect(message).toContain("SHUTDOWN_TIMEOUT is invalid: Expected a positive duration with a unit")
+      expect(message).toContain("got \"soon\"")
+    }))
+
+  it.live("rejects an invalid --shutdown-timeout", () =>
+    Effect.gen(function*() {
+      const { exit } = yield* runCli(["serve", "--shutdown-timeout", "0 seconds"], new Map())
+      const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      expect(error).toBeInstanceOf(Cli.InvalidInput)
+      expect((error as Cli.InvalidInput).message).toContain("--shutdown-timeout is invalid")
+      expect((error as Cli.InvalidInput).message).toContain("got \"0 seconds\"")
+    }))
+
   it.live("shows --param as optional and describes --idempotency-key", () =>
     Effect.gen(function*() {
       const printed = yield* runCli(["invoke", "--help"], new Map())

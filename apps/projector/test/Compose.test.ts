@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { AppConfig } from "@workflow-runs/projector"
+import { Duration, Either } from "effect"
 import { readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
@@ -47,5 +48,14 @@ describe("docker-compose.yml", () => {
     const port = environmentOf("projector").get("PORT")?.replaceAll("\"", "")
     expect(compose).toContain(`"127.0.0.1:${port}:${port}"`)
     expect(compose).toMatch(/command: \["serve"\]/)
+  })
+
+  it("gives up on in-flight work before compose kills the projector", () => {
+    const timeout = AppConfig.parsePositiveDuration(environmentOf("projector").get("SHUTDOWN_TIMEOUT") ?? "")
+    const grace = /stop_grace_period: (\d+)s/.exec(compose)
+    expect(Either.isRight(timeout)).toBe(true)
+    expect(grace).not.toBeNull()
+    const timeoutSeconds = Either.isRight(timeout) ? Duration.toSeconds(timeout.right) : Number.POSITIVE_INFINITY
+    expect(timeoutSeconds).toBeLessThan(Number(grace![1]))
   })
 })
