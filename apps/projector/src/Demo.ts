@@ -25,6 +25,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { randomBytes, randomUUID } from "node:crypto"
 import * as HttpApp from "./HttpApp.js"
+import * as Metrics from "./Metrics.js"
 import * as Output from "./Output.js"
 import * as Projector from "./Projector.js"
 
@@ -65,7 +66,7 @@ const externalSimulator = (base: URL) =>
     )
     return {
       description: `the simulator at ${base.origin}`,
-      workflows: Workflows.layer({ apiKey, apiBase: base }),
+      workflows: Workflows.layer({ apiKey, apiBase: base }).pipe(Layer.provide(Metrics.stripeObserver)),
       register: (url, secret) =>
         HttpClientRequest.post(new URL("/_simulator/destinations", base)).pipe(
           HttpClientRequest.bodyUnsafeJson({ url, secret }),
@@ -86,7 +87,9 @@ const externalSimulator = (base: URL) =>
 const localSimulator = Effect.map(Simulator.make({}), (simulator) =>
   ({
     description: `a simulator on ${simulator.url}`,
-    workflows: Workflows.layer({ apiKey: Redacted.make(simulator.apiKey), apiBase: simulator.url }),
+    workflows: Workflows.layer({ apiKey: Redacted.make(simulator.apiKey), apiBase: simulator.url }).pipe(
+      Layer.provide(Metrics.stripeObserver)
+    ),
     register: (url: string, secret: string) => Effect.asVoid(simulator.registerDestination({ url, secret }))
   }) satisfies Stripe)
 

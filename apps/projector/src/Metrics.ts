@@ -4,8 +4,10 @@
  *
  * @since 0.1.0
  */
+import { RequestObserver } from "@workflow-runs/stripe"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import type * as MetricPair from "effect/MetricPair"
@@ -91,19 +93,32 @@ export const stripeCalls = Metric.counter("workflow_runs_stripe_calls_total", {
 })
 
 /**
- * Invokes the reconciler sent again with a stored idempotency key. The adapter's own retries
- * happen inside one call and are counted in its latency, not here.
+ * HTTP attempts sent to the Stripe API, tagged with the operation and outcome (`ok`, the HTTP
+ * status, `transport` or `timeout`).
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const stripeAttempts = Metric.counter("workflow_runs_stripe_attempts_total", {
+  description: "HTTP attempts sent to the Stripe API",
+  incremental: true
+})
+
+/**
+ * Requests to Stripe sent again, tagged with the source: `adapter` for the client's own retries
+ * within one call (with one Idempotency-Key for an invoke), `reconciler` for invocation attempts
+ * the reconciler sends again with their stored key.
  *
  * @since 0.1.0
  * @category metrics
  */
 export const stripeRetries = Metric.counter("workflow_runs_stripe_retries_total", {
-  description: "Invocation attempts the reconciler sent again with their stored idempotency key",
+  description: "Requests to Stripe sent again, by the adapter within a call or by the reconciler",
   incremental: true
 })
 
 /**
- * Seconds each Stripe call took, retries included.
+ * Seconds each Stripe call took, retries and backoff included.
  *
  * @since 0.1.0
  * @category metrics
@@ -115,29 +130,57 @@ export const stripeLatency = Metric.histogram(
 )
 
 /**
- * Counts a Stripe call and records its latency.
+ * Seconds each HTTP attempt to Stripe took.
  *
  * @since 0.1.0
  * @category metrics
  */
-export const trackStripeCall = (operation: string) => <A, E, R>(call: Effect.Effect<A, E, R>) =>
-  Effect.timed(Effect.exit(call)).pipe(
-    Effect.flatMap(([duration, exit]) =>
-      Effect.zipRight(
-        Effect.all([
-          Metric.increment(
-            Metric.tagged(
-              Metric.tagged(stripeCalls, "operation", operation),
-              "outcome",
-              exit._tag === "Success" ? "ok" : "error"
-            )
-          ),
-          Metric.update(Metric.tagged(stripeLatency, "operation", operation), Duration.toSeconds(duration))
-        ]),
-        exit
+export const stripeAttemptLatency = Metric.histogram(
+  "workflow_runs_stripe_attempt_latency_seconds",
+  MetricBoundaries.exponential({ start: 0.005, factor: 2, count: 14 }),
+  "Seconds per HTTP attempt to Stripe"
+)
+
+/**
+ * Counts an invocation attempt the reconciler sends again.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const countReconcilerRetry: Effect.Effect<void> = Metric.increment(
+  Metric.tagged(Metric.tagged(stripeRetries, "source", "reconciler"), "operation", "invoke_workflow")
+)
+
+/**
+ * The observer that feeds the Stripe metrics from the Workflows client; provide it to the layer
+ * that builds the client.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const stripeObserver: Layer.Layer<RequestObserver.RequestObserver> = RequestObserver.layer({
+  onAttempt: (attempt) =>
+    Effect.all([
+      Metric.increment(
+        Metric.tagged(Metric.tagged(stripeAttempts, "operation", attempt.operation), "outcome", String(attempt.outcome))
+      ),
+      Metric.update(
+        Metric.tagged(stripeAttemptLatency, "operation", attempt.operation),
+        Duration.toSeconds(attempt.duration)
       )
-    )
-  )
+    ], { discard: true }),
+  onRetry: (retry) =>
+    Metric.increment(
+      Metric.tagged(Metric.tagged(stripeRetries, "source", "adapter"), "operation", retry.operation)
+    ),
+  onCall: (call) =>
+    Effect.all([
+      Metric.increment(
+        Metric.tagged(Metric.tagged(stripeCalls, "operation", call.operation), "outcome", call.outcome)
+      ),
+      Metric.update(Metric.tagged(stripeLatency, "operation", call.operation), Duration.toSeconds(call.duration))
+    ], { discard: true })
+})
 
 const escapeLabel = (value: string) => value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, "\\\"")
 

@@ -14,7 +14,6 @@ import { Workflows } from "@workflow-runs/stripe"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
@@ -95,7 +94,6 @@ export const reconcileOnce = Effect.fn("Reconciler.reconcileOnce")(function*(opt
   for (const row of stale) {
     const runId = Ids.WorkflowRunId.make(row.run_id)
     const run = yield* workflows.retrieveWorkflowRun(runId).pipe(
-      Metrics.trackStripeCall("retrieve_workflow_run"),
       Effect.tapError((error) =>
         Effect.logWarning("Could not re-read a started run", error).pipe(Effect.annotateLogs({ run_id: runId }))
       ),
@@ -107,7 +105,6 @@ export const reconcileOnce = Effect.fn("Reconciler.reconcileOnce")(function*(opt
   const recent = yield* workflows.listWorkflowRuns({ limit: Math.min(options.recentRuns ?? 100, 100) }).pipe(
     Stream.take(options.recentRuns ?? 100),
     Stream.runCollect,
-    Metrics.trackStripeCall("list_workflow_runs"),
     Effect.tapError((error) => Effect.logWarning("Could not list recent runs", error)),
     Effect.orElseSucceed(() => Chunk.empty<WorkflowRun.WorkflowRun>())
   )
@@ -145,11 +142,8 @@ export const reconcileOnce = Effect.fn("Reconciler.reconcileOnce")(function*(opt
   // records the run's transitions and the outcome, each in a transaction of its own.
   function settleAttempt(key: Invocation.IdempotencyKey) {
     return Effect.gen(function*() {
-      yield* Metric.increment(Metrics.stripeRetries)
-      const retried = yield* recording.retryInvocation(key).pipe(
-        Metrics.trackStripeCall("invoke_workflow"),
-        Effect.either
-      )
+      yield* Metrics.countReconcilerRetry
+      const retried = yield* Effect.either(recording.retryInvocation(key))
       if (retried._tag === "Left") {
         yield* Effect.logWarning("The retried invocation failed; the attempt's outcome is recorded", retried.left)
           .pipe(Effect.annotateLogs({ idempotency_key: key }))

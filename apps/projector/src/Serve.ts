@@ -23,6 +23,7 @@ import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as AppConfig from "./AppConfig.js"
 import * as HttpApp from "./HttpApp.js"
+import * as Metrics from "./Metrics.js"
 import * as Projector from "./Projector.js"
 import * as Reconciler from "./Reconciler.js"
 
@@ -76,7 +77,7 @@ const layerFrom = (
     Layer.provideMerge(server),
     Layer.provideMerge(RecordingWorkflows.layer),
     Layer.provideMerge(Projector.services),
-    Layer.provide(Workflows.layer(stripe)),
+    Layer.provide(Workflows.layer(stripe).pipe(Layer.provide(Metrics.stripeObserver))),
     Layer.provide(
       databaseUrl === undefined
         ? database(true)

@@ -156,7 +156,7 @@ const recordRun = Effect.fnUntraced(function*(
   const snapshot = yield* Workflows.retrieveWorkflowRun(notification.runId, {
     stripeContext: Option.getOrUndefined(notification.context),
     triggeringEventId: notification.id
-  }).pipe(Metrics.trackStripeCall("retrieve_workflow_run"), Effect.either)
+  }).pipe(Effect.either)
   if (snapshot._tag === "Left" && snapshot.left._tag === "WorkflowRunNotFound") {
     return yield* runNotFound(notification, rawBody)
   }

@@ -1,11 +1,26 @@
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Ids } from "@workflow-runs/core"
 import { AuditApi, Projector } from "@workflow-runs/projector"
+import { DefaultWorkflows } from "@workflow-runs/simulator"
 import { Workflows } from "@workflow-runs/stripe"
 import { Effect, Layer, Redacted } from "effect"
 import { auditToken, database, settledDeliveries, startStack, workflowsFor } from "./support/harness.js"
+import { deliver, newEventId, thinRunEvent } from "./support/notifications.js"
 
 const services = Projector.services.pipe(Layer.provideMerge(database))
+
+// The value of the sample `name` with exactly `labels` in a Prometheus text page, 0 when absent.
+const sampleOf = (page: string, name: string, labels: Record<string, string>): number => {
+  const expected = Object.entries(labels).map(([key, value]) => `${key}="${value}"`).sort().join(",")
+  for (const line of page.split("\n")) {
+    const match = /^([a-z_]+)(?:\{(.*)\})? (\S+)$/.exec(line)
+    if (match === null || match[1] !== name) continue
+    if ((match[2] ?? "").split(",").filter((label) => label !== "").sort().join(",") === expected) {
+      return Number(match[3])
+    }
+  }
+  return 0
+}
 
 const get = (url: string, token: string | null = Redacted.value(auditToken)) =>
   Effect.promise(async () => {
@@ -82,6 +97,38 @@ describe("AuditApi", () => {
         const metrics = yield* get(`${url}/metrics`, null)
         expect(metrics.status).toBe(200)
         expect(metrics.text).toContain("# TYPE workflow_runs_notifications_received_total counter")
+      }).pipe(Effect.scoped))
+
+    it.effect("counts the adapter's retries of a 500 in the metrics", () =>
+      Effect.gen(function*() {
+        const { secret, simulator, url } = yield* startStack({ register: false })
+        const run = yield* simulator.startRun({ workflow: DefaultWorkflows.anyInput, trigger: "dashboard" })
+        const before = (yield* get(`${url}/metrics`, null)).text
+        // Through the simulator's control API: the next retrieval of the run gets a 500.
+        const injected = yield* Effect.promise(() =>
+          fetch(`${simulator.url}/_simulator/faults`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({
+              match: { method: "GET", path: `/v2/extend/workflow_runs/${run.id}` },
+              response: { status: 500, body: { error: { type: "api_error", message: "Injected" } } }
+            })
+          })
+        )
+        expect(injected.status).toBe(200)
+
+        const answer = yield* deliver(url, thinRunEvent({ eventId: newEventId(), runId: run.id }), { secret })
+        const after = (yield* get(`${url}/metrics`, null)).text
+
+        expect(answer.status).toBe(200)
+        const delta = (name: string, labels: Record<string, string>) =>
+          sampleOf(after, name, labels) - sampleOf(before, name, labels)
+        const operation = "retrieve_workflow_run"
+        expect(delta("workflow_runs_stripe_retries_total", { source: "adapter", operation })).toBe(1)
+        expect(delta("workflow_runs_stripe_attempts_total", { operation, outcome: "500" })).toBe(1)
+        expect(delta("workflow_runs_stripe_attempts_total", { operation, outcome: "ok" })).toBeGreaterThanOrEqual(1)
+        expect(delta("workflow_runs_stripe_calls_total", { operation, outcome: "ok" })).toBeGreaterThanOrEqual(1)
+        expect(delta("workflow_runs_stripe_attempt_latency_seconds_count", { operation })).toBeGreaterThanOrEqual(2)
       }).pipe(Effect.scoped))
   })
 })

@@ -255,6 +255,9 @@ export const keepAliveHttpClient = NodeHttpClient.layerWithoutAgent.pipe(
  * `retryBaseDelay`, jittered to 80-120% and capped at `retryMaxDelay`. Every attempt of an
  * invoke sends the same `Idempotency-Key`.
  *
+ * With a `RequestObserver` provided to this layer, the client reports each attempt, retry and
+ * call to it.
+ *
  * @since 0.1.0
  * @category layers
  */

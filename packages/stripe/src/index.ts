@@ -17,6 +17,13 @@ export * as Event from "./Event.js"
 export * as EventNotification from "./EventNotification.js"
 
 /**
+ * An optional observer of the live client's attempts, retries and calls, for metrics.
+ *
+ * @since 0.1.0
+ */
+export * as RequestObserver from "./RequestObserver.js"
+
+/**
  * The infrastructure errors of the Stripe API.
  *
  * @since 0.1.0

@@ -1,11 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { Ids } from "@workflow-runs/core"
-import { Workflows } from "@workflow-runs/stripe"
+import { RequestObserver, Workflows } from "@workflow-runs/stripe"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import { invokeRequests, withServer } from "./utils/live.js"
-import type * as StripeServer from "./utils/StripeServer.js"
+import * as StripeServer from "./utils/StripeServer.js"
 
 const respond = (
   status: number,
@@ -239,4 +241,42 @@ describe("retries", () => {
         yield* waitFor(() => count() === 3)
         yield* Fiber.join(fiber)
       }), { retryBaseDelay: "1 second", retryMaxDelay: "1 second" }))
+
+  it.scopedLive("reports attempts, retries and calls to the layer's observer", () =>
+    Effect.gen(function*() {
+      const server = yield* StripeServer.start()
+      const workflow = server.defineWorkflow()
+      const clientWithObserver = () => {
+        const events: Array<string> = []
+        const observer = RequestObserver.layer({
+          onAttempt: (attempt) =>
+            Effect.sync(() => events.push(`attempt ${attempt.operation} ${attempt.attempt} ${attempt.outcome}`)),
+          onRetry: (retry) =>
+            Effect.sync(() => events.push(`retry ${retry.operation} ${retry.attempt} ${retry.after}`)),
+          onCall: (call) => Effect.sync(() => events.push(`call ${call.operation} ${call.attempts} ${call.outcome}`))
+        })
+        const layer = Workflows.layer({
+          apiKey: Redacted.make(server.apiKey),
+          apiBase: server.url,
+          retryBaseDelay: "1 millis"
+        })
+          .pipe(Layer.provide(observer), Layer.orDie)
+        return { events, layer }
+      }
+      const observed = clientWithObserver()
+      const other = clientWithObserver()
+      yield* Layer.build(other.layer)
+
+      server.script(serverError)
+      yield* Workflows.invokeWorkflow(workflow.id as Ids.WorkflowId, {}).pipe(Effect.provide(observed.layer))
+
+      assert.deepStrictEqual(observed.events, [
+        "attempt invoke_workflow 1 500",
+        "retry invoke_workflow 2 500",
+        "attempt invoke_workflow 2 ok",
+        "call invoke_workflow 2 ok"
+      ])
+      // Each layer reports to its own observer only.
+      assert.deepStrictEqual(other.events, [])
+    }))
 })

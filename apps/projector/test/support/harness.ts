@@ -2,7 +2,7 @@ import * as HttpServer from "@effect/platform/HttpServer"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as SqlClientTag from "@effect/sql/SqlClient"
 import type { Ids } from "@workflow-runs/core"
-import { HttpApp, Projector } from "@workflow-runs/projector"
+import { HttpApp, Metrics, Projector } from "@workflow-runs/projector"
 import { Simulator } from "@workflow-runs/simulator"
 import { Database, EmbeddedDatabase, RecordingWorkflows, RunLog } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
@@ -51,7 +51,7 @@ export const workflowsFor = (simulator: Simulator.Service) =>
     apiBase: simulator.url,
     maxRetries: 1,
     retryBaseDelay: "20 millis"
-  })
+  }).pipe(Layer.provide(Metrics.stripeObserver))
 
 /** The recording layer over the Workflows service against a simulator; needs the EventStore. */
 export const recordingFor = (simulator: Simulator.Service) =>

@@ -10,6 +10,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Event from "../Event.js"
+import * as RequestObserver from "../RequestObserver.js"
 import * as StripeError from "../StripeError.js"
 import type * as Workflows from "../Workflows.js"
 import type { Endpoint, EndpointError, RawResponse } from "./errors.js"
@@ -131,7 +132,7 @@ export const makeLive = (settings: ClientSettings) =>
   Effect.gen(function*() {
     // Trace headers would tell Stripe about the caller's internal traces.
     const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
-    const send = makeSender(client, settings)
+    const send = makeSender(client, settings, yield* Effect.serviceOption(RequestObserver.RequestObserver))
 
     const request = <A, I, E extends Endpoint>(
       schema: Schema.Schema<A, I>,
@@ -139,7 +140,12 @@ export const makeLive = (settings: ClientSettings) =>
     ): Effect.Effect<A, EndpointError<E>> =>
       Effect.flatMap(send(spec), (response) => decodeBody(schema, response) as Effect.Effect<A, EndpointError<E>>)
 
-    const list = <A, I>(schema: Schema.Schema<A, I>, firstPath: string, options: Workflows.RequestOptions) => {
+    const list = <A, I>(
+      schema: Schema.Schema<A, I>,
+      firstPath: string,
+      options: Workflows.RequestOptions,
+      operation: RequestObserver.Operation
+    ) => {
       const page = Page(schema)
       const endpoint: Endpoint = { _tag: "List" }
       return Stream.paginateChunkEffect(firstPath, (path) =>
@@ -147,6 +153,7 @@ export const makeLive = (settings: ClientSettings) =>
           method: "GET",
           path,
           endpoint,
+          operation,
           stripeContext: options.stripeContext,
           timeout: options.timeout,
           triggeringEventId: options.triggeringEventId
@@ -165,7 +172,8 @@ export const makeLive = (settings: ClientSettings) =>
           stripeContext: options.stripeContext,
           timeout: options.timeout,
           triggeringEventId: options.triggeringEventId,
-          endpoint: { _tag: "Invoke", workflowId, idempotencyKey: options.idempotencyKey }
+          endpoint: { _tag: "Invoke", workflowId, idempotencyKey: options.idempotencyKey },
+          operation: "invoke_workflow"
         }),
 
       retrieveWorkflow: Effect.fn("Workflows.retrieveWorkflow")(function*(workflowId, options = {}) {
@@ -174,6 +182,7 @@ export const makeLive = (settings: ClientSettings) =>
           method: "GET",
           path: `/v2/extend/workflows/${encodeURIComponent(workflowId)}`,
           endpoint: { _tag: "Workflow", workflowId },
+          operation: "retrieve_workflow",
           ...options
         })
       }),
@@ -182,7 +191,8 @@ export const makeLive = (settings: ClientSettings) =>
         list(
           Workflow.Workflow,
           `/v2/extend/workflows${listQuery({ status: options.status, limit: options.limit })}`,
-          options
+          options,
+          "list_workflows"
         ).pipe(Stream.withSpan("Workflows.listWorkflows")),
 
       retrieveWorkflowRun: Effect.fn("Workflows.retrieveWorkflowRun")(function*(runId, options = {}) {
@@ -191,6 +201,7 @@ export const makeLive = (settings: ClientSettings) =>
           method: "GET",
           path: `/v2/extend/workflow_runs/${encodeURIComponent(runId)}`,
           endpoint: { _tag: "WorkflowRun", runId },
+          operation: "retrieve_workflow_run",
           ...options
         })
       }),
@@ -201,7 +212,8 @@ export const makeLive = (settings: ClientSettings) =>
           `/v2/extend/workflow_runs${
             listQuery({ status: options.status, workflow: options.workflow, limit: options.limit })
           }`,
-          options
+          options,
+          "list_workflow_runs"
         ).pipe(Stream.withSpan("Workflows.listWorkflowRuns")),
 
       retrieveEvent: Effect.fn("Workflows.retrieveEvent")(function*(eventId, options = {}) {
@@ -210,6 +222,7 @@ export const makeLive = (settings: ClientSettings) =>
           method: "GET",
           path: `/v2/core/events/${encodeURIComponent(eventId)}`,
           endpoint: { _tag: "Event", eventId },
+          operation: "retrieve_event",
           ...options
         })
       })

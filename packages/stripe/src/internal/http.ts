@@ -4,9 +4,12 @@ import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
+import type * as RequestObserver from "../RequestObserver.js"
 import * as StripeError from "../StripeError.js"
 import { type Endpoint, type EndpointError, fromResponse, parseErrorBody, type RawResponse } from "./errors.js"
 import { userAgent } from "./version.js"
@@ -42,6 +45,8 @@ export interface ApiRequest<E extends Endpoint = Endpoint> {
   readonly timeout?: Duration.DurationInput | undefined
   readonly triggeringEventId?: string | undefined
   readonly endpoint: E
+  /** The operation reported to the request observer. */
+  readonly operation: RequestObserver.Operation
 }
 
 class ErrorResponse extends Data.TaggedError("ErrorResponse")<{ readonly response: RawResponse }> {}
@@ -134,8 +139,14 @@ export const resolveUrl = (apiBase: URL, path: string): URL | undefined => {
  *
  * @internal
  */
-export const makeSender = (client: HttpClient.HttpClient, settings: ClientSettings) => {
+export const makeSender = (
+  client: HttpClient.HttpClient,
+  settings: ClientSettings,
+  observer: Option.Option<RequestObserver.Service>
+) => {
   const schedule = backoff(settings.retryBaseDelay, settings.retryMaxDelay)
+  const report = (use: (observer: RequestObserver.Service) => Effect.Effect<void>) =>
+    Option.match(observer, { onNone: () => Effect.void, onSome: use })
 
   return <E extends Endpoint>(request: ApiRequest<E>): Effect.Effect<RawResponse, EndpointError<E>> =>
     Effect.gen(function*(): Effect.fn.Return<RawResponse, EndpointError<E>> {
@@ -172,9 +183,7 @@ export const makeSender = (client: HttpClient.HttpClient, settings: ClientSettin
         httpRequest = HttpClientRequest.bodyText(httpRequest, request.body, "application/json")
       }
 
-      const attempts = yield* Ref.make(0)
-      const attempt: Effect.Effect<RawResponse, AttemptFailure> = Ref.update(attempts, (n) => n + 1).pipe(
-        Effect.zipRight(client.execute(httpRequest)),
+      const send: Effect.Effect<RawResponse, AttemptFailure> = client.execute(httpRequest).pipe(
         Effect.flatMap((response) =>
           Effect.map(
             response.text,
@@ -200,7 +209,24 @@ export const makeSender = (client: HttpClient.HttpClient, settings: ClientSettin
         )
       )
 
-      return yield* attempt.pipe(
+      const attempts = yield* Ref.make(0)
+      const lastOutcome = yield* Ref.make<RequestObserver.AttemptOutcome>("ok")
+      const attempt = Effect.gen(function*() {
+        const number = yield* Ref.updateAndGet(attempts, (n) => n + 1)
+        if (number > 1) {
+          const after = yield* Ref.get(lastOutcome)
+          yield* report((observer) => observer.onRetry({ operation: request.operation, attempt: number, after }))
+        }
+        const [duration, result] = yield* Effect.timed(Effect.either(send))
+        const outcome = Either.match(result, { onLeft: outcomeOf, onRight: () => "ok" as const })
+        yield* Ref.set(lastOutcome, outcome)
+        yield* report((observer) =>
+          observer.onAttempt({ operation: request.operation, attempt: number, outcome, duration })
+        )
+        return yield* result
+      })
+
+      const call = attempt.pipe(
         Effect.retry({ schedule, times: settings.maxRetries, while: isRetryable }),
         Effect.catchAll((failure) =>
           Effect.flatMap(Ref.get(attempts), (count): Effect.Effect<never, EndpointError<E>> => {
@@ -232,5 +258,28 @@ export const makeSender = (client: HttpClient.HttpClient, settings: ClientSettin
           })
         )
       )
+
+      const [duration, result] = yield* Effect.timed(Effect.either(call))
+      const count = yield* Ref.get(attempts)
+      yield* report((observer) =>
+        observer.onCall({
+          operation: request.operation,
+          attempts: count,
+          outcome: Either.isRight(result) ? "ok" : "error",
+          duration
+        })
+      )
+      return yield* result
     })
+}
+
+const outcomeOf = (failure: AttemptFailure): RequestObserver.AttemptOutcome => {
+  switch (failure._tag) {
+    case "ErrorResponse":
+      return failure.response.status
+    case "TransportFailure":
+      return "transport"
+    case "AttemptTimeout":
+      return "timeout"
+  }
 }
