@@ -1,14 +1,20 @@
 /**
- * The anchor of a verified log as one copyable token (`wra1.` and the base64url of its JSON),
- * which an auditor keeps and later passes to `verify --expect`.
+ * Anchors as copyable tokens, which an auditor keeps and later passes to `verify --expect`:
+ *
+ * - `wrc1.<events>.<streams>.<digest>`, the compact anchor: about 90 characters whatever the
+ *   size of the log (see `HashChain.CompactAnchor`).
+ * - `wra1.` and the base64url of the per-stream anchor's JSON, about 220 bytes per stream. Tokens
+ *   printed by earlier versions are of this form and still verify.
  *
  * @since 0.1.0
  */
 import { HashChain } from "@workflow-runs/store"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import { readFileSync } from "node:fs"
 
 const prefix = "wra1."
+const compactPrefix = "wrc1."
 
 /**
  * The text is not an anchor this version can read.
@@ -22,7 +28,7 @@ export class InvalidAnchor extends Schema.TaggedError<InvalidAnchor>("@workflow-
 ) {}
 
 /**
- * Encodes an anchor as a token.
+ * Encodes a per-stream anchor as a `wra1.` token.
  *
  * @since 0.1.0
  * @category encoding
@@ -30,23 +36,54 @@ export class InvalidAnchor extends Schema.TaggedError<InvalidAnchor>("@workflow-
 export const encode = (anchor: HashChain.Anchor): string =>
   `${prefix}${Buffer.from(JSON.stringify(Schema.encodeSync(HashChain.Anchor)(anchor)), "utf8").toString("base64url")}`
 
-const decodeJson = Schema.decodeUnknown(Schema.parseJson(HashChain.Anchor))
-
 /**
- * Decodes a token made by {@link encode}, or the anchor's JSON, and checks its digest.
+ * Encodes a compact anchor as a `wrc1.` token.
  *
  * @since 0.1.0
  * @category encoding
  */
-export const decode = (text: string): Effect.Effect<HashChain.Anchor, InvalidAnchor> => {
+export const encodeCompact = (anchor: HashChain.CompactAnchor): string =>
+  `${compactPrefix}${anchor.events}.${anchor.streams}.${anchor.digest}`
+
+const decodeJson = Schema.decodeUnknown(Schema.parseJson(HashChain.Anchor))
+
+const compactPattern = /^wrc1\.(\d{1,15})\.(\d{1,15})\.([0-9a-f]{64})$/
+
+const decodeCompact = (token: string): Effect.Effect<HashChain.CompactAnchor, InvalidAnchor> => {
+  const match = compactPattern.exec(token)
+  if (match === null) {
+    return Effect.fail(
+      new InvalidAnchor({
+        message: `${
+          JSON.stringify(token.length > 120 ? `${token.slice(0, 120)}...` : token)
+        } is not a compact anchor: expected wrc1.<events>.<streams>.<64 hexadecimal digits>, as verify printed it`
+      })
+    )
+  }
+  return Effect.succeed(
+    new HashChain.CompactAnchor({ events: Number(match[1]), streams: Number(match[2]), digest: match[3]! })
+  )
+}
+
+/**
+ * Decodes a token made by {@link encode} or {@link encodeCompact}, or a per-stream anchor's JSON,
+ * and checks a per-stream anchor's digest.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const decode = (
+  text: string
+): Effect.Effect<HashChain.Anchor | HashChain.CompactAnchor, InvalidAnchor> => {
   const trimmed = text.trim()
+  if (trimmed.startsWith(compactPrefix)) return decodeCompact(trimmed)
   const json = trimmed.startsWith(prefix)
     ? Buffer.from(trimmed.slice(prefix.length), "base64url").toString("utf8")
     : trimmed
   return decodeJson(json).pipe(
     Effect.mapError(() =>
       new InvalidAnchor({
-        message: `The anchor is not a ${prefix} token or anchor JSON; pass the value verify printed`
+        message: `The anchor is not a ${compactPrefix} or ${prefix} token or anchor JSON; pass the value verify printed`
       })
     ),
     Effect.filterOrFail(
@@ -54,4 +91,26 @@ export const decode = (text: string): Effect.Effect<HashChain.Anchor, InvalidAnc
       () => new InvalidAnchor({ message: "The anchor's digest does not match its heads; it was altered or cut short" })
     )
   )
+}
+
+/**
+ * Decodes the value of `verify --expect`: a token, or `@path` for a file that contains one.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const decodeArgument = (
+  value: string
+): Effect.Effect<HashChain.Anchor | HashChain.CompactAnchor, InvalidAnchor> => {
+  if (!value.startsWith("@")) return decode(value)
+  const path = value.slice(1)
+  return Effect.try({
+    try: () => readFileSync(path, "utf8"),
+    catch: (cause) =>
+      new InvalidAnchor({
+        message: `Could not read the anchor file ${JSON.stringify(path)}: ${
+          cause instanceof Error ? cause.message : String(cause)
+        }; pass @ and the path of a file that contains the anchor verify printed`
+      })
+  }).pipe(Effect.flatMap(decode))
 }

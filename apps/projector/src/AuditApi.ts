@@ -146,6 +146,8 @@ const verify = Effect.gen(function*() {
       events: report.events,
       broken: report.broken,
       anchorMismatches: report.anchorMismatches,
+      digestMismatch: report.digestMismatch,
+      compactAnchor: AnchorText.encodeCompact(report.compactAnchor),
       anchor: AnchorText.encode(report.anchor)
     }),
     { status: report.ok ? 200 : 409 }

@@ -234,15 +234,20 @@ const history = Command.make(
 const verify = Command.make("verify", {
   expect: Options.text("expect").pipe(
     Options.optional,
-    Options.withDescription("An anchor printed by an earlier verify")
+    Options.withDescription(
+      "An anchor printed by an earlier verify (wrc1. or wra1.), or @ and the path of a file that contains one"
+    )
+  ),
+  fullAnchor: Options.boolean("full-anchor").pipe(
+    Options.withDescription("Also print the per-stream anchor (wra1.), about 220 bytes per stream")
   ),
   embedded
 }, (args) =>
   Effect.gen(function*() {
-    const expect = Option.isSome(args.expect) ? yield* AnchorText.decode(args.expect.value) : undefined
+    const expect = Option.isSome(args.expect) ? yield* AnchorText.decodeArgument(args.expect.value) : undefined
     const log = yield* RunLog.RunLog
     const report = yield* log.verify({ expect })
-    yield* Console.log(Output.verifyReport(report))
+    yield* Console.log(Output.verifyReport(report, { fullAnchor: args.fullAnchor }))
     if (!report.ok) return yield* new InvalidInput({ message: "The log failed verification" })
   }).pipe(withStore(args.embedded))).pipe(
     Command.withDescription("Recompute every hash chain, print the anchor, and with --expect check an earlier anchor")

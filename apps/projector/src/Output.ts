@@ -116,17 +116,22 @@ export const timeline = (runId: string, history: RunLog.History): string => {
 }
 
 /**
- * Formats a verification report: counts, every broken chain and anchor mismatch, and the anchor
- * token to keep.
+ * Formats a verification report: counts, every broken chain and anchor mismatch, and the compact
+ * anchor token to keep, with `fullAnchor` also the per-stream one.
  *
  * @since 0.1.0
  * @category formatting
  */
-export const verifyReport = (report: Verification.Report): string => {
+export const verifyReport = (
+  report: Verification.Report,
+  options: { readonly fullAnchor?: boolean } = {}
+): string => {
   const lines = [
     `${
       report.ok ? "Verified" : "FAILED"
-    }: ${report.streams} stream(s), ${report.events} event(s), ${report.broken.length} broken chain(s), ${report.anchorMismatches.length} anchor mismatch(es)`
+    }: ${report.streams} stream(s), ${report.events} event(s), ${report.broken.length} broken chain(s), ${
+      report.anchorMismatches.length + (report.digestMismatch === null ? 0 : 1)
+    } anchor mismatch(es)`
   ]
   for (const broken of report.broken) {
     lines.push(`  broken ${broken.stream} at version ${broken.version}: ${broken.reason}`)
@@ -138,6 +143,10 @@ export const verifyReport = (report: Verification.Report): string => {
       }`
     )
   }
-  lines.push(`Anchor (keep it, then run verify --expect ANCHOR): ${AnchorText.encode(report.anchor)}`)
+  if (report.digestMismatch !== null) {
+    lines.push(`  changed the first ${report.digestMismatch.expected.events} event(s): ${report.digestMismatch.reason}`)
+  }
+  lines.push(`Anchor (keep it, then run verify --expect ANCHOR): ${AnchorText.encodeCompact(report.compactAnchor)}`)
+  if (options.fullAnchor) lines.push(`Per-stream anchor: ${AnchorText.encode(report.anchor)}`)
   return lines.join("\n")
 }

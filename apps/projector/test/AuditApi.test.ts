@@ -86,6 +86,12 @@ describe("AuditApi", () => {
         const again = yield* get(`${url}/audit/verify?expect=${verified.anchor}`)
         expect([again.status, again.json().ok]).toEqual([200, true])
         expect((yield* get(`${url}/audit/verify?expect=wra1.bm90`)).status).toBe(400)
+        expect(verified.compactAnchor).toMatch(/^wrc1\.\d+\.\d+\.[0-9a-f]{64}$/)
+        const compact = yield* get(`${url}/audit/verify?expect=${verified.compactAnchor}`)
+        expect([compact.status, compact.json().ok, compact.json().digestMismatch]).toEqual([200, true, null])
+        const malformed = yield* get(`${url}/audit/verify?expect=wrc1.12.x`)
+        expect(malformed.status).toBe(400)
+        expect(malformed.text).toContain("is not a compact anchor")
       }).pipe(Effect.scoped))
 
     it.effect("reports health and metrics", () =>

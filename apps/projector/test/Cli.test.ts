@@ -2,10 +2,13 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Ids } from "@workflow-runs/core"
-import { AppConfig, Cli, Projector } from "@workflow-runs/projector"
+import { AnchorText, AppConfig, Cli, Projector } from "@workflow-runs/projector"
 import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
 import { Database, RecordingWorkflows } from "@workflow-runs/store"
 import { ConfigError, ConfigProvider, Context, Effect, Layer, Redacted } from "effect"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import {
   eventually,
   historyTypes,
@@ -131,13 +134,41 @@ describe("Cli", () => {
       expect(listed.text.split("\n")[0]).toMatch(/^RUN\s+WORKFLOW\s+STATUS/)
       expect(listed.text).toContain(runId)
 
-      const verified = yield* runCli(["verify"], env)
-      const anchor = /(wra1\.\S+)/.exec(verified.text)?.[1] ?? ""
+      const verified = yield* runCli(["verify", "--full-anchor"], env)
+      const anchor = /Anchor .*: (wrc1\.\S+)/.exec(verified.text)?.[1] ?? ""
+      const fullAnchor = /Per-stream anchor: (wra1\.\S+)/.exec(verified.text)?.[1] ?? ""
       expect(verified.text).toMatch(/^Verified: 2 stream\(s\), 4 event\(s\)/)
+      // The compact anchor covers events whose transactions had all ended, which on a server shared
+      // with other sessions may leave out the newest ones.
+      const [, anchoredEvents, anchoredStreams] = /^wrc1\.(\d+)\.(\d+)\.[0-9a-f]{64}$/.exec(anchor) ?? []
+      expect(Number(anchoredEvents)).toBeLessThanOrEqual(4)
+      expect(Number(anchoredStreams)).toBeLessThanOrEqual(2)
       const again = yield* runCli(["verify", "--expect", anchor], env)
       expect(again.exit._tag).toBe("Success")
+      expect(again.text).not.toContain("Per-stream anchor")
+      const againFull = yield* runCli(["verify", "--expect", fullAnchor], env)
+      expect(againFull.exit._tag).toBe("Success")
+
+      // The auditor keeps the anchor in a file and passes its path after @.
+      const directory = mkdtempSync(join(tmpdir(), "workflow-runs-anchor-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(directory, { recursive: true, force: true })))
+      writeFileSync(join(directory, "anchor.txt"), `${anchor}\n`)
+      const fromFile = yield* runCli(["verify", "--expect", `@${join(directory, "anchor.txt")}`], env)
+      expect(fromFile.exit._tag).toBe("Success")
+      const missingFile = yield* runCli(["verify", "--expect", `@${join(directory, "missing.txt")}`], env)
+      const missingError = missingFile.exit._tag === "Failure" && missingFile.exit.cause._tag === "Fail"
+        ? missingFile.exit.cause.error
+        : undefined
+      expect(missingError).toBeInstanceOf(AnchorText.InvalidAnchor)
+      expect((missingError as AnchorText.InvalidAnchor).message).toContain("Could not read the anchor file")
+
       const invalid = yield* runCli(["verify", "--expect", "wra1.bm90"], env)
       expect(invalid.exit._tag).toBe("Failure")
+      const wrong = anchor.replace(/\.[0-9a-f]{64}$/, `.${"0".repeat(64)}`)
+      const mismatched = yield* runCli(["verify", "--expect", wrong], env)
+      expect(mismatched.exit._tag).toBe("Failure")
+      expect(mismatched.text).toContain("FAILED")
+      expect(mismatched.text).toContain(`changed the first ${anchoredEvents} event(s)`)
     }).pipe(Effect.scoped), 60_000)
 
   it.live("migrate creates the schema on an empty database, and again changes nothing", () =>

@@ -47,6 +47,12 @@ describe("Demo", () => {
       expect(attempts.filter((line) => line.endsWith("WorkflowNotInvokable"))).toHaveLength(1)
       expect(attempts.filter((line) => line.endsWith("InvalidWorkflowInputParameters"))).toHaveLength(1)
       expect(text).toContain("Verified: 8 stream(s), 16 event(s), 0 broken chain(s), 0 anchor mismatch(es)")
-      expect(text).toMatch(/Anchor \(keep it, then run verify --expect ANCHOR\): wra1\./)
+      const anchor = /Anchor \(keep it, then run verify --expect ANCHOR\): wrc1\.(\d+)\.(\d+)\.[0-9a-f]{64}$/m.exec(
+        text
+      )
+      expect(anchor).not.toBeNull()
+      // A transaction held open elsewhere on a shared server can leave the newest events out.
+      expect(Number(anchor?.[1])).toBeLessThanOrEqual(16)
+      expect(Number(anchor?.[2])).toBeLessThanOrEqual(8)
     }).pipe(Effect.scoped), 60_000)
 })

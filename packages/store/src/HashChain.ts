@@ -136,6 +136,25 @@ export const makeAnchor = (heads: ReadonlyArray<AnchorHead>): Anchor => {
 }
 
 /**
+ * The short record an auditor keeps after a verification, whatever the size of the log: the
+ * number of events in the log's settled prefix, the number of streams they belong to, and the
+ * {@link anchorDigest} of those streams' heads within the prefix.
+ *
+ * The prefix is the first `events` events in the order of the global feed (transaction id, then
+ * position), taken when every transaction that wrote them had ended. Later appends sort after
+ * it, and re-sequencing keeps that order, so the prefix and its digest stay the same while the
+ * log grows. An edited, removed or inserted event within it changes the digest.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class CompactAnchor extends Schema.Class<CompactAnchor>("@workflow-runs/store/CompactAnchor")({
+  events: Schema.NonNegativeInt,
+  streams: Schema.NonNegativeInt,
+  digest: Schema.String.pipe(Schema.pattern(/^[0-9a-f]{64}$/))
+}) {}
+
+/**
  * Encodes and decodes an anchor as JSON text, the form `verify --expect` takes.
  *
  * @since 0.1.0

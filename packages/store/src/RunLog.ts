@@ -6,8 +6,10 @@
  */
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { Ids } from "@workflow-runs/core"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -148,10 +150,10 @@ export interface Service {
   /**
    * Recomputes every hash chain from the stored events and returns every broken chain. With
    * `expect`, it also checks that each anchored stream still has the anchored hash at the anchored
-   * version.
+   * version, or for a compact anchor that the settled prefix it covers still has its digest.
    */
   readonly verify: (options?: {
-    readonly expect?: HashChain.Anchor | undefined
+    readonly expect?: HashChain.Anchor | HashChain.CompactAnchor | undefined
   }) => Effect.Effect<Verification.Report, StoreError>
 }
 
@@ -206,7 +208,18 @@ const VerifyRow = Schema.Struct({
   data: Schema.Unknown,
   metadata: Schema.Unknown,
   occurred_at: Schema.DateFromSelf,
-  hash: Schema.String
+  hash: Schema.String,
+  in_settled_prefix: Schema.Boolean,
+  in_expected_prefix: Schema.Boolean
+})
+
+const FeedPoint = Schema.Struct({ tx_id: Schema.String, position: Schema.String })
+
+const SettledPrefixRow = Schema.Struct({
+  events: Schema.Int,
+  tx_id: Schema.NullOr(Schema.String),
+  position: Schema.NullOr(Schema.String),
+  complete: Schema.Boolean
 })
 
 const HeadRowSchema = Schema.Struct({ stream: Schema.String, version: Schema.Int, hash: Schema.String })
@@ -253,6 +266,11 @@ const pageSize = (limit: number | undefined) => Math.max(1, Math.min(limit ?? 10
 /** Events per page while verifying. */
 const verifyPageSize = 2000
 
+/** How long verify waits for transactions that were running when it started to end. */
+const settleWait = Duration.seconds(2)
+
+const settlePollInterval = Duration.millis(50)
+
 /**
  * Builds the audit queries over the `SqlClient` in context.
  *
@@ -296,10 +314,41 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
   )
   const findVerifyPage = yield* findAll(
     `select stream_id, version::int as version, event_id::text as event_id, type, data, metadata, occurred_at,
-            encode(hash, 'hex') as hash
+            encode(hash, 'hex') as hash,
+            coalesce((tx_id, position) <= ($4::text::xid8, $5::bigint), false) as in_settled_prefix,
+            coalesce((tx_id, position) <= ($6::text::xid8, $7::bigint), false) as in_expected_prefix
      from run_events where (stream_id, version) > ($1, $2)
      order by stream_id, version limit $3`,
     VerifyRow
+  )
+  // Every transaction with an id below the oldest one still running has ended, so the events
+  // they wrote are final, and every later append gets a higher transaction id and sorts after.
+  const findNextTransactionId = yield* findAll(
+    `select pg_snapshot_xmax(pg_current_snapshot())::text as xid`,
+    Schema.Struct({ xid: Schema.String })
+  )
+  // The prefix ends below $1, the first transaction id not yet assigned when verify started, or
+  // below the oldest running transaction if that is lower. `complete` is true when the first
+  // bound applies.
+  const findSettledPrefix = yield* findAll(
+    `with horizon as (
+       select least(pg_snapshot_xmin(pg_current_snapshot()), $1::text::xid8) as xid,
+              pg_snapshot_xmin(pg_current_snapshot()) >= $1::text::xid8 as complete
+     ),
+     settled as (
+       select tx_id, position from run_events where tx_id < (select xid from horizon)
+     )
+     select (select count(*)::int from settled) as events, last.tx_id::text as tx_id,
+            last.position::text as position, (select complete from horizon) as complete
+     from (select 1) as one
+     left join lateral (select tx_id, position from settled order by tx_id desc, position desc limit 1) as last
+       on true`,
+    SettledPrefixRow
+  )
+  const findFeedPoint = yield* findAll(
+    `select tx_id::text as tx_id, position::text as position from run_events
+     order by tx_id, position offset $1 limit 1`,
+    FeedPoint
   )
   const findHeads = yield* findAll(
     `select 'run/' || run_id as stream, version::int as version, encode(head_hash, 'hex') as hash from workflow_runs
@@ -369,11 +418,44 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
     }
   )
 
-  const verify = Effect.fn("RunLog.verify")(function*(options?: { readonly expect?: HashChain.Anchor | undefined }) {
-    const verifier = new Verifier(new Map((options?.expect?.heads ?? []).map((head) => [head.stream, head.version])))
+  // Waits for the transactions running when verify starts, such as appends of the projector, to
+  // end, so the compact anchor covers every event committed by then.
+  // NOTE: the oldest running transaction is server-wide, so one left open longer in any database
+  // stops the prefix short and the compact anchor then leaves out the newest events.
+  const settledPrefix = Effect.gen(function*() {
+    const [next] = yield* findNextTransactionId([])
+    const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(settleWait)
+    while (true) {
+      const [settled] = yield* findSettledPrefix([next!.xid])
+      if (settled!.complete || (yield* Clock.currentTimeMillis) >= deadline) return settled!
+      yield* Effect.sleep(settlePollInterval)
+    }
+  }).pipe(Effect.mapError(storeError("read the log's settled prefix")))
+
+  const verify = Effect.fn("RunLog.verify")(function*(options?: {
+    readonly expect?: HashChain.Anchor | HashChain.CompactAnchor | undefined
+  }) {
+    const expect = options?.expect
+    const anchoredHeads = expect !== undefined && "heads" in expect ? expect.heads : []
+    const verifier = new Verifier(new Map(anchoredHeads.map((head) => [head.stream, head.version])))
+    const settled = yield* settledPrefix
+    const settledEvents = settled?.events ?? 0
+    // The last event of the prefix an expected compact anchor covers, when the log has that many.
+    const expectedEnd = expect !== undefined && "events" in expect && expect.events > 0 &&
+        expect.events <= settledEvents
+      ? (yield* findFeedPoint([expect.events - 1]).pipe(
+        Effect.mapError(storeError("find the end of the anchored prefix"))
+      ))[0]
+      : undefined
+    const prefixBounds = [
+      settled?.tx_id ?? null,
+      settled?.position ?? null,
+      expectedEnd?.tx_id ?? null,
+      expectedEnd?.position ?? null
+    ]
     let after: { stream: string; version: number } = { stream: "", version: 0 }
     while (true) {
-      const rows = yield* findVerifyPage([after.stream, after.version, verifyPageSize]).pipe(
+      const rows = yield* findVerifyPage([after.stream, after.version, verifyPageSize, ...prefixBounds]).pipe(
         Effect.mapError(storeError("read the log for verification"))
       )
       for (const row of rows) {
@@ -385,7 +467,9 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
           data: row.data,
           metadata: row.metadata,
           occurredAt: row.occurred_at.toISOString(),
-          hash: row.hash
+          hash: row.hash,
+          inSettledPrefix: row.in_settled_prefix,
+          inExpectedPrefix: row.in_expected_prefix
         })
       }
       const last = rows[rows.length - 1]
@@ -395,7 +479,7 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
     const heads: ReadonlyArray<HeadRow> = yield* findHeads([]).pipe(
       Effect.mapError(storeError("read the stream heads"))
     )
-    return verifier.finish(heads, options?.expect)
+    return verifier.finish(heads, expect, settledEvents)
   })
 
   return { history, runs, invocations, totals, verify }

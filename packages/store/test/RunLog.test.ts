@@ -14,7 +14,7 @@ import * as Invocation from "../src/Invocation.js"
 import * as RunLog from "../src/RunLog.js"
 import { pgStore } from "./support/database.js"
 import { at, failed, newKey, newRunId, started, succeeded } from "./support/fixtures.js"
-import { tamper } from "./support/tamper.js"
+import { rewriteFirstEvent, tamper } from "./support/tamper.js"
 
 const layer = RunLog.layer.pipe(Layer.provideMerge(pgStore))
 
@@ -202,7 +202,6 @@ describe("run log", () => {
       Effect.gen(function*() {
         const store = yield* EventStore.EventStore
         const log = yield* RunLog.RunLog
-        const sql = yield* SqlClient.SqlClient
         const runId = newRunId()
         const stream = EventStore.runStream(runId)
         yield* store.appendRun(runId, 0, [started(runId), succeeded(runId)])
@@ -214,47 +213,7 @@ describe("run log", () => {
           (other) => store.appendRun(other, 0, [started(other), succeeded(other)]),
           { concurrency: 2 }
         ))
-        yield* tamper(Effect.gen(function*() {
-          const rows = yield* sql.unsafe<{
-            version: number
-            event_id: string
-            type: string
-            data: Record<string, unknown>
-            metadata: unknown
-            occurred_at: Date
-          }>(
-            `select version::int as version, event_id::text as event_id, type, data, metadata, occurred_at
-             from run_events where stream_id = $1 order by version`,
-            [stream]
-          )
-          let previous = HashChain.genesis
-          for (const row of rows) {
-            const data = row.version === 1 ? { ...row.data, livemode: true } : row.data
-            const hash = HashChain.chain(
-              previous,
-              HashChain.digest({
-                stream,
-                version: row.version,
-                eventId: row.event_id,
-                type: row.type,
-                data,
-                metadata: row.metadata,
-                occurredAt: row.occurred_at.toISOString()
-              })
-            )
-            previous = hash
-            yield* sql.unsafe(
-              "update run_events set data = $1::jsonb, hash = $2 where stream_id = $3 and version = $4",
-              [
-                JSON.stringify(data),
-                Buffer.from(hash),
-                stream,
-                row.version
-              ]
-            )
-          }
-          yield* sql.unsafe("update workflow_runs set head_hash = $1 where run_id = $2", [Buffer.from(previous), runId])
-        }))
+        yield* rewriteFirstEvent(runId)
         yield* Fiber.join(writers)
         const plain = yield* log.verify()
         expect(brokenAt(plain, stream)).toEqual([])

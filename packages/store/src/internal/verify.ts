@@ -1,5 +1,5 @@
 import * as HashChain from "../HashChain.js"
-import { AnchorMismatch, BrokenChain, Report } from "../Verification.js"
+import { AnchorMismatch, BrokenChain, DigestMismatch, Report } from "../Verification.js"
 
 /** A stored event as `verify` reads it: `data` and `metadata` in their stored (escaped) form. */
 export interface VerifiedRow {
@@ -11,6 +11,10 @@ export interface VerifiedRow {
   readonly metadata: unknown
   readonly occurredAt: string
   readonly hash: string
+  /** Whether the event is in the settled prefix this verification anchors. */
+  readonly inSettledPrefix: boolean
+  /** Whether the event is in the prefix the expected compact anchor covers. */
+  readonly inExpectedPrefix: boolean
 }
 
 /** A stream head as its head table stores it. */
@@ -30,6 +34,8 @@ export class Verifier {
   private readonly hashesAt = new Map<string, string>()
   private current: { stream: string; version: number; previous: Uint8Array; broken: boolean } | undefined
   private events = 0
+  private readonly settledPrefix = new Prefix()
+  private readonly expectedPrefix = new Prefix()
 
   constructor(private readonly anchorHeads: ReadonlyMap<string, number>) {}
 
@@ -57,9 +63,19 @@ export class Verifier {
     current.version = row.version
     this.lastHashes.set(row.stream, { version: row.version, hash: row.hash })
     if (this.anchorHeads.get(row.stream) === row.version) this.hashesAt.set(row.stream, row.hash)
+    if (row.inSettledPrefix) this.settledPrefix.add(row)
+    if (row.inExpectedPrefix) this.expectedPrefix.add(row)
   }
 
-  finish(heads: ReadonlyArray<HeadRow>, expected: HashChain.Anchor | undefined): Report {
+  /**
+   * Builds the report. `expected` is the anchor to check, and `settledEvents` the size of the
+   * log's settled prefix now, which an expected compact anchor may not exceed.
+   */
+  finish(
+    heads: ReadonlyArray<HeadRow>,
+    expected: HashChain.Anchor | HashChain.CompactAnchor | undefined,
+    settledEvents: number
+  ): Report {
     const headByStream = new Map(heads.map((head) => [head.stream, head]))
     const brokenStreams = new Set(this.broken.map((broken) => broken.stream))
     for (const [stream, last] of this.lastHashes) {
@@ -87,7 +103,8 @@ export class Verifier {
         )
       }
     }
-    const anchorMismatches = (expected?.heads ?? []).flatMap((head) => {
+    const expectedHeads = expected !== undefined && "heads" in expected ? expected.heads : []
+    const anchorMismatches = expectedHeads.flatMap((head) => {
       const actual = this.hashesAt.get(head.stream) ?? null
       return actual === head.hash
         ? []
@@ -108,7 +125,53 @@ export class Verifier {
       events: this.events,
       broken: this.broken,
       anchorMismatches,
-      anchor
+      digestMismatch: expected !== undefined && "events" in expected
+        ? this.checkCompact(expected, settledEvents)
+        : null,
+      anchor,
+      compactAnchor: this.settledPrefix.anchor()
+    })
+  }
+
+  private checkCompact(expected: HashChain.CompactAnchor, settledEvents: number): DigestMismatch | null {
+    if (expected.events > settledEvents) {
+      return new DigestMismatch({
+        expected,
+        actual: null,
+        reason:
+          `the anchor covers ${expected.events} event(s) but the log has only ${settledEvents} settled event(s); events were removed, or the anchor is from another log`
+      })
+    }
+    const actual = this.expectedPrefix.anchor()
+    if (actual.streams === expected.streams && actual.digest === expected.digest) return null
+    return new DigestMismatch({
+      expected,
+      actual,
+      reason:
+        `the heads of the first ${expected.events} event(s) no longer match the anchor; an event within them was changed, removed or inserted`
+    })
+  }
+}
+
+/** The heads of the streams within a prefix of the feed, and how many events the prefix has. */
+class Prefix {
+  private readonly heads = new Map<string, { version: number; hash: string }>()
+  private events = 0
+
+  add(row: VerifiedRow): void {
+    this.events++
+    const head = this.heads.get(row.stream)
+    if (head === undefined || head.version < row.version) {
+      this.heads.set(row.stream, { version: row.version, hash: row.hash })
+    }
+  }
+
+  anchor(): HashChain.CompactAnchor {
+    const heads = [...this.heads].map(([stream, head]) => new HashChain.AnchorHead({ stream, ...head }))
+    return new HashChain.CompactAnchor({
+      events: this.events,
+      streams: this.heads.size,
+      digest: HashChain.anchorDigest(heads)
     })
   }
 }
