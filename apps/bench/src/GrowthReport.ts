@@ -15,7 +15,7 @@ const largestSize = (results: GrowthResults): number => results.options.sizes[re
 const figureAt = (results: GrowthResults, kind: GrowthKind["id"], size: number) =>
   results.figures.find((figure) => figure.kind === kind && figure.size === size)!
 
-/** The section of the growth benchmark, headed `title`. */
+/** Renders the section of the growth benchmark, headed `title`. */
 export const growthSection = (results: GrowthResults, title: string): string => {
   const smallest = smallestSize(results)
   const parts = results.kinds.map((kind) => {
@@ -53,7 +53,7 @@ export const growthSection = (results: GrowthResults, title: string): string => 
   ].join("\n")
 }
 
-/** The section of the rebuild benchmark, headed `title`. */
+/** Renders the section of the rebuild benchmark, headed `title`. */
 export const rebuildSection = (results: RebuildResults, title: string): string => {
   const perSecond = (seconds: number) => rate(results.events / seconds)
   const slower = results.rebuildSeconds.median / results.copySeconds.median
@@ -79,7 +79,7 @@ export const rebuildSection = (results: RebuildResults, title: string): string =
   ].join("\n")
 }
 
-/** The growth targets, as rows of the targets table. */
+/** Renders the growth targets as rows of the targets table. */
 export const growthTargetRows = (results: GrowthResults): ReadonlyArray<ReadonlyArray<string>> => {
   const smallest = smallestSize(results)
   const largest = largestSize(results)

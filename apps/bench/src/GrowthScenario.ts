@@ -1,11 +1,11 @@
 /**
- * The growth benchmark on the store's own schema: reads, a run search and appends, each on a
- * small and a large log, through the store's public API, with rounds interleaved between the
- * sizes. The projection rebuild is measured on one of the same logs.
+ * The growth benchmark on the store's own schema. It measures reads, a run search and appends
+ * through the store's public API on a small and a large log, with rounds interleaved between the
+ * sizes. The projection rebuild is then measured on one of the same logs.
  */
 import { Ids } from "@workflow-runs/core"
 import { EventStore, RunLog } from "@workflow-runs/store"
-import { Chunk, DateTime, Effect, Option, Stream } from "effect"
+import { Chunk, Data, DateTime, Effect, Option, Stream } from "effect"
 import { type RoundSample, type RoundsSummary, runRound, summarizeRounds } from "./Measure.js"
 import { measureRebuild, type RebuildOptions, type RebuildResults } from "./RebuildScenario.js"
 import * as StoreLog from "./StoreLog.js"
@@ -68,7 +68,7 @@ export const growthKinds: ReadonlyArray<GrowthKind> = [
     id: "search",
     title: "A filtered run search",
     description:
-      "`RunLog.runs` by workflow, status `failed` and a start-time range, every page by keyset cursor until the last; the ranges are spread over the log and each holds the same number of runs at every size."
+      "`RunLog.runs` by workflow, status `failed` and a start-time range, every page by keyset cursor until the last. The ranges are spread over the log, and each contains the same number of runs at every size."
   },
   {
     id: "append",
@@ -78,10 +78,15 @@ export const growthKinds: ReadonlyArray<GrowthKind> = [
   }
 ]
 
+/** A measured call returned something other than what the loaded log implies. */
+export class UnexpectedResult extends Data.TaggedError("UnexpectedResult")<{ readonly message: string }> {}
+
 // Runs whose history is read, spread evenly over the log so that reads touch all of it.
 const sampledRuns = (runs: number, count: number): ReadonlyArray<Ids.WorkflowRunId> =>
-  Array.from({ length: count }, (_, index) =>
-    Ids.WorkflowRunId.make(StoreLog.fixtureRun(Math.floor(((index + 0.5) * runs) / count)).runId))
+  Array.from(
+    { length: count },
+    (_, index) => Ids.WorkflowRunId.make(StoreLog.fixtureRun(Math.floor(((index + 0.5) * runs) / count)).runId)
+  )
 
 interface Search {
   readonly query: RunLog.RunQuery
@@ -120,7 +125,8 @@ interface Target {
   appended: number
 }
 
-const checkOptions = (options: GrowthOptions): void => {
+/** Rejects options whose sizes cannot hold the page, the search range or the rebuild. */
+export const checkGrowthOptions = (options: GrowthOptions): void => {
   if (options.sizes.length === 0 || options.sizes.some((size) => !Number.isInteger(size) || size % 2 !== 0)) {
     throw new Error(`Invalid log sizes ${options.sizes.join(", ")}: use even numbers of events.`)
   }
@@ -132,12 +138,16 @@ const checkOptions = (options: GrowthOptions): void => {
   }
   if (options.searchWindowRuns >= smallest / 2) {
     throw new Error(
-      `A search range of ${options.searchWindowRuns} runs does not fit in the ${smallest / 2} runs of the smallest log: use a smaller range.`
+      `A search range of ${options.searchWindowRuns} runs does not fit in the ${
+        smallest / 2
+      } runs of the smallest log: use a smaller range.`
     )
   }
   if (!options.sizes.includes(options.rebuild.size)) {
     throw new Error(
-      `The rebuild size ${options.rebuild.size} is not among the log sizes ${options.sizes.join(", ")}: use one of them.`
+      `The rebuild size ${options.rebuild.size} is not among the log sizes ${
+        options.sizes.join(", ")
+      }: use one of them.`
     )
   }
 }
@@ -149,16 +159,19 @@ const pageCall = (target: Target, pageSize: number) => () =>
       const events = yield* store.feed({ after: target.log.middle, batchSize: pageSize }).pipe(
         Stream.take(pageSize),
         Stream.runCollect,
-        // Every event of the page is below the horizon once the load has waited for it, so the
-        // page never waits for a poll; a stuck reader fails instead of hanging the run.
+        // The load waited until every event was below the horizon, so the page never waits for a
+        // poll. A stuck reader fails here instead of hanging the run.
         Effect.timeoutFail({
           duration: "30 seconds",
-          onTimeout: () => new Error(`The feed returned fewer than ${pageSize} events within 30 s.`)
+          onTimeout: () =>
+            new UnexpectedResult({ message: `The feed returned fewer than ${pageSize} events within 30 s.` })
         })
       )
       const first = Chunk.unsafeHead(events)
       if (first.position !== target.log.middle.position + 1n) {
-        return yield* Effect.fail(new Error(`The feed resumed at position ${first.position}, not after the middle.`))
+        return yield* new UnexpectedResult({
+          message: `The feed resumed at position ${first.position}, not after the middle.`
+        })
       }
     })
   )
@@ -170,7 +183,9 @@ const historyCall = (target: Target) => {
     return target.session.run(Effect.gen(function*() {
       const history = yield* Effect.flatMap(RunLog.RunLog, (runLog) => runLog.history(runId))
       if (Option.isNone(history.run) || history.events.length !== 2) {
-        return yield* Effect.fail(new Error(`The history of ${runId} has ${history.events.length} events, not 2.`))
+        return yield* new UnexpectedResult({
+          message: `The history of ${runId} has ${history.events.length} events, not 2.`
+        })
       }
     }))
   }
@@ -190,7 +205,7 @@ const searchCall = (target: Target, pageSize: number) => {
         after = Option.getOrUndefined(page.next)
       } while (after !== undefined)
       if (found !== search.expected) {
-        return yield* Effect.fail(new Error(`The search found ${found} runs instead of ${search.expected}.`))
+        return yield* new UnexpectedResult({ message: `The search found ${found} runs instead of ${search.expected}.` })
       }
     }))
   }
@@ -236,7 +251,7 @@ export const runGrowthBenchmark = async (
   options: GrowthOptions,
   log: (line: string) => void
 ): Promise<{ readonly growth: GrowthResults; readonly rebuild: RebuildResults }> => {
-  checkOptions(options)
+  checkGrowthOptions(options)
   const targets: Array<Target> = []
   const loaded: Array<StoreLog.StoreLog> = []
   try {
@@ -293,4 +308,3 @@ export const runGrowthBenchmark = async (
     }
   }
 }
-

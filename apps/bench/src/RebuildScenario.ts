@@ -9,7 +9,7 @@ import { pipeline } from "node:stream/promises"
 import pg from "pg"
 import { to as copyTo } from "pg-copy-streams"
 import { checkIdentifier } from "./internal/schema.js"
-import { type Summary, summarize } from "./Measure.js"
+import { summarize, type Summary } from "./Measure.js"
 import type { StoreLog } from "./StoreLog.js"
 import type { StoreSession } from "./StoreSession.js"
 
@@ -51,8 +51,8 @@ export const copyRows = async (client: pg.ClientBase): Promise<number> => {
   return stream.rowCount
 }
 
-// The head columns the inline projection and a rebuild both set; created and updated times
-// differ by design (the rebuild takes them from the events' recorded times).
+// The head columns that the inline projection and a rebuild both set. Created and updated times
+// differ by design, because the rebuild takes them from the events' recorded times.
 const headColumns =
   "run_id, version, status, workflow_id, livemode, trigger, input_parameters, error_message, started_at, finished_at, head_hash"
 

@@ -1,7 +1,7 @@
 /**
- * A run log on the store's own schema, for the growth and rebuild benchmarks: the store's
- * migrations applied to a schema of its own, then filled with a log the store would have
- * written, loaded with COPY because appending 1,000,000 events one call at a time takes too long.
+ * A run log on the store's own schema, for the growth and rebuild benchmarks. The store's
+ * migrations create the tables in a schema of their own. COPY then fills them with the rows the
+ * store would have written, because appending 1,000,000 events one call at a time takes too long.
  *
  * Every run is two events, `RunStarted` then `RunSucceeded` (every fourth run `RunFailed`),
  * with the payloads and metadata the projector writes. The loader computes each event's digest
@@ -10,7 +10,7 @@
  * those of the same runs appended through `EventStore.appendRun`.
  */
 import { Ids, RunEvent, WorkflowRun } from "@workflow-runs/core"
-import { Database, EventStore, HashChain, Migrations } from "@workflow-runs/store"
+import { Database, type EventStore, HashChain, Migrations } from "@workflow-runs/store"
 import { DateTime, Effect, Redacted } from "effect"
 import { createHash } from "node:crypto"
 import { Readable } from "node:stream"
@@ -53,7 +53,7 @@ export const workflowIdOf = (index: number): string => `wf_bench_${index % workf
 /** Whether the run numbered `index` fails: every fourth run does. */
 export const failsAt = (index: number): boolean => index % 4 === 3
 
-/** The run numbered `index`. */
+/** Generates the run numbered `index`. */
 export const fixtureRun = (index: number): FixtureRun => {
   const startedAt = new Date(firstStart + index * runIntervalMs)
   return {
@@ -83,7 +83,7 @@ export const metadataOf = (run: FixtureRun, transition: RunEvent.Transition): Ev
   stripeEventType: `v2.extend.workflow_run.${transition}`
 })
 
-/** The core events of a run, as the projector would append them. */
+/** Builds the core events of a run, as the projector would append them. */
 export const runEventsOf = (run: FixtureRun): readonly [RunEvent.RunStarted, RunEvent.RunEvent] => {
   const runId = Ids.WorkflowRunId.make(run.runId)
   const trigger = new WorkflowRun.RunTrigger({
@@ -127,8 +127,8 @@ const startedData = (run: FixtureRun): Record<string, unknown> => ({
   livemode: false
 })
 
-// The id `RunEvent.runEventId` gives, a UUIDv5 of core's namespace, through the `uuid` package,
-// which is several times faster here; the loader test compares the ids with real appends.
+// The id that `RunEvent.runEventId` returns: a UUIDv5 in core's namespace. The `uuid` package
+// computes it several times faster, and the loader test compares the ids with real appends.
 const eventIdOf = (run: FixtureRun, transition: RunEvent.Transition): string =>
   uuidV5(`${run.runId}:${transition}`, Ids.eventIdNamespace)
 
@@ -192,7 +192,7 @@ const headLine = (run: FixtureRun, hash: Uint8Array): string =>
   ].join("\t") + "\n"
 
 /**
- * The runs whose events hold the 0-based log slots `[first, last)`. Runs are laid out in
+ * Lists the run and version of each 0-based log slot in `[first, last)`. Runs are laid out in
  * windows of {@link windowRuns}: the window's `RunStarted` events, then its terminal events in
  * the same order, as notifications of overlapping runs arrive.
  */
@@ -305,7 +305,7 @@ interface PendingRun {
 }
 
 // The COPY text of the events in log slots `[first, last)` and of the heads of the runs that
-// end among them. `pending` holds the rows of runs started but not yet ended.
+// end among them. `pending` contains the rows of runs started but not yet ended.
 const chunkText = (
   runs: number,
   first: number,

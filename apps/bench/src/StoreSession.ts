@@ -2,7 +2,7 @@
  * The store's services over one loaded log, on a runtime that lives until `close`: the event
  * store and the audit queries, through the store's public layers.
  */
-import { Database, EventStore, PgEventStore, RunLog } from "@workflow-runs/store"
+import { Database, type EventStore, PgEventStore, RunLog } from "@workflow-runs/store"
 import { type Effect, Layer, ManagedRuntime, Redacted } from "effect"
 
 /** Services a session provides. */

@@ -66,7 +66,8 @@ const appendedCopy = Effect.gen(function*() {
     for (const slot of StoreLog.eventOrder(events / 2, 0, events)) {
       const run = StoreLog.fixtureRun(slot.run)
       const event = StoreLog.runEventsOf(run)[slot.version - 1]!
-      const transition = slot.version === 1 ? "started" : run.failed ? "failed" : "succeeded"
+      const ended = run.failed ? "failed" : "succeeded"
+      const transition = slot.version === 1 ? "started" : ended
       const result = yield* store.appendRun(
         Ids.WorkflowRunId.make(run.runId),
         slot.version - 1,
