@@ -240,7 +240,9 @@ const measureRound = async (
 
 /** The store's tables of one log, for the report. */
 export const logDescription =
-  "the store's own schema, created by its migrations in a schema per log size, and filled by COPY with runs of two events (`RunStarted`, then `RunSucceeded` or, for every fourth run, `RunFailed`) as the projector appends them: payloads and metadata as the store encodes them, each event's SHA-256 chained hash from the store's `HashChain`, the run's head row in `workflow_runs`, 1,000 events per transaction, runs spread over 5 workflows and one start per second. The store's `verify` accepts such a log, and a test checks that its rows equal the same runs appended one by one"
+  `the store's own schema, created by its migrations in a schema per log size, and filled by COPY with runs of two events (\`RunStarted\`, then \`RunSucceeded\` or, for every fourth run, \`RunFailed\`) as the projector appends them: payloads and metadata as the store encodes them, each event's SHA-256 chained hash from the store's \`HashChain\`, the run's head row in \`workflow_runs\`, ${
+    StoreLog.defaultEventsPerTransaction.toLocaleString("en-US")
+  } events per transaction, runs spread over ${StoreLog.workflowCount} workflows and one start per second. The store's \`verify\` accepts such a log, and a test checks that its rows equal the same runs appended one by one`
 
 /**
  * Loads a log per size, measures every kind on each, interleaving the sizes per round, then

@@ -217,6 +217,9 @@ const eventColumns = "stream_id, version, event_id, type, data, metadata, occurr
 const headColumns =
   "run_id, version, status, workflow_id, livemode, trigger, input_parameters, error_message, started_at, finished_at, head_hash"
 
+/** Events per COPY and transaction unless {@link LoadOptions} sets another number. */
+export const defaultEventsPerTransaction = 1_000
+
 /** Options of {@link load}. */
 export interface LoadOptions {
   /** Events in the log; even, since every run has two. */
@@ -292,7 +295,7 @@ const checkLoadOptions = (options: LoadOptions): number => {
   if (!Number.isInteger(options.events) || options.events < 2 || options.events % 2 !== 0) {
     throw new Error(`Invalid log size ${options.events}: use an even number of events, at least 2 (two per run).`)
   }
-  const perTransaction = options.eventsPerTransaction ?? 1_000
+  const perTransaction = options.eventsPerTransaction ?? defaultEventsPerTransaction
   if (!Number.isInteger(perTransaction) || perTransaction < 1) {
     throw new Error(`Invalid events per transaction ${perTransaction}: use a positive integer.`)
   }
