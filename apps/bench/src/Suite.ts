@@ -6,52 +6,79 @@ import type { AppendContender } from "./AppendContender.js"
 import { type AppendOptions, runAppendBenchmark } from "./AppendScenario.js"
 import { appendContenders } from "./contenders/index.js"
 import * as Database from "./Database.js"
+import { type GrowthOptions, runGrowthBenchmark } from "./GrowthScenario.js"
 import * as Machine from "./Machine.js"
-import { type ReadOptions, runReadBenchmark } from "./ReadScenario.js"
 import type { BenchReport } from "./Report.js"
-import type { RunLogFixture } from "./RunEventsTable.js"
 
 /** The sizes of a run. */
 export interface SuiteConfig {
   readonly mode: string
   readonly append: AppendOptions
-  readonly reads: ReadOptions
+  readonly growth: GrowthOptions
 }
 
 // Every mode measures 1 and 16 writers on pools of 16 connections.
 const config = (
   mode: string,
   append: Pick<AppendOptions, "rounds" | "callsPerRound" | "warmupCalls">,
-  reads: ReadOptions
-): SuiteConfig => ({ mode, append: { writers: [1, 16], poolSize: 16, ...append }, reads })
+  growth: GrowthOptions
+): SuiteConfig => ({ mode, append: { writers: [1, 16], poolSize: 16, ...append }, growth })
 
-/** The default: every benchmark at sizes that finish in under a minute on two cores. */
+/**
+ * The default: every benchmark at sizes that finish in under a minute on two cores. The growth
+ * logs contain 10,000 and 100,000 events, and the rebuild replays the smaller one once.
+ */
 export const quick: SuiteConfig = config(
   "quick",
   { rounds: 5, callsPerRound: (writers) => (writers === 1 ? 150 : 600), warmupCalls: 40 },
-  { sizes: [10_000, 100_000], pageSize: 1_000, rounds: 5, readsPerRound: 40 }
+  {
+    sizes: [10_000, 100_000],
+    pageSize: 1_000,
+    searchWindowRuns: 2_000,
+    searchPageSize: 50,
+    rounds: 5,
+    callsPerRound: 20,
+    rebuild: { size: 10_000, rounds: 1, batchSize: 1_000 }
+  }
 )
 
-/** `--full`: more calls and rounds, and the read targets' own sizes (10,000 and 1,000,000 events). */
+/**
+ * `--full`: more calls and rounds, and the growth targets' own sizes (10,000 and 1,000,000
+ * events); the rebuild replays the 1,000,000-event log once, which takes minutes.
+ */
 export const full: SuiteConfig = config(
   "full",
   { rounds: 5, callsPerRound: (writers) => (writers === 1 ? 1_000 : 4_000), warmupCalls: 200 },
-  { sizes: [10_000, 1_000_000], pageSize: 1_000, rounds: 5, readsPerRound: 200 }
+  {
+    sizes: [10_000, 1_000_000],
+    pageSize: 1_000,
+    searchWindowRuns: 2_000,
+    searchPageSize: 50,
+    rounds: 5,
+    callsPerRound: 100,
+    rebuild: { size: 1_000_000, rounds: 1, batchSize: 1_000 }
+  }
 )
 
 /** A few calls of everything, for the smoke test: checks that each benchmark runs, not its speed. */
 export const smoke: SuiteConfig = config(
   "smoke",
   { rounds: 2, callsPerRound: (writers) => (writers === 1 ? 4 : 32), warmupCalls: 2 },
-  { sizes: [400, 800], pageSize: 100, rounds: 2, readsPerRound: 4 }
+  {
+    sizes: [400, 800],
+    pageSize: 100,
+    searchWindowRuns: 100,
+    searchPageSize: 2,
+    rounds: 2,
+    callsPerRound: 3,
+    rebuild: { size: 400, rounds: 1, batchSize: 100 }
+  }
 )
 
 /** Options of a run besides its sizes. */
 export interface RunOptions {
   /** Append contenders; `Contenders.appendContenders` when left out. */
   readonly contenders?: ReadonlyArray<AppendContender>
-  /** Source of the logs the read benchmark loads; the stand-in table when left out. */
-  readonly logFixture?: RunLogFixture
   readonly notice?: string | undefined
   readonly log?: (line: string) => void
   readonly environment?: NodeJS.ProcessEnv
@@ -71,7 +98,7 @@ export const run = async (config: SuiteConfig, options: RunOptions = {}): Promis
       settings: database.serverSettings
     })
     const append = await runAppendBenchmark(database.url, options.contenders ?? appendContenders, config.append, log)
-    const reads = await runReadBenchmark(database.url, config.reads, log, options.logFixture)
+    const { growth, rebuild } = await runGrowthBenchmark(database.url, config.growth, log)
     return {
       mode: config.mode,
       notice: options.notice,
@@ -79,7 +106,8 @@ export const run = async (config: SuiteConfig, options: RunOptions = {}): Promis
       durationSeconds: (performance.now() - started) / 1000,
       machine,
       append,
-      reads
+      growth,
+      rebuild
     }
   } finally {
     await database.release()

@@ -13,7 +13,7 @@ import * as Suite from "./Suite.js"
 const usage = `Usage: pnpm bench [--quick | --full] [--out FILE] [--notice TEXT]
 
   --quick         small sizes, under a minute on two cores (the default)
-  --full          the large sizes, including reads of a 1,000,000-event log
+  --full          the large sizes, including a 1,000,000-event log and its rebuild
   --out FILE      where to write the Markdown report (default: docs/benchmarks.md)
   --notice TEXT   a notice printed at the top of the report
 

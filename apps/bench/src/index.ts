@@ -25,14 +25,23 @@ export * as Machine from "./Machine.js"
 /** Rounds, concurrent callers and summaries, on tinybench. */
 export * as Measure from "./Measure.js"
 
-/** The read benchmark of the growing log. */
-export * as ReadScenario from "./ReadScenario.js"
+/** The growth benchmark on the store's own schema: reads, a run search and appends. */
+export * as GrowthScenario from "./GrowthScenario.js"
+
+/** The projection rebuild benchmark against a COPY read. */
+export * as RebuildScenario from "./RebuildScenario.js"
 
 /** The Markdown report. */
 export * as Report from "./Report.js"
 
-/** The stand-in run-events table, its bulk loader and its queries. */
+/** The raw baseline's table, shaped like the run log. */
 export * as RunEventsTable from "./RunEventsTable.js"
+
+/** Logs on the store's own schema, loaded by COPY with valid hash chains. */
+export * as StoreLog from "./StoreLog.js"
+
+/** The store's services over one loaded log. */
+export * as StoreSession from "./StoreSession.js"
 
 /** The suite's modes and its entry point. */
 export * as Suite from "./Suite.js"

@@ -1,11 +1,18 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { AppendFigure, AppendResults } from "../src/AppendScenario.js"
 import { appendWorkloads } from "../src/AppendScenario.js"
-import type { Summary } from "../src/Measure.js"
-import { readKinds } from "../src/ReadScenario.js"
+import { growthKinds } from "../src/GrowthScenario.js"
+import type { RoundsSummary, Summary } from "../src/Measure.js"
 import { type BenchReport, render } from "../src/Report.js"
 
 const flat = (value: number): Summary => ({ median: value, min: value, max: value })
+
+const latency = (p50Ms: number): RoundsSummary => ({
+  rounds: 1,
+  callsPerSecond: flat(1000 / p50Ms),
+  p50Ms: flat(p50Ms),
+  p99Ms: flat(p50Ms * 2)
+})
 
 const figure = (
   contender: string,
@@ -57,21 +64,30 @@ const report: BenchReport = {
     packages: [{ name: "pg", version: "8.23.1" }]
   },
   append,
-  reads: {
-    options: { sizes: [100, 1_000], pageSize: 10, rounds: 1, readsPerRound: 1 },
-    logDescription: "a test log",
-    reads: readKinds,
+  growth: {
+    options: {
+      sizes: [100, 1_000],
+      pageSize: 10,
+      searchWindowRuns: 20,
+      searchPageSize: 5,
+      rounds: 1,
+      callsPerRound: 1,
+      rebuild: { size: 1_000, rounds: 1, batchSize: 100 }
+    },
+    kinds: growthKinds,
     loadSeconds: [{ size: 100, seconds: 0.1 }, { size: 1_000, seconds: 0.2 }],
-    figures: [
-      { read: "page", size: 100, summary: { rounds: 1, callsPerSecond: flat(100), p50Ms: flat(2), p99Ms: flat(3) } },
-      { read: "page", size: 1_000, summary: { rounds: 1, callsPerSecond: flat(50), p50Ms: flat(4), p99Ms: flat(6) } },
-      { read: "history", size: 100, summary: { rounds: 1, callsPerSecond: flat(100), p50Ms: flat(2), p99Ms: flat(3) } },
-      {
-        read: "history",
-        size: 1_000,
-        summary: { rounds: 1, callsPerSecond: flat(90), p50Ms: flat(2.5), p99Ms: flat(3) }
-      }
-    ]
+    // Every measurement takes 2 ms at 100 events; at 1,000 the page takes 4 ms and the others 2.5 ms.
+    figures: growthKinds.flatMap((kind) => [
+      { kind: kind.id, size: 100, summary: latency(2) },
+      { kind: kind.id, size: 1_000, summary: latency(kind.id === "page" ? 4 : 2.5) }
+    ])
+  },
+  // A COPY read of 1,000 events in 0.5 s and a rebuild of them in 10 s.
+  rebuild: {
+    options: { size: 1_000, rounds: 1, batchSize: 100 },
+    events: 1_000,
+    copySeconds: flat(0.5),
+    rebuildSeconds: flat(10)
   }
 }
 
@@ -112,12 +128,26 @@ describe("Report", () => {
     expect(targets[1]?.[0]).toMatch(/at least 0\.5x raw INSERT$/)
   })
 
-  it("states read growth against the limit", () => {
+  it("states growth against the limit", () => {
     const growth = tableRows(markdown).filter((row) => row[0]?.includes("large log within"))
+    expect(growth.map((row) => row[0]?.split(":")[0])).toEqual([
+      "a page of the global log from its middle",
+      "a run's history",
+      "a filtered run search",
+      "appending a run"
+    ])
     expect(growth.map((row) => row[1])).toEqual([
       "2.00x at 1,000 vs 100 events (above 1.5x)",
+      "1.25x at 1,000 vs 100 events (within 1.5x)",
+      "1.25x at 1,000 vs 100 events (within 1.5x)",
       "1.25x at 1,000 vs 100 events (within 1.5x)"
     ])
+  })
+
+  it("rates the rebuild against COPY", () => {
+    expect(rowStartingWith(markdown, "COPY read")).toEqual(["COPY read", "0.500 (0.500–0.500)", "2,000"])
+    expect(rowStartingWith(markdown, "rebuild")).toEqual(["rebuild", "10.0 (10.0–10.0)", "100"])
+    expect(markdown).toContain("The rebuild took 20.00x the time of the COPY read.")
   })
 
   it("lists guarantees and the stale version check", () => {

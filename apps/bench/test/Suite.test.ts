@@ -38,12 +38,37 @@ describe("bench suite", () => {
       }
     }), 300_000)
 
-  it.live("read figures cover both reads at every size", () =>
+  it.live("growth figures cover each kind at every size", () =>
     Effect.gen(function*() {
-      const { reads } = yield* report
-      const keys = reads.figures.map((figure) => `${figure.read}/${figure.size}`).sort()
-      expect(keys).toEqual(["history/400", "history/800", "page/400", "page/800"])
-      expect(reads.loadSeconds.map((entry) => entry.size)).toEqual([400, 800])
+      const { growth } = yield* report
+      const keys = growth.figures.map((figure) => `${figure.kind}/${figure.size}`).sort()
+      expect(keys).toEqual([
+        "append/400",
+        "append/800",
+        "history/400",
+        "history/800",
+        "page/400",
+        "page/800",
+        "search/400",
+        "search/800"
+      ])
+      expect(growth.loadSeconds.map((entry) => entry.size)).toEqual([400, 800])
+      for (const figure of growth.figures) {
+        expect(figure.summary.rounds).toBe(Suite.smoke.growth.rounds)
+        expect(figure.summary.p50Ms.min).toBeGreaterThan(0)
+      }
+    }), 300_000)
+
+  it.live("rebuild replays every run event of its log", () =>
+    Effect.gen(function*() {
+      const { rebuild } = yield* report
+      // The log of 400 events, plus two per append call of every growth round; tinybench may
+      // run a task more often than its iteration count.
+      const growth = Suite.smoke.growth
+      expect(rebuild.events).toBeGreaterThanOrEqual(400 + 2 * growth.rounds * growth.callsPerRound)
+      expect(rebuild.events % 2).toBe(0)
+      expect(rebuild.copySeconds.min).toBeGreaterThan(0)
+      expect(rebuild.rebuildSeconds.min).toBeGreaterThan(0)
     }), 300_000)
 
   it.live("report names the machine and the versions", () =>
