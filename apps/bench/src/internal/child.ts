@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { readFile } from "node:fs/promises"
+import { type AddressInfo, createServer as createNetServer } from "node:net"
 import { createInterface } from "node:readline"
 import { fileURLToPath } from "node:url"
 
@@ -101,3 +102,18 @@ export const builtScript = (name: string): URL => new URL(`../../dist/children/$
 
 /** A file of the repository, such as another package's built bin. */
 export const repositoryFile = (path: string): URL => new URL(`../../../../${path}`, import.meta.url)
+
+/**
+ * A port of 127.0.0.1 that is free now, for a server whose configuration does not accept port 0
+ * (the projector's `PORT`). Another process could take it before the server listens, so a
+ * failure to listen names the port.
+ */
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createNetServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
