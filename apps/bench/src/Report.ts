@@ -3,8 +3,10 @@
  */
 import type { AppendFigure, AppendResults } from "./AppendScenario.js"
 import type { Machine } from "./Machine.js"
-import type { Summary } from "./Measure.js"
+import { integer, milliseconds, rate, ratio, spread, table } from "./internal/format.js"
 import type { ReadResults } from "./ReadScenario.js"
+import { renderServiceSections, serviceSectionTitles } from "./ServiceReport.js"
+import type { ServiceResults } from "./ServiceSuite.js"
 
 /** Everything a run measured, with the facts needed to read it. */
 export interface BenchReport {
@@ -16,6 +18,8 @@ export interface BenchReport {
   readonly machine: Machine
   readonly append: AppendResults
   readonly reads: ReadResults
+  /** Invoking, webhook ingestion and the projector's memory, when the run measured them. */
+  readonly services?: ServiceResults | undefined
 }
 
 /** Sections every report has, in order; the smoke test checks them. */
@@ -25,40 +29,13 @@ export const sectionTitles = [
   "Appending",
   "Guarantees of the contenders",
   "Reading as the log grows",
+  ...serviceSectionTitles,
   "Targets",
   "Not measured yet"
 ] as const
 
 /** The ratio of a large log's median latency to a small one's that the reads must stay within. */
 export const growthLimit = 1.5
-
-const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 })
-
-const rate = (value: number): string => integer.format(value)
-
-// Three significant digits for latencies from microseconds to seconds.
-const milliseconds = (value: number): string => {
-  if (value >= 100) return value.toFixed(0)
-  if (value >= 10) return value.toFixed(1)
-  if (value >= 1) return value.toFixed(2)
-  return value.toFixed(3)
-}
-
-const spread = (summary: Summary, format: (value: number) => string, scale = 1): string =>
-  `${format(summary.median * scale)} (${format(summary.min * scale)}–${format(summary.max * scale)})`
-
-const ratio = (value: number): string => `${value.toFixed(2)}x`
-
-// Pads every column to its widest cell, as dprint formats Markdown tables, so the written page
-// passes \`dprint check\` without a formatting pass.
-const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
-  const widths = header.map((title, column) =>
-    Math.max(3, title.length, ...rows.map((row) => (row[column] ?? "").length))
-  )
-  const line = (cells: ReadonlyArray<string>) =>
-    `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(" | ")} |`
-  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n")
-}
 
 const machineSection = (report: BenchReport): string => {
   const machine = report.machine
@@ -232,7 +209,7 @@ const targetsSection = (report: BenchReport): string => {
       : ratio(measured.summary.callsPerSecond.median / other.summary.callsPerSecond.median)
   }
   return [
-    `## ${sectionTitles[5]}`,
+    `## ${sectionTitles[5 + serviceSectionTitles.length]}`,
     "",
     table(["target", "this run"], [
       ["store appends at 16 writers, runs of two one-event appends: at least 1.5x Emmett", subjectRatio("peer")],
@@ -250,14 +227,11 @@ const targetsSection = (report: BenchReport): string => {
 
 const pendingSection = (): string =>
   [
-    `## ${sectionTitles[6]}`,
+    `## ${sectionTitles[6 + serviceSectionTitles.length]}`,
     "",
     "- This project's store as an append contender, and the reads against the store's own `run_events` table and migrations in place of the harness's stand-in table.",
-    "- Invoking through the live layer against the official `stripe` client on the simulator at 1, 16 and 64 callers (rate, p50, p99, peak memory).",
-    "- Webhook ingestion end to end against a naive handler, under a load generator on 127.0.0.1.",
     "- Projection rebuild of 1,000,000 events, against reading the same rows with COPY.",
-    "- Growth of append latency and of a filtered run search at 10,000 and 1,000,000 events.",
-    "- The projector's resident memory over 100,000 notifications."
+    "- Growth of append latency and of a filtered run search at 10,000 and 1,000,000 events."
   ].join("\n")
 
 /** Renders the report as Markdown. */
@@ -278,6 +252,7 @@ export const render = (report: BenchReport): string =>
     "",
     readsSection(report),
     "",
+    ...(report.services === undefined ? [] : [renderServiceSections(report.services), ""]),
     targetsSection(report),
     "",
     pendingSection(),
