@@ -77,7 +77,7 @@ export const runMemoryBenchmark = async (
 ): Promise<MemoryResults> => {
   checkOptions(options)
   const secret = newWebhookSecret()
-  const projector = await startProjector(databaseUrl, simulator, secret)
+  const projector = await startProjector(databaseUrl, simulator, source, secret)
   try {
     const started = performance.now()
     const samples: Array<MemorySample> = [{ notifications: 0, rssBytes: await residentBytes(projector.child.pid) }]

@@ -77,26 +77,44 @@ const counter = (url: string, queries: { readonly notifications: string; readonl
   }
 }
 
-// The projector logs JSON lines to standard error; "Serving" carries its address.
-const servingUrl = (line: string): string | undefined => {
+interface LogEntry {
+  readonly message?: unknown
+  readonly annotations?: { readonly url?: unknown }
+}
+
+const logEntry = (line: string): LogEntry | undefined => {
   if (!line.startsWith("{")) return undefined
   try {
-    const entry = JSON.parse(line) as { readonly message?: unknown; readonly annotations?: { readonly url?: unknown } }
-    return entry.message === "Serving" && typeof entry.annotations?.url === "string" ? entry.annotations.url : undefined
+    return JSON.parse(line) as LogEntry
   } catch {
     return undefined
   }
 }
 
+// The projector logs JSON lines to standard error: "Serving" carries its address, and
+// "Reconciled runs" ends a reconciler pass that recorded something.
+const readyAfterFirstPass = () => {
+  let url: string | undefined
+  return (line: string): string | undefined => {
+    const entry = logEntry(line)
+    if (entry?.message === "Serving" && typeof entry.annotations?.url === "string") url = entry.annotations.url
+    return entry?.message === "Reconciled runs" ? url : undefined
+  }
+}
+
 /**
- * Starts `workflow-runs serve` on a free port with its tables in a new schema of `databaseUrl`.
- * The reconciler's interval is an hour, so a pass never runs during a measurement.
+ * Starts `workflow-runs serve` on a free port with its tables in a new schema of `databaseUrl`,
+ * and waits for the reconciler's first pass. That pass records Stripe's 100 most recent runs,
+ * which would otherwise race with the first notifications, so one new run guarantees it records
+ * something and logs it. The next pass is an hour later, outside every measurement.
  */
 export const startProjector = async (
   databaseUrl: string,
   simulator: SimulatorProcess,
+  source: EventSource,
   secret: string
 ): Promise<Receiver> => {
+  await source.create(1)
   const schema = uniqueSchemaName("bench_projector")
   await createSchema(databaseUrl, schema)
   const url = withSearchPath(databaseUrl, schema)
@@ -119,7 +137,7 @@ export const startProjector = async (
         LOG_FORMAT: "json"
       },
       stream: "stderr",
-      ready: servingUrl,
+      ready: readyAfterFirstPass(),
       timeoutMs: 60_000
     })
     const rows = counter(url, {
@@ -279,7 +297,7 @@ export const runWebhookBenchmark = async (
   const secret = newWebhookSecret()
   const receivers: Array<Receiver> = []
   try {
-    receivers.push(await startProjector(databaseUrl, simulator, secret))
+    receivers.push(await startProjector(databaseUrl, simulator, source, secret))
     receivers.push(await startNaive(databaseUrl, simulator, secret))
     const checkedRounds: Record<WebhookContender, number> = { projector: 0, naive: 0 }
     if (options.warmupNotifications > 0) {
