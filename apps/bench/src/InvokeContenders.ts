@@ -1,6 +1,6 @@
 /**
- * What the invoke benchmark's caller process receives and returns. Kept apart from the
- * simulator's modules, so the caller loads nothing but its contender.
+ * The settings and results of the invoke benchmark's caller process. They are kept apart from
+ * the simulator's modules, so the caller loads nothing but its contender.
  */
 import type { RoundSample } from "./Measure.js"
 

@@ -3,7 +3,7 @@
  * client, both invoking the simulator's workflow, at several counts of concurrent callers. Each
  * round runs in a new caller process, so the peak memory measured is one contender's alone, and
  * the simulator runs in a process of its own. A bare `node:http` caller measures the most the
- * simulator serves at each count, so a rate near it says the simulator, not the client, limits.
+ * simulator serves at each count, so a rate near it shows that the simulator, not the client, is the limit.
  */
 import { Simulator } from "@workflow-runs/simulator"
 import { builtScript, startNode } from "./internal/child.js"
@@ -13,7 +13,7 @@ import {
   type InvokeContender,
   invokeContenders
 } from "./InvokeContenders.js"
-import { type RoundsSummary, type Summary, summarize, summarizeRounds } from "./Measure.js"
+import { type RoundsSummary, summarize, summarizeRounds, type Summary } from "./Measure.js"
 import { type SimulatorProcess, workflowId } from "./SimulatorProcess.js"
 
 /** Settings of the invoke benchmark. */

@@ -1,8 +1,8 @@
 /**
- * The projector's resident memory under a long stream of notifications: a fresh `serve` process
- * receives batches of real, distinct notifications, its resident set size is read after each
- * batch, and a least-squares line through the samples after the warm-up gives the growth in
- * bytes per 1,000 notifications.
+ * The projector's resident memory under a long stream of notifications. A fresh `serve` process
+ * receives batches of real, distinct notifications, and its resident set size is read after each
+ * batch. A least-squares line through the samples after the warm-up gives the growth in bytes per
+ * 1,000 notifications.
  */
 import { residentBytes } from "./internal/child.js"
 import type { EventSource, SimulatorProcess } from "./SimulatorProcess.js"
@@ -40,8 +40,8 @@ export interface MemoryResults {
 }
 
 /**
- * The least-squares slope of `y` over `x`. Fails on fewer than two points or when every `x` is
- * the same, where no line is defined.
+ * Computes the least-squares slope of `y` over `x`. Fails on fewer than two points or when every
+ * `x` is the same, where no line is defined.
  */
 export const slope = (points: ReadonlyArray<{ readonly x: number; readonly y: number }>): number => {
   if (points.length < 2) {

@@ -2,8 +2,8 @@
  * The Markdown page of a benchmark run (docs/benchmarks.md).
  */
 import type { AppendFigure, AppendResults } from "./AppendScenario.js"
-import type { Machine } from "./Machine.js"
 import { integer, milliseconds, rate, ratio, spread, table } from "./internal/format.js"
+import type { Machine } from "./Machine.js"
 import type { ReadResults } from "./ReadScenario.js"
 import { renderServiceSections, serviceSectionTitles } from "./ServiceReport.js"
 import type { ServiceResults } from "./ServiceSuite.js"

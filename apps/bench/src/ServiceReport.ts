@@ -2,8 +2,8 @@
  * The report's sections on the running service: invoking, webhook ingestion and the projector's
  * memory.
  */
-import type { InvokeContender } from "./InvokeContenders.js"
 import { integer, milliseconds, rate, ratio, spread, table } from "./internal/format.js"
+import type { InvokeContender } from "./InvokeContenders.js"
 import type { ServiceResults } from "./ServiceSuite.js"
 
 /** The titles of the sections, in order. */
@@ -42,9 +42,9 @@ const invokeSection = (results: ServiceResults["invoke"]): string => {
     const official = figure("stripe", callers).summary
     const rateRatio = ours.callsPerSecond.median / official.callsPerSecond.median
     const p99Ratio = ours.p99Ms.median / official.p99Ms.median
-    return `- ${callers} callers: rate ${ratio(rateRatio)} of the official client's, p99 ${ratio(p99Ratio)} of its p99: ${
-      verdict(rateRatio >= 1 && p99Ratio <= 1)
-    }.`
+    return `- ${callers} callers: rate ${ratio(rateRatio)} of the official client's, p99 ${
+      ratio(p99Ratio)
+    } of its p99: ${verdict(rateRatio >= 1 && p99Ratio <= 1)}.`
   })
   const calls = Object.entries(results.options.callsPerRound).map(([callers, count]) => `${count} at ${callers}`)
   return [
@@ -52,7 +52,9 @@ const invokeSection = (results: ServiceResults["invoke"]): string => {
     "",
     `\`Workflows.invokeWorkflow\` through the live layer of \`@workflow-runs/stripe\` (\`workflow-runs\`) against the official client's \`stripe.v2.extend.workflows.invoke\` (\`stripe\`), both with their default settings, invoking Stripe's example workflow on the simulator. The simulator runs in a process of its own on 127.0.0.1, and every round starts a new caller process that loads one contender only, so the memory columns are that contender's: peak resident set size over the process's life, and the largest V8 heap in use during the round, sampled every 5 ms. A bare \`node:http\` caller with a keep-alive agent shows the most the simulator serves at each count of callers: a contender near it is limited by the simulator, not by itself.`,
     "",
-    `Calls per round: ${calls.join(", ")} callers, after ${results.options.warmupCalls} untimed calls in the same process; ${results.options.rounds} rounds, alternating between the contenders.`,
+    `Calls per round: ${
+      calls.join(", ")
+    } callers, after ${results.options.warmupCalls} untimed calls in the same process; ${results.options.rounds} rounds, alternating between the contenders.`,
     "",
     table(
       [
@@ -119,7 +121,9 @@ const memorySection = (results: ServiceResults["memory"]): string => {
   return [
     `## ${serviceSectionTitles[2]}`,
     "",
-    `A new \`workflow-runs serve\` process receives ${integer.format(options.notifications)} distinct notifications in batches of ${
+    `A new \`workflow-runs serve\` process receives ${
+      integer.format(options.notifications)
+    } distinct notifications in batches of ${
       integer.format(options.batch)
     } over ${options.connections} connections, and its resident set size is read from \`/proc\` after each batch. The slope is the least-squares line through the samples from ${
       integer.format(options.warmupNotifications)
@@ -136,11 +140,9 @@ const memorySection = (results: ServiceResults["memory"]): string => {
     "",
     `Target: flat, taken as a slope that adds less than ${
       flatGrowthLimit * 100
-    }% of the RSS after the warm-up over 100,000 notifications. This run: ${
-      (growth * 100).toFixed(1)
-    }% per 100,000: ${verdict(growth < flatGrowthLimit)}.${
-      options.notifications < 100_000 ? " Only `pnpm bench --full` sends 100,000 notifications." : ""
-    }`
+    }% of the RSS after the warm-up over 100,000 notifications. This run: ${(growth * 100).toFixed(1)}% per 100,000: ${
+      verdict(growth < flatGrowthLimit)
+    }.${options.notifications < 100_000 ? " Only `pnpm bench --full` sends 100,000 notifications." : ""}`
   ].join("\n")
 }
 

@@ -15,20 +15,28 @@ export interface ServiceSizes {
   readonly memory: MemoryOptions
 }
 
-/** What the service benchmarks measured. */
+/** The results of the service benchmarks. */
 export interface ServiceResults {
   readonly invoke: InvokeResults
   readonly webhooks: WebhookResults
   readonly memory: MemoryResults
 }
 
-const byCount = (one: number, sixteen: number, more: number) => (count: number) =>
-  count === 1 ? one : count <= 16 ? sixteen : more
+const byCount = (one: number, sixteen: number, more: number) => (count: number): number => {
+  if (count === 1) return one
+  if (count <= 16) return sixteen
+  return more
+}
 
 /** A few seconds per benchmark. */
 export const quick: ServiceSizes = {
   invoke: { callers: [1, 16, 64], rounds: 3, callsPerRound: byCount(100, 400, 600), warmupCalls: 100 },
-  webhooks: { connections: [1, 16, 64], rounds: 3, notificationsPerRound: byCount(40, 200, 300), warmupNotifications: 50 },
+  webhooks: {
+    connections: [1, 16, 64],
+    rounds: 3,
+    notificationsPerRound: byCount(40, 200, 300),
+    warmupNotifications: 50
+  },
   memory: { notifications: 2_000, batch: 200, warmupNotifications: 400, connections: 16 }
 }
 

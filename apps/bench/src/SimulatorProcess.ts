@@ -1,13 +1,13 @@
 /**
  * The simulator as a child process on 127.0.0.1, so the process under measurement shares its
- * CPU and memory with no server; and the real thin events of runs it created, collected from its
- * own webhook deliveries.
+ * CPU and memory with no server. Also the real thin events of the runs it created, collected
+ * from its own webhook deliveries.
  */
 import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
 import { createServer, type IncomingMessage } from "node:http"
 import type { AddressInfo } from "node:net"
-import { inputParameters } from "./InvokeContenders.js"
 import { type NodeChild, repositoryFile, startNode } from "./internal/child.js"
+import { inputParameters } from "./InvokeContenders.js"
 
 /** A running simulator process. */
 export interface SimulatorProcess {
@@ -18,7 +18,6 @@ export interface SimulatorProcess {
 
 /** The workflow every benchmark invokes: Stripe's example, whose runs succeed after 50 ms. */
 export const workflowId = DefaultWorkflows.onboardCustomer
-
 
 /** Starts the simulator's bin on a free port of 127.0.0.1. */
 export const start = async (): Promise<SimulatorProcess> => {
@@ -136,7 +135,11 @@ export const eventSource = async (
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           const missing = runs.filter((run) => !received.has(run)).length
-          reject(new Error(`The simulator did not deliver the ${eventType} events of ${missing} of ${count} runs in ${timeoutMs} ms.`))
+          reject(
+            new Error(
+              `The simulator did not deliver the ${eventType} events of ${missing} of ${count} runs in ${timeoutMs} ms.`
+            )
+          )
         }, timeoutMs)
       })
     ]).finally(() => {

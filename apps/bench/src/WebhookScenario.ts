@@ -1,7 +1,7 @@
 /**
- * The webhook ingestion benchmark: the projector's `POST /webhooks/stripe` (verify, dedupe in the
- * inbox, retrieve the run, append, project) against a naive handler (the official client's
- * `parseEventNotification`, `fetchRelatedObject()` and one INSERT), both as child processes on
+ * The webhook ingestion benchmark. The projector's `POST /webhooks/stripe` (verify, dedupe in the
+ * inbox, retrieve the run, append, project) runs against a naive handler (the official client's
+ * `parseEventNotification`, `fetchRelatedObject()` and one INSERT). Both are child processes on
  * 127.0.0.1 with the same simulator and PostgreSQL server, driven by autocannon. Every
  * notification is the real thin event of a run the simulator ran, signed afresh with the
  * endpoint's secret, and each is sent once per contender, so the inbox never short-circuits.
@@ -342,7 +342,9 @@ export const runWebhookBenchmark = async (
     }
   } finally {
     for (const receiver of receivers) {
-      await receiver.close().catch((error: unknown) => log(`Failed to stop the ${receiver.contender}: ${String(error)}`))
+      await receiver.close().catch((error: unknown) =>
+        log(`Failed to stop the ${receiver.contender}: ${String(error)}`)
+      )
     }
   }
 }

@@ -19,7 +19,9 @@ describe("MemoryScenario", () => {
     Effect.gen(function*() {
       const own = yield* Effect.promise(() => residentBytes(process.pid))
       expect(own).toBeGreaterThan(1024 * 1024)
-      const missing = yield* Effect.promise(() => residentBytes(2 ** 30).then(() => "read", (error: Error) => error.message))
+      const missing = yield* Effect.promise(() =>
+        residentBytes(2 ** 30).then(() => "read", (error: Error) => error.message)
+      )
       expect(missing).toMatch(/Cannot read the memory of process 1073741824/)
     }))
 })

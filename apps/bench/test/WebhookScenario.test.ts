@@ -24,7 +24,7 @@ const event = (index: number): ThinEvent => {
   }
 }
 
-// A server on 127.0.0.1 answering every request with `status`, closed with the scope.
+// A server on 127.0.0.1 that responds to every request with `status`, closed with the scope.
 const serverAnswering = (status: number) =>
   Effect.acquireRelease(
     Effect.promise(() =>
@@ -86,7 +86,8 @@ describe("WebhookScenario", () => {
         url: server.url,
         child: {} as NodeChild,
         // One run event per notification, where the projector writes two: started and succeeded.
-        count: () => Promise.resolve(counts++ === 0 ? { notifications: 0, events: 0 } : { notifications: 2, events: 2 }),
+        count: () =>
+          Promise.resolve(counts++ === 0 ? { notifications: 0, events: 0 } : { notifications: 2, events: 2 }),
         close: () => Promise.resolve()
       }
       const events = [event(1), event(2)]

@@ -4,7 +4,7 @@
  * through one contender and prints one JSON line with the round's figures.
  */
 import type Stripe from "stripe"
-import { type InvokeCallerResult, type InvokeCallerSettings, inputParameters } from "../InvokeContenders.js"
+import { inputParameters, type InvokeCallerResult, type InvokeCallerSettings } from "../InvokeContenders.js"
 import { runRound } from "../Measure.js"
 
 const settings = JSON.parse(process.argv[2] ?? "{}") as InvokeCallerSettings
@@ -85,7 +85,7 @@ const makeCall = async (): Promise<Caller> => {
                 JSON.parse(text)
                 resolve()
               } else {
-                reject(new Error(`The simulator answered ${response.statusCode}: ${text}`))
+                reject(new Error(`The simulator responded with ${response.statusCode}: ${text}`))
               }
             })
           })
@@ -100,8 +100,10 @@ const makeCall = async (): Promise<Caller> => {
 const main = async () => {
   const { call, close } = await makeCall()
   let index = 0
-  await runRound(`${settings.contender} warmup`, { concurrency: settings.concurrency, iterations: settings.warmupCalls }, () =>
-    call(index++))
+  await runRound(`${settings.contender} warmup`, {
+    concurrency: settings.concurrency,
+    iterations: settings.warmupCalls
+  }, () => call(index++))
   peakHeapBytes = 0
   const sample = await runRound(
     `${settings.contender} x${settings.concurrency}`,

@@ -1,10 +1,9 @@
 /**
- * The naive webhook handler the ingestion benchmark compares the projector with, written the way
- * most users would: a `node:http` server that verifies and parses each thin event with the
+ * The naive webhook handler that the ingestion benchmark compares the projector with, written
+ * the way most users would. A `node:http` server verifies and parses each thin event with the
  * official client's `parseEventNotification`, fetches the run with `fetchRelatedObject()`, and
  * inserts one row per notification with `pg`. It has no deduplication, no history and no
- * projection. Settings come from the environment, as the projector's do; it prints its address
- * once it listens.
+ * projection. Its settings come from the environment, and it prints its address once it listens.
  */
 import { createServer, type IncomingMessage } from "node:http"
 import type { AddressInfo } from "node:net"

@@ -16,7 +16,7 @@ export interface NodeChild {
 
 /** Options of {@link startNode}. */
 export interface StartOptions {
-  /** What the process is, for error messages. */
+  /** The name of the process in error messages. */
   readonly name: string
   readonly script: URL
   readonly args?: ReadonlyArray<string>
@@ -39,7 +39,11 @@ export const startNode = (options: StartOptions): Promise<{ readonly child: Node
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [fileURLToPath(options.script), ...(options.args ?? [])], {
       env: options.env ?? process.env,
-      stdio: ["ignore", options.stream === "stdout" ? "pipe" : "ignore", options.stream === "stderr" ? "pipe" : "inherit"]
+      stdio: [
+        "ignore",
+        options.stream === "stdout" ? "pipe" : "ignore",
+        options.stream === "stderr" ? "pipe" : "inherit"
+      ]
     })
     const lines: Array<string> = []
     let settled = false
@@ -56,7 +60,9 @@ export const startNode = (options: StartOptions): Promise<{ readonly child: Node
       if (settled) return
       settled = true
       void stop(0)
-      reject(new Error(`${options.name} was not ready after ${options.timeoutMs ?? 30_000} ms. Its output:\n${output()}`))
+      reject(
+        new Error(`${options.name} was not ready after ${options.timeoutMs ?? 30_000} ms. Its output:\n${output()}`)
+      )
     }, options.timeoutMs ?? 30_000)
     createInterface({ input: options.stream === "stdout" ? child.stdout! : child.stderr! }).on("line", (line) => {
       lines.push(line)
@@ -78,8 +84,8 @@ export const startNode = (options: StartOptions): Promise<{ readonly child: Node
   })
 
 /**
- * The resident set size of process `pid` in bytes, from `/proc/<pid>/status` (Linux only, as
- * Node has no call for another process's memory).
+ * Reads the resident set size of process `pid` in bytes from `/proc/<pid>/status`. Linux only,
+ * as Node has no call for another process's memory.
  */
 export const residentBytes = async (pid: number): Promise<number> => {
   let text: string
@@ -97,14 +103,14 @@ export const residentBytes = async (pid: number): Promise<number> => {
   return Number(match[1]) * 1024
 }
 
-/** A script of this package's build, run by plain Node from `src` and `dist` alike. */
+/** Resolves a script of this package's build, for plain Node, from `src` and `dist` alike. */
 export const builtScript = (name: string): URL => new URL(`../../dist/children/${name}.js`, import.meta.url)
 
-/** A file of the repository, such as another package's built bin. */
+/** Resolves a file of the repository, such as another package's built bin. */
 export const repositoryFile = (path: string): URL => new URL(`../../../../${path}`, import.meta.url)
 
 /**
- * A port of 127.0.0.1 that is free now, for a server whose configuration does not accept port 0
+ * Finds a port of 127.0.0.1 that is free now, for a server whose configuration does not accept port 0
  * (the projector's `PORT`). Another process could take it before the server listens, so a
  * failure to listen names the port.
  */

@@ -22,7 +22,7 @@ export const spread = (summary: Summary, format: (value: number) => string, scal
 export const ratio = (value: number): string => `${value.toFixed(2)}x`
 
 /**
- * A Markdown table. Every column is padded to its widest cell, as dprint formats Markdown
+ * Renders a Markdown table. Every column is padded to its widest cell, as dprint formats Markdown
  * tables, so the written page passes `dprint check` without a formatting pass.
  */
 export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {

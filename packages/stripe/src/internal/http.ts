@@ -96,7 +96,7 @@ export interface Attempt {
 export type Transport = (attempt: Attempt) => Effect.Effect<RawResponse, TransportFailure | AttemptTimeout>
 
 /**
- * A transport over an `HttpClient`, for {@link makeSender} with a client the caller provides.
+ * Sends attempts through an `HttpClient`, for {@link makeSender} with a client the caller provides.
  *
  * @internal
  */
@@ -125,57 +125,57 @@ const responseHeaders = (headers: Http.IncomingHttpHeaders): Record<string, stri
 }
 
 /**
- * A transport straight over `node:http` and `node:https` with the given keep-alive agents. Each
+ * Sends attempts straight over `node:http` and `node:https` with the given keep-alive agents. Each
  * attempt costs one `http.request` and one timer, where an `HttpClient` adds a fiber, a span, an
  * abort controller and a body stream: measured against the simulator, that overhead cost more
  * CPU per invoke than the official client's whole call.
  *
  * @internal
  */
-export const nodeTransport = (agents: { readonly http: Http.Agent; readonly https: Https.Agent }): Transport =>
-(attempt) =>
-  Effect.async<RawResponse, TransportFailure | AttemptTimeout>((resume) => {
-    let settled = false
-    const body = attempt.body === undefined ? undefined : Buffer.from(attempt.body, "utf8")
-    const headers = body === undefined
-      ? attempt.headers
-      : { ...attempt.headers, "content-length": String(body.byteLength) }
-    const options = { method: attempt.method, headers }
-    const outgoing = attempt.url.protocol === "https:"
-      ? Https.request(attempt.url, { ...options, agent: agents.https })
-      : Http.request(attempt.url, { ...options, agent: agents.http })
-    const settle = (result: Effect.Effect<RawResponse, TransportFailure | AttemptTimeout>) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      resume(result)
-    }
-    const fail = (error: Error) =>
-      settle(Effect.fail(new TransportFailure({ detail: describeSocketError(error) ?? error.message, cause: error })))
-    const timer = setTimeout(() => {
-      settle(Effect.fail(new AttemptTimeout({ timeout: attempt.timeout })))
-      outgoing.destroy()
-    }, Duration.toMillis(attempt.timeout))
-    outgoing.on("response", (response) => {
-      const chunks: Array<Buffer> = []
-      response.on("data", (chunk: Buffer) => chunks.push(chunk))
-      response.on("error", fail)
-      response.on("end", () =>
-        settle(Effect.succeed({
-          status: response.statusCode ?? 0,
-          headers: responseHeaders(response.headers),
-          body: Buffer.concat(chunks).toString("utf8")
-        })))
+export const nodeTransport =
+  (agents: { readonly http: Http.Agent; readonly https: Https.Agent }): Transport => (attempt) =>
+    Effect.async<RawResponse, TransportFailure | AttemptTimeout>((resume) => {
+      let settled = false
+      const body = attempt.body === undefined ? undefined : Buffer.from(attempt.body, "utf8")
+      const headers = body === undefined
+        ? attempt.headers
+        : { ...attempt.headers, "content-length": String(body.byteLength) }
+      const options = { method: attempt.method, headers }
+      const outgoing = attempt.url.protocol === "https:"
+        ? Https.request(attempt.url, { ...options, agent: agents.https })
+        : Http.request(attempt.url, { ...options, agent: agents.http })
+      const settle = (result: Effect.Effect<RawResponse, TransportFailure | AttemptTimeout>) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        resume(result)
+      }
+      const fail = (error: Error) =>
+        settle(Effect.fail(new TransportFailure({ detail: describeSocketError(error) ?? error.message, cause: error })))
+      const timer = setTimeout(() => {
+        settle(Effect.fail(new AttemptTimeout({ timeout: attempt.timeout })))
+        outgoing.destroy()
+      }, Duration.toMillis(attempt.timeout))
+      outgoing.on("response", (response) => {
+        const chunks: Array<Buffer> = []
+        response.on("data", (chunk: Buffer) => chunks.push(chunk))
+        response.on("error", fail)
+        response.on("end", () =>
+          settle(Effect.succeed({
+            status: response.statusCode ?? 0,
+            headers: responseHeaders(response.headers),
+            body: Buffer.concat(chunks).toString("utf8")
+          })))
+      })
+      outgoing.on("error", fail)
+      outgoing.end(body)
+      return Effect.sync(() => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        outgoing.destroy()
+      })
     })
-    outgoing.on("error", fail)
-    outgoing.end(body)
-    return Effect.sync(() => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      outgoing.destroy()
-    })
-  })
 
 /**
  * Decides whether a failed attempt is retried. `Stripe-Should-Retry` decides first. Without it,
