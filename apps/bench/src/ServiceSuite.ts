@@ -37,7 +37,7 @@ export const quick: ServiceSizes = {
     notificationsPerRound: byCount(40, 200, 300),
     warmupNotifications: 50
   },
-  memory: { notifications: 2_000, batch: 200, warmupNotifications: 400, connections: 16 }
+  memory: { notifications: 2_000, batch: 100, warmupNotifications: 1_000, connections: 16 }
 }
 
 /** The sizes of the targets: 100,000 notifications for the memory slope. */
