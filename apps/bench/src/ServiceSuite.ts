@@ -30,14 +30,14 @@ const byCount = (one: number, sixteen: number, more: number) => (count: number):
 
 /** A few seconds per benchmark. */
 export const quick: ServiceSizes = {
-  invoke: { callers: [1, 16, 64], rounds: 3, callsPerRound: byCount(100, 400, 600), warmupCalls: 100 },
+  invoke: { callers: [1, 16, 64], rounds: 3, callsPerRound: byCount(100, 300, 400), warmupCalls: 100 },
   webhooks: {
     connections: [1, 16, 64],
     rounds: 3,
     notificationsPerRound: byCount(40, 200, 300),
     warmupNotifications: 50
   },
-  memory: { notifications: 2_000, batch: 100, warmupNotifications: 1_000, connections: 16 }
+  memory: { notifications: 1_500, batch: 100, warmupNotifications: 500, connections: 16 }
 }
 
 /** The sizes of the targets: 100,000 notifications for the memory slope. */
