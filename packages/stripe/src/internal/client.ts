@@ -1,4 +1,3 @@
-import * as HttpClient from "@effect/platform/HttpClient"
 import { Workflow, WorkflowRun } from "@workflow-runs/core"
 import * as Chunk from "effect/Chunk"
 import * as ConfigError from "effect/ConfigError"
@@ -14,7 +13,7 @@ import * as RequestObserver from "../RequestObserver.js"
 import * as StripeError from "../StripeError.js"
 import type * as Workflows from "../Workflows.js"
 import type { Endpoint, EndpointError, RawResponse } from "./errors.js"
-import { type ApiRequest, type ClientSettings, makeSender } from "./http.js"
+import { type ApiRequest, type ClientSettings, makeSender, type Transport } from "./http.js"
 import { type BaseService, withInputSchema } from "./invoke.js"
 import { listQuery } from "./query.js"
 
@@ -124,15 +123,13 @@ export const decodeBody = <A, I>(schema: Schema.Schema<A, I>, response: RawRespo
 }
 
 /**
- * Builds the live service over an `HttpClient`.
+ * Builds the live service over a transport.
  *
  * @internal
  */
-export const makeLive = (settings: ClientSettings) =>
+export const makeLive = (settings: ClientSettings, transport: Transport) =>
   Effect.gen(function*() {
-    // Trace headers would tell Stripe about the caller's internal traces.
-    const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
-    const send = makeSender(client, settings, yield* Effect.serviceOption(RequestObserver.RequestObserver))
+    const send = makeSender(transport, settings, yield* Effect.serviceOption(RequestObserver.RequestObserver))
 
     const request = <A, I, E extends Endpoint>(
       schema: Schema.Schema<A, I>,

@@ -1,0 +1,153 @@
+/**
+ * The report's sections on the running service: invoking, webhook ingestion and the projector's
+ * memory.
+ */
+import { integer, milliseconds, rate, ratio, spread, table } from "./internal/markdown.js"
+import type { InvokeContender } from "./InvokeContenders.js"
+import type { ServiceResults } from "./ServiceSuite.js"
+
+/** The titles of the sections, in order. */
+export const serviceSectionTitles = ["Invoking", "Webhook ingestion", "Projector memory"] as const
+
+/**
+ * The memory counts as flat when the slope, carried over 100,000 notifications, adds less than
+ * this share of the resident set size measured after the warm-up.
+ */
+export const flatGrowthLimit = 0.1
+
+const mebibytes = (bytes: number): string => (bytes / 2 ** 20).toFixed(1)
+
+const verdict = (met: boolean): string => (met ? "met" : "missed")
+
+const invokeSection = (results: ServiceResults["invoke"]): string => {
+  const figure = (contender: InvokeContender, callers: number) =>
+    results.figures.find((entry) => entry.contender === contender && entry.callers === callers)!
+  const rows = results.figures.map((entry) => {
+    const official = figure("stripe", entry.callers)
+    const bare = figure("node:http", entry.callers)
+    return [
+      String(entry.callers),
+      `\`${entry.contender}\``,
+      spread(entry.summary.callsPerSecond, rate),
+      spread(entry.summary.p50Ms, milliseconds),
+      spread(entry.summary.p99Ms, milliseconds),
+      spread(entry.peakRssBytes, mebibytes),
+      spread(entry.peakHeapBytes, mebibytes),
+      ratio(entry.summary.callsPerSecond.median / official.summary.callsPerSecond.median),
+      ratio(entry.summary.callsPerSecond.median / bare.summary.callsPerSecond.median)
+    ]
+  })
+  const targets = results.options.callers.map((callers) => {
+    const ours = figure("workflow-runs", callers).summary
+    const official = figure("stripe", callers).summary
+    const rateRatio = ours.callsPerSecond.median / official.callsPerSecond.median
+    const p99Ratio = ours.p99Ms.median / official.p99Ms.median
+    return `- ${callers} callers: rate ${ratio(rateRatio)} of the official client's, p99 ${
+      ratio(p99Ratio)
+    } of its p99: ${verdict(rateRatio >= 1 && p99Ratio <= 1)}.`
+  })
+  const calls = Object.entries(results.options.callsPerRound).map(([callers, count]) => `${count} at ${callers}`)
+  return [
+    `## ${serviceSectionTitles[0]}`,
+    "",
+    `\`Workflows.invokeWorkflow\` through the live layer of \`@workflow-runs/stripe\` (\`workflow-runs\`) against the official client's \`stripe.v2.extend.workflows.invoke\` (\`stripe\`), both with their default settings, invoking Stripe's example workflow on the simulator. The simulator runs in a process of its own on 127.0.0.1, and every round starts a new caller process that loads one contender only, so the memory columns are that contender's: peak resident set size over the process's life, and the largest V8 heap in use during the round, sampled every 5 ms. A bare \`node:http\` caller with a keep-alive agent shows the most the simulator serves at each count of callers: a contender near it is limited by the simulator, not by itself.`,
+    "",
+    `Calls per round: ${
+      calls.join(", ")
+    } callers, after ${results.options.warmupCalls} untimed calls in the same process; ${results.options.rounds} rounds, alternating between the contenders.`,
+    "",
+    table(
+      [
+        "callers",
+        "contender",
+        "invokes/s",
+        "p50 ms",
+        "p99 ms",
+        "peak RSS MiB",
+        "peak heap MiB",
+        "vs `stripe`",
+        "vs `node:http`"
+      ],
+      rows
+    ),
+    "",
+    "Target: at every count of callers, `workflow-runs` at least the official client's rate, with a p99 no worse.",
+    "",
+    ...targets
+  ].join("\n")
+}
+
+const webhookSection = (results: ServiceResults["webhooks"]): string => {
+  const naive = (connections: number) =>
+    results.figures.find((entry) => entry.contender === "naive" && entry.connections === connections)!
+  const rows = results.figures.map((entry) => [
+    String(entry.connections),
+    entry.contender,
+    spread(entry.summary.callsPerSecond, rate),
+    spread(entry.summary.p50Ms, milliseconds),
+    spread(entry.summary.p99Ms, milliseconds),
+    ratio(entry.summary.callsPerSecond.median / naive(entry.connections).summary.callsPerSecond.median)
+  ])
+  const targets = results.options.connections.map((connections) => {
+    const projector = results.figures.find((entry) =>
+      entry.contender === "projector" && entry.connections === connections
+    )!
+    const value = projector.summary.callsPerSecond.median / naive(connections).summary.callsPerSecond.median
+    return `- ${connections} connections: ${ratio(value)} of the naive handler's rate: ${verdict(value >= 1)}.`
+  })
+  const counts = Object.entries(results.options.notificationsPerRound).map(([connections, count]) =>
+    `${count} at ${connections}`
+  )
+  return [
+    `## ${serviceSectionTitles[1]}`,
+    "",
+    "`projector` is `workflow-runs serve` on `POST /webhooks/stripe`: verify the signature, look the event up in the inbox, retrieve the run from the simulator, append its transitions, project them and store the inbox row. `naive` is a `node:http` server written the way most users would: the official client's `parseEventNotification`, `fetchRelatedObject()` and one `INSERT` with `pg`. Both run as child processes on 127.0.0.1 with pools of 10 connections to the same PostgreSQL server, each in its own schema, and retrieve runs from the same simulator process.",
+    "",
+    `autocannon sends each notification once per receiver: the real thin event of a run the simulator ran, signed with the endpoint secret at the start of the round, so no body repeats and the inbox never skips one. Notifications per round: ${
+      counts.join(", ")
+    } connections, after ${results.options.warmupNotifications} untimed ones; ${results.options.rounds} rounds, alternating which receiver goes first. After every round the rows are counted: ${results.checkedRounds.projector} projector rounds wrote one inbox row and two run events per notification, and ${results.checkedRounds.naive} naive rounds one row per notification.`,
+    "",
+    table(["connections", "receiver", "notifications/s", "p50 ms", "p99 ms", "vs naive"], rows),
+    "",
+    "Target: the projector at least the naive handler's rate while doing all the extra work.",
+    "",
+    ...targets
+  ].join("\n")
+}
+
+const memorySection = (results: ServiceResults["memory"]): string => {
+  const options = results.options
+  const growth = (results.slopeBytesPer1000 * 100) / results.rssAfterWarmupBytes
+  return [
+    `## ${serviceSectionTitles[2]}`,
+    "",
+    `A new \`workflow-runs serve\` process receives ${
+      integer.format(options.notifications)
+    } distinct notifications in batches of ${
+      integer.format(options.batch)
+    } over ${options.connections} connections, and its resident set size is read from \`/proc\` after each batch. The slope is the least-squares line through the samples from ${
+      integer.format(options.warmupNotifications)
+    } notifications on.`,
+    "",
+    table(["", ""], [
+      ["slope", `${integer.format(results.slopeBytesPer1000 / 1024)} KiB per 1,000 notifications`],
+      ["RSS after the warm-up", `${mebibytes(results.rssAfterWarmupBytes)} MiB`],
+      ["RSS at the end", `${mebibytes(results.rssAtEndBytes)} MiB`],
+      ["peak RSS", `${mebibytes(results.peakRssBytes)} MiB`],
+      ["samples", String(results.samples.length)],
+      ["duration", `${results.seconds.toFixed(0)} s`]
+    ]),
+    "",
+    `Target: flat, taken as a slope that adds less than ${
+      flatGrowthLimit * 100
+    }% of the RSS after the warm-up over 100,000 notifications. This run: ${(growth * 100).toFixed(1)}% per 100,000${
+      options.notifications < 100_000
+        ? ", not judged: over fewer notifications the slope follows when garbage collections happen, so only `pnpm bench --full`, with 100,000, gives the verdict."
+        : `: ${verdict(growth < flatGrowthLimit)}.`
+    }`
+  ].join("\n")
+}
+
+/** Renders the service sections. */
+export const renderServiceSections = (results: ServiceResults): string =>
+  [invokeSection(results.invoke), webhookSection(results.webhooks), memorySection(results.memory)].join("\n\n")
