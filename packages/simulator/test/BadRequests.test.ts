@@ -27,6 +27,50 @@ describe("bad requests", () => {
       expectError(response, 400, "invalid_request_error", "invalid_json")
     }))
 
+  it.scopedLive("rejects a deeply nested body and keeps serving", () =>
+    Effect.gen(function*() {
+      const simulator = yield* startSimulator()
+      const anyInput = `/v2/extend/workflows/${DefaultWorkflows.anyInput}/invoke`
+      const deepObject = `${"{\"a\":".repeat(100_000)}1${"}".repeat(100_000)}`
+      const deepArray = `${"[".repeat(100_000)}${"]".repeat(100_000)}`
+
+      for (const body of [`{"input_parameters":${deepObject}}`, `{"input_parameters":{"x":${deepArray}}}`, deepArray]) {
+        const response = yield* raw(simulator, anyInput, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body
+        })
+        expectError(response, 400, "invalid_request_error", "request_body_too_deep")
+      }
+      const shallow = yield* raw(simulator, anyInput, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input_parameters: { x: [[[[1]]]] } })
+      })
+      const runs = yield* raw(simulator, "/v2/extend/workflow_runs")
+
+      expect(shallow.status).toBe(200)
+      expect(runs.status).toBe(200)
+    }))
+
+  it.scopedLive("rejects a body that is not UTF-8", () =>
+    Effect.gen(function*() {
+      const simulator = yield* startSimulator()
+
+      const response = yield* raw(simulator, `/v2/extend/workflows/${DefaultWorkflows.anyInput}/invoke`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: Buffer.concat([
+          Buffer.from("{\"input_parameters\":{\"name\":\""),
+          Buffer.from([0xc3, 0x28]),
+          Buffer.from("\"}}")
+        ])
+      })
+
+      expectError(response, 400, "invalid_request_error", "invalid_json")
+      expect(response.json.error.message).toContain("not valid UTF-8")
+    }))
+
   it.scopedLive("rejects a form-encoded body", () =>
     Effect.gen(function*() {
       const simulator = yield* startSimulator()
