@@ -17,6 +17,7 @@ import * as Schema from "effect/Schema"
 import { createHash, timingSafeEqual } from "node:crypto"
 import * as AnchorText from "./AnchorText.js"
 import { toJson } from "./internal/json.js"
+import { parseIsoTime } from "./internal/time.js"
 
 class BadParameter extends Schema.TaggedError<BadParameter>()("BadParameter", {
   name: Schema.String,
@@ -42,53 +43,85 @@ export const isAuthorized = (header: string | undefined, token: Redacted.Redacte
   return match !== null && equal
 }
 
-const optionalParam = (params: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>, name: string) => {
+type SearchParams = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+
+// A parameter given twice is rejected rather than one of its values picked silently.
+const optionalParam = (params: SearchParams, name: string): Effect.Effect<Option.Option<string>, BadParameter> => {
   const value = params[name]
-  return typeof value === "string" && value !== "" ? Option.some(value) : Option.none()
+  if (typeof value === "object") {
+    return Effect.fail(new BadParameter({ name, message: `${name} is given more than once; give it at most once` }))
+  }
+  return Effect.succeed(value === undefined || value === "" ? Option.none() : Option.some(value))
 }
 
-const timeParam = (params: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>, name: string) =>
-  Option.match(optionalParam(params, name), {
-    onNone: () => Effect.succeed(undefined),
-    onSome: (text) =>
-      Option.match(DateTime.make(text), {
-        onNone: () =>
-          Effect.fail(
-            new BadParameter({ name, message: `${name} must be an ISO 8601 time, got ${JSON.stringify(text)}` })
-          ),
-        onSome: (time) => Effect.succeed(DateTime.toUtc(time))
-      })
-  })
+const timeParam = (params: SearchParams, name: string) =>
+  Effect.flatMap(optionalParam(params, name), (text) =>
+    Option.match(text, {
+      onNone: () => Effect.succeed(undefined),
+      onSome: (text) =>
+        Option.match(parseIsoTime(text), {
+          onNone: () =>
+            Effect.fail(
+              new BadParameter({
+                name,
+                message:
+                  `${name} must be an ISO 8601 date or time with Z or an offset, in the years 0001 to 9999, got ${
+                    JSON.stringify(text)
+                  }`
+              })
+            ),
+          onSome: Effect.succeed
+        })
+    }))
 
-const limitParam = (params: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>) =>
-  Option.match(optionalParam(params, "limit"), {
-    onNone: () => Effect.succeed(undefined),
-    onSome: (text) =>
-      /^\d{1,4}$/.test(text) && Number(text) >= 1 && Number(text) <= 1000
-        ? Effect.succeed(Number(text))
-        : Effect.fail(
-          new BadParameter({
-            name: "limit",
-            message: `limit must be an integer from 1 to 1000, got ${JSON.stringify(text)}`
-          })
+const limitParam = (params: SearchParams) =>
+  Effect.flatMap(optionalParam(params, "limit"), (text) =>
+    Option.match(text, {
+      onNone: () => Effect.succeed(undefined),
+      onSome: (text) =>
+        /^\d{1,4}$/.test(text) && Number(text) >= 1 && Number(text) <= 1000
+          ? Effect.succeed(Number(text))
+          : Effect.fail(
+            new BadParameter({
+              name: "limit",
+              message: `limit must be an integer from 1 to 1000, got ${JSON.stringify(text)}`
+            })
+          )
+    }))
+
+const workflowParam = (params: SearchParams) =>
+  Effect.flatMap(optionalParam(params, "workflow"), (text) =>
+    Option.match(text, {
+      onNone: () => Effect.succeed(undefined),
+      onSome: (text) =>
+        Schema.decodeUnknown(Ids.WorkflowId)(text).pipe(
+          Effect.mapError(() =>
+            new BadParameter({
+              name: "workflow",
+              message: `workflow must be a workflow id of 1 to 255 characters without "/" or control characters, got ${
+                JSON.stringify(text)
+              }`
+            })
+          )
         )
-  })
+    }))
 
 const statuses = ["started", "succeeded", "failed"] as const
 
-const statusParam = (params: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>) =>
-  Option.match(optionalParam(params, "status"), {
-    onNone: () => Effect.succeed(undefined),
-    onSome: (text) =>
-      (statuses as ReadonlyArray<string>).includes(text)
-        ? Effect.succeed(text)
-        : Effect.fail(
-          new BadParameter({
-            name: "status",
-            message: `status must be one of ${statuses.join(", ")}, got ${JSON.stringify(text)}`
-          })
-        )
-  })
+const statusParam = (params: SearchParams) =>
+  Effect.flatMap(optionalParam(params, "status"), (text) =>
+    Option.match(text, {
+      onNone: () => Effect.succeed(undefined),
+      onSome: (text) =>
+        (statuses as ReadonlyArray<string>).includes(text)
+          ? Effect.succeed(text)
+          : Effect.fail(
+            new BadParameter({
+              name: "status",
+              message: `status must be one of ${statuses.join(", ")}, got ${JSON.stringify(text)}`
+            })
+          )
+    }))
 
 const history = Effect.gen(function*() {
   const { runId } = yield* HttpRouter.params
@@ -108,14 +141,13 @@ const history = Effect.gen(function*() {
 const runs = Effect.gen(function*() {
   const params = yield* HttpServerRequest.ParsedSearchParams
   const log = yield* RunLog.RunLog
-  const workflow = optionalParam(params, "workflow")
   const page = yield* log.runs({
-    workflowId: Option.getOrUndefined(Option.map(workflow, (id) => Ids.WorkflowId.make(id))),
+    workflowId: yield* workflowParam(params),
     status: yield* statusParam(params),
     from: yield* timeParam(params, "from"),
     to: yield* timeParam(params, "to"),
     limit: yield* limitParam(params),
-    after: Option.getOrUndefined(optionalParam(params, "after"))
+    after: Option.getOrUndefined(yield* optionalParam(params, "after"))
   })
   return HttpServerResponse.unsafeJson(toJson({ items: page.items, next: Option.getOrNull(page.next) }))
 })
@@ -131,7 +163,7 @@ const totals = Effect.gen(function*() {
 const verify = Effect.gen(function*() {
   const params = yield* HttpServerRequest.ParsedSearchParams
   const log = yield* RunLog.RunLog
-  const expect = yield* Option.match(optionalParam(params, "expect"), {
+  const expect = yield* Option.match(yield* optionalParam(params, "expect"), {
     onNone: () => Effect.succeed(undefined),
     onSome: (text) =>
       AnchorText.decode(text).pipe(
