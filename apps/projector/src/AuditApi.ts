@@ -17,6 +17,7 @@ import * as Schema from "effect/Schema"
 import { createHash, timingSafeEqual } from "node:crypto"
 import * as AnchorText from "./AnchorText.js"
 import { toJson } from "./internal/json.js"
+import { redactSecrets } from "./internal/redact.js"
 import { parseIsoTime } from "./internal/time.js"
 
 class BadParameter extends Schema.TaggedError<BadParameter>()("BadParameter", {
@@ -184,12 +185,16 @@ const verify = Effect.gen(function*() {
   )
 })
 
-const handleErrors = <R>(route: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, R>) =>
+const handleErrors = <R>(
+  route: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, R>,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>
+) =>
   route.pipe(
     Effect.catchAll((error) => {
       if (typeof error === "object" && error !== null && "_tag" in error) {
         if (error._tag === "BadParameter" || error._tag === "InvalidCursor") {
-          return Effect.succeed(badRequest(String((error as unknown as { message: unknown }).message)))
+          const message = String((error as unknown as { message: unknown }).message)
+          return Effect.succeed(badRequest(redactSecrets(message, secrets)))
         }
       }
       return Effect.as(
@@ -205,26 +210,35 @@ const handleErrors = <R>(route: Effect.Effect<HttpServerResponse.HttpServerRespo
   )
 
 /**
- * The audit routes, which respond with 401 to a request without the token.
+ * The audit routes, which respond with 401 to a request without the token. A 400 quotes the
+ * bad parameter with the token and `otherSecrets` redacted.
  *
  * @since 0.1.0
  * @category routes
  */
-export const router = (token: Redacted.Redacted<string>) =>
-  HttpRouter.empty.pipe(
-    HttpRouter.get("/runs", handleErrors(runs)),
-    HttpRouter.get("/runs/:runId", handleErrors(history)),
-    HttpRouter.get("/totals", handleErrors(totals)),
-    HttpRouter.get("/verify", handleErrors(verify)),
+export const router = (
+  token: Redacted.Redacted<string>,
+  otherSecrets: ReadonlyArray<Redacted.Redacted<string>> = []
+) => {
+  const secrets = [token, ...otherSecrets]
+  return HttpRouter.empty.pipe(
+    HttpRouter.get("/runs", handleErrors(runs, secrets)),
+    HttpRouter.get("/runs/:runId", handleErrors(history, secrets)),
+    HttpRouter.get("/totals", handleErrors(totals, secrets)),
+    HttpRouter.get("/verify", handleErrors(verify, secrets)),
     HttpRouter.use((app) =>
-      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-        isAuthorized(request.headers.authorization, token)
-          ? app
-          : Effect.succeed(
-            HttpServerResponse.unsafeJson(
-              { error: { type: "unauthorized", message: "Send Authorization: Bearer <AUDIT_API_TOKEN>" } },
-              { status: 401, headers: { "www-authenticate": "Bearer" } }
+      Effect.flatMap(
+        HttpServerRequest.HttpServerRequest,
+        (request) =>
+          isAuthorized(request.headers.authorization, token)
+            ? app
+            : Effect.succeed(
+              HttpServerResponse.unsafeJson(
+                { error: { type: "unauthorized", message: "Send Authorization: Bearer <AUDIT_API_TOKEN>" } },
+                { status: 401, headers: { "www-authenticate": "Bearer" } }
+              )
             )
-          ))
+      )
     )
   )
+}

@@ -84,7 +84,7 @@ export const router = (options: Options) =>
     HttpRouter.post("/webhooks/stripe", webhookRoute(options.webhook)),
     HttpRouter.get("/metrics", metricsRoute),
     HttpRouter.get("/healthz", healthRoute),
-    HttpRouter.mount("/audit", AuditApi.router(options.auditToken))
+    HttpRouter.mount("/audit", AuditApi.router(options.auditToken, options.webhook.secrets))
   )
 
 /**
