@@ -1,9 +1,10 @@
+import * as HttpServer from "@effect/platform/HttpServer"
 import { describe, expect, layer } from "@effect/vitest"
 import { Ids } from "@workflow-runs/core"
-import { Inbox, Projector } from "@workflow-runs/projector"
+import { HttpApp, Inbox, Projector } from "@workflow-runs/projector"
 import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
 import { Workflows } from "@workflow-runs/stripe"
-import { Console, Effect, Layer, Logger, LogLevel, Option, Redacted } from "effect"
+import { Console, Context, Effect, Layer, Logger, LogLevel, Option, Redacted, Stream } from "effect"
 import * as FastCheck from "effect/FastCheck"
 import { randomUUID } from "node:crypto"
 import { database, settledDeliveries, startProjector, workflowsFor } from "./support/harness.js"
@@ -487,5 +488,43 @@ describe.sequential("HostileInput", () => {
           const metrics = yield* Effect.promise(() => send(url, { path: "/metrics" }))
           expect(metrics.text).toContain("workflow_runs_notifications_received_total")
         })))
+
+    it.effect("answers a defect with a logged JSON 500", () => {
+      const logs: Array<string> = []
+      return Effect.gen(function*() {
+        const simulator = yield* Simulator.make({})
+        // Stripe's health check dies instead of failing, as a bug in a dependency would.
+        const dyingList = Layer.effect(
+          Workflows.Workflows,
+          Effect.map(Workflows.Workflows, (service) => ({
+            ...service,
+            listWorkflows: () => Stream.dieMessage("listing exploded")
+          }))
+        ).pipe(Layer.provide(workflowsFor(simulator)))
+        const context = yield* Layer.build(
+          Projector.layer({
+            host: "127.0.0.1",
+            port: 0,
+            webhook: { secrets: [Redacted.make("whsec_defect")] },
+            auditToken: Redacted.make("defect-audit-token")
+          }).pipe(Layer.provide(dyingList))
+        )
+        const url = yield* HttpApp.baseUrl.pipe(
+          Effect.provideService(HttpServer.HttpServer, Context.get(context, HttpServer.HttpServer))
+        )
+
+        const health = yield* Effect.promise(() => send(url, { path: "/healthz" }))
+        const metrics = yield* Effect.promise(() => send(url, { path: "/metrics" }))
+        const unknown = yield* Effect.promise(() => send(url, { path: "/nothing" }))
+
+        expect(health.status).toBe(500)
+        expect(JSON.parse(health.text).error.type).toBe("internal_error")
+        expect(exposures(health.text, [])).toEqual([])
+        expect(logs.some((line) => line.includes("A request failed unexpectedly") && line.includes("listing exploded")))
+          .toBe(true)
+        expect(metrics.status).toBe(200)
+        expect(unknown.status).toBe(404)
+      }).pipe(Effect.scoped, Effect.provide(captureLogs(logs)))
+    })
   })
 })
