@@ -90,8 +90,8 @@ export const router = (options: Options) =>
   )
 
 // A defect would otherwise reach the client as an empty 500 with nothing logged. It is logged
-// with its cause and answered with a JSON error that has no stack trace. Other errors, such as an
-// unknown route's 404, keep the response the platform gives them.
+// with its cause, and the client gets a JSON error without a stack trace. Other errors, such as
+// an unknown route's 404, keep the response the platform gives them.
 const logDefects = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.catchAllCause(app, (cause) => {
     if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
