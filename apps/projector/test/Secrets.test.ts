@@ -76,7 +76,8 @@ const tcpProxy = (target: URL) =>
           socket.on("close", () => sockets.delete(socket))
           socket.on("error", () => socket.destroy())
         }
-        client.pipe(upstream).pipe(client)
+        client.pipe(upstream)
+        upstream.pipe(client)
         client.on("close", () => upstream.destroy())
         upstream.on("close", () => client.destroy())
       })

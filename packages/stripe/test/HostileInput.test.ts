@@ -46,7 +46,7 @@ describe("hostile input to the library", () => {
   it.scopedLive("invokeWorkflow rejects unserializable parameters before sending", () =>
     withServer((server) =>
       Effect.gen(function*() {
-        const workflow = Ids.WorkflowId.make(server.defineWorkflow().id)
+        const workflow = Ids.WorkflowId.make(String(server.defineWorkflow().id))
         const cases: ReadonlyArray<[string, unknown]> = [
           ["nested 100,000 levels deep", deep()],
           ["cyclic", cyclic()],
