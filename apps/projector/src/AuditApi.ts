@@ -17,6 +17,8 @@ import * as Schema from "effect/Schema"
 import { createHash, timingSafeEqual } from "node:crypto"
 import * as AnchorText from "./AnchorText.js"
 import { toJson } from "./internal/json.js"
+import { redactSecrets } from "./internal/redact.js"
+import { parseIsoTime } from "./internal/time.js"
 
 class BadParameter extends Schema.TaggedError<BadParameter>()("BadParameter", {
   name: Schema.String,
@@ -42,53 +44,85 @@ export const isAuthorized = (header: string | undefined, token: Redacted.Redacte
   return match !== null && equal
 }
 
-const optionalParam = (params: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>, name: string) => {
+type SearchParams = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+
+// A parameter given twice is rejected rather than one of its values picked silently.
+const optionalParam = (params: SearchParams, name: string): Effect.Effect<Option.Option<string>, BadParameter> => {
   const value = params[name]
-  return typeof value === "string" && value !== "" ? Option.some(value) : Option.none()
+  if (typeof value === "object") {
+    return Effect.fail(new BadParameter({ name, message: `${name} is given more than once; give it at most once` }))
+  }
+  return Effect.succeed(value === undefined || value === "" ? Option.none() : Option.some(value))
 }
 
-const timeParam = (params: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>, name: string) =>
-  Option.match(optionalParam(params, name), {
-    onNone: () => Effect.succeed(undefined),
-    onSome: (text) =>
-      Option.match(DateTime.make(text), {
-        onNone: () =>
-          Effect.fail(
-            new BadParameter({ name, message: `${name} must be an ISO 8601 time, got ${JSON.stringify(text)}` })
-          ),
-        onSome: (time) => Effect.succeed(DateTime.toUtc(time))
-      })
-  })
+const timeParam = (params: SearchParams, name: string) =>
+  Effect.flatMap(optionalParam(params, name), (text) =>
+    Option.match(text, {
+      onNone: () => Effect.succeed(undefined),
+      onSome: (text) =>
+        Option.match(parseIsoTime(text), {
+          onNone: () =>
+            Effect.fail(
+              new BadParameter({
+                name,
+                message:
+                  `${name} must be an ISO 8601 date or time with Z or an offset, in the years 0001 to 9999, got ${
+                    JSON.stringify(text)
+                  }`
+              })
+            ),
+          onSome: Effect.succeed
+        })
+    }))
 
-const limitParam = (params: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>) =>
-  Option.match(optionalParam(params, "limit"), {
-    onNone: () => Effect.succeed(undefined),
-    onSome: (text) =>
-      /^\d{1,4}$/.test(text) && Number(text) >= 1 && Number(text) <= 1000
-        ? Effect.succeed(Number(text))
-        : Effect.fail(
-          new BadParameter({
-            name: "limit",
-            message: `limit must be an integer from 1 to 1000, got ${JSON.stringify(text)}`
-          })
+const limitParam = (params: SearchParams) =>
+  Effect.flatMap(optionalParam(params, "limit"), (text) =>
+    Option.match(text, {
+      onNone: () => Effect.succeed(undefined),
+      onSome: (text) =>
+        /^\d{1,4}$/.test(text) && Number(text) >= 1 && Number(text) <= 1000
+          ? Effect.succeed(Number(text))
+          : Effect.fail(
+            new BadParameter({
+              name: "limit",
+              message: `limit must be an integer from 1 to 1000, got ${JSON.stringify(text)}`
+            })
+          )
+    }))
+
+const workflowParam = (params: SearchParams) =>
+  Effect.flatMap(optionalParam(params, "workflow"), (text) =>
+    Option.match(text, {
+      onNone: () => Effect.succeed(undefined),
+      onSome: (text) =>
+        Schema.decodeUnknown(Ids.WorkflowId)(text).pipe(
+          Effect.mapError(() =>
+            new BadParameter({
+              name: "workflow",
+              message: `workflow must be a workflow id of 1 to 255 characters without "/" or control characters, got ${
+                JSON.stringify(text)
+              }`
+            })
+          )
         )
-  })
+    }))
 
 const statuses = ["started", "succeeded", "failed"] as const
 
-const statusParam = (params: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>) =>
-  Option.match(optionalParam(params, "status"), {
-    onNone: () => Effect.succeed(undefined),
-    onSome: (text) =>
-      (statuses as ReadonlyArray<string>).includes(text)
-        ? Effect.succeed(text)
-        : Effect.fail(
-          new BadParameter({
-            name: "status",
-            message: `status must be one of ${statuses.join(", ")}, got ${JSON.stringify(text)}`
-          })
-        )
-  })
+const statusParam = (params: SearchParams) =>
+  Effect.flatMap(optionalParam(params, "status"), (text) =>
+    Option.match(text, {
+      onNone: () => Effect.succeed(undefined),
+      onSome: (text) =>
+        (statuses as ReadonlyArray<string>).includes(text)
+          ? Effect.succeed(text)
+          : Effect.fail(
+            new BadParameter({
+              name: "status",
+              message: `status must be one of ${statuses.join(", ")}, got ${JSON.stringify(text)}`
+            })
+          )
+    }))
 
 const history = Effect.gen(function*() {
   const { runId } = yield* HttpRouter.params
@@ -108,14 +142,13 @@ const history = Effect.gen(function*() {
 const runs = Effect.gen(function*() {
   const params = yield* HttpServerRequest.ParsedSearchParams
   const log = yield* RunLog.RunLog
-  const workflow = optionalParam(params, "workflow")
   const page = yield* log.runs({
-    workflowId: Option.getOrUndefined(Option.map(workflow, (id) => Ids.WorkflowId.make(id))),
+    workflowId: yield* workflowParam(params),
     status: yield* statusParam(params),
     from: yield* timeParam(params, "from"),
     to: yield* timeParam(params, "to"),
     limit: yield* limitParam(params),
-    after: Option.getOrUndefined(optionalParam(params, "after"))
+    after: Option.getOrUndefined(yield* optionalParam(params, "after"))
   })
   return HttpServerResponse.unsafeJson(toJson({ items: page.items, next: Option.getOrNull(page.next) }))
 })
@@ -131,7 +164,7 @@ const totals = Effect.gen(function*() {
 const verify = Effect.gen(function*() {
   const params = yield* HttpServerRequest.ParsedSearchParams
   const log = yield* RunLog.RunLog
-  const expect = yield* Option.match(optionalParam(params, "expect"), {
+  const expect = yield* Option.match(yield* optionalParam(params, "expect"), {
     onNone: () => Effect.succeed(undefined),
     onSome: (text) =>
       AnchorText.decode(text).pipe(
@@ -154,12 +187,16 @@ const verify = Effect.gen(function*() {
   )
 })
 
-const handleErrors = <R>(route: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, R>) =>
+const handleErrors = <R>(
+  route: Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, R>,
+  secrets: ReadonlyArray<Redacted.Redacted<string>>
+) =>
   route.pipe(
     Effect.catchAll((error) => {
       if (typeof error === "object" && error !== null && "_tag" in error) {
         if (error._tag === "BadParameter" || error._tag === "InvalidCursor") {
-          return Effect.succeed(badRequest(String((error as unknown as { message: unknown }).message)))
+          const message = String((error as unknown as { message: unknown }).message)
+          return Effect.succeed(badRequest(redactSecrets(message, secrets)))
         }
       }
       return Effect.as(
@@ -175,26 +212,35 @@ const handleErrors = <R>(route: Effect.Effect<HttpServerResponse.HttpServerRespo
   )
 
 /**
- * The audit routes, which respond with 401 to a request without the token.
+ * The audit routes, which respond with 401 to a request without the token. A 400 quotes the
+ * bad parameter with the token and `otherSecrets` redacted.
  *
  * @since 0.1.0
  * @category routes
  */
-export const router = (token: Redacted.Redacted<string>) =>
-  HttpRouter.empty.pipe(
-    HttpRouter.get("/runs", handleErrors(runs)),
-    HttpRouter.get("/runs/:runId", handleErrors(history)),
-    HttpRouter.get("/totals", handleErrors(totals)),
-    HttpRouter.get("/verify", handleErrors(verify)),
+export const router = (
+  token: Redacted.Redacted<string>,
+  otherSecrets: ReadonlyArray<Redacted.Redacted<string>> = []
+) => {
+  const secrets = [token, ...otherSecrets]
+  return HttpRouter.empty.pipe(
+    HttpRouter.get("/runs", handleErrors(runs, secrets)),
+    HttpRouter.get("/runs/:runId", handleErrors(history, secrets)),
+    HttpRouter.get("/totals", handleErrors(totals, secrets)),
+    HttpRouter.get("/verify", handleErrors(verify, secrets)),
     HttpRouter.use((app) =>
-      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-        isAuthorized(request.headers.authorization, token)
-          ? app
-          : Effect.succeed(
-            HttpServerResponse.unsafeJson(
-              { error: { type: "unauthorized", message: "Send Authorization: Bearer <AUDIT_API_TOKEN>" } },
-              { status: 401, headers: { "www-authenticate": "Bearer" } }
+      Effect.flatMap(
+        HttpServerRequest.HttpServerRequest,
+        (request) =>
+          isAuthorized(request.headers.authorization, token)
+            ? app
+            : Effect.succeed(
+              HttpServerResponse.unsafeJson(
+                { error: { type: "unauthorized", message: "Send Authorization: Bearer <AUDIT_API_TOKEN>" } },
+                { status: 401, headers: { "www-authenticate": "Bearer" } }
+              )
             )
-          ))
+      )
     )
   )
+}

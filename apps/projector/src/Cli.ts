@@ -14,7 +14,6 @@ import { Workflows } from "@workflow-runs/stripe"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Console from "effect/Console"
-import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
@@ -25,6 +24,7 @@ import { randomUUID } from "node:crypto"
 import * as AnchorText from "./AnchorText.js"
 import * as AppConfig from "./AppConfig.js"
 import * as Demo from "./Demo.js"
+import { parseIsoTime } from "./internal/time.js"
 import * as Output from "./Output.js"
 import * as Projector from "./Projector.js"
 import * as Serve from "./Serve.js"
@@ -178,10 +178,16 @@ const parseTime = (name: string, value: Option.Option<string>) =>
   Option.match(value, {
     onNone: () => Effect.succeed(undefined),
     onSome: (text) =>
-      Option.match(DateTime.make(text), {
+      Option.match(parseIsoTime(text), {
         onNone: () =>
-          Effect.fail(new InvalidInput({ message: `--${name} ${JSON.stringify(text)} is not an ISO 8601 time` })),
-        onSome: (time) => Effect.succeed(DateTime.toUtc(time))
+          Effect.fail(
+            new InvalidInput({
+              message: `--${name} ${
+                JSON.stringify(text)
+              } is not an ISO 8601 date or time with Z or an offset in the years 0001 to 9999`
+            })
+          ),
+        onSome: Effect.succeed
       })
   })
 
@@ -199,8 +205,17 @@ const runs = Command.make("runs", {
 }, (args) =>
   Effect.gen(function*() {
     const log = yield* RunLog.RunLog
+    const workflowId = yield* Option.match(args.workflow, {
+      onNone: () => Effect.succeed(undefined),
+      onSome: (text) =>
+        Schema.decodeUnknown(Ids.WorkflowId)(text).pipe(
+          Effect.mapError(() =>
+            new InvalidInput({ message: `--workflow ${JSON.stringify(text)} is not a workflow id` })
+          )
+        )
+    })
     const page = yield* log.runs({
-      workflowId: Option.getOrUndefined(Option.map(args.workflow, (id) => Ids.WorkflowId.make(id))),
+      workflowId,
       status: Option.getOrUndefined(args.status),
       from: yield* parseTime("from", args.from),
       to: yield* parseTime("to", args.to),

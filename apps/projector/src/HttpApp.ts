@@ -7,10 +7,12 @@
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Workflows } from "@workflow-runs/stripe"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -84,8 +86,27 @@ export const router = (options: Options) =>
     HttpRouter.post("/webhooks/stripe", webhookRoute(options.webhook)),
     HttpRouter.get("/metrics", metricsRoute),
     HttpRouter.get("/healthz", healthRoute),
-    HttpRouter.mount("/audit", AuditApi.router(options.auditToken))
+    HttpRouter.mount("/audit", AuditApi.router(options.auditToken, options.webhook.secrets))
   )
+
+// A defect would otherwise reach the client as an empty 500 with nothing logged. It is logged
+// with its cause, and the client gets a JSON error without a stack trace. Other errors, such as
+// an unknown route's 404, keep the response the platform gives them.
+const logDefects = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+  Effect.catchAllCause(app, (cause) => {
+    if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
+    return Effect.flatMap(
+      HttpServerError.causeResponse(cause),
+      ([response]) =>
+        response.status < 500 ? Effect.succeed(response) : Effect.as(
+          Effect.logError("A request failed unexpectedly", cause),
+          HttpServerResponse.unsafeJson(
+            { error: { type: "internal_error", message: "The request failed unexpectedly; see the server log" } },
+            { status: 500 }
+          )
+        )
+    )
+  })
 
 /**
  * Serves the routes for the layer's lifetime and provides the running `HttpServer` (its
@@ -96,7 +117,7 @@ export const router = (options: Options) =>
  * @category layers
  */
 export const layer = (options: Options) =>
-  HttpServer.serve(router(options)).pipe(
+  HttpServer.serve(logDefects(router(options))).pipe(
     Layer.provideMerge(NodeHttpServer.layer(drainingServer, { host: options.host, port: options.port }))
   )
 

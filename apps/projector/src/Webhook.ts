@@ -16,6 +16,7 @@ import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Inbox from "./Inbox.js"
+import { redactSecrets } from "./internal/redact.js"
 import * as Metrics from "./Metrics.js"
 import * as RunProjector from "./RunProjector.js"
 
@@ -215,14 +216,15 @@ export const handle = Effect.fn("Webhook.handle")(function*(
   }).pipe(Effect.either)
   if (parsed._tag === "Left") {
     const error = parsed.left
-    yield* Effect.logWarning("Rejected a notification", error.message).pipe(Effect.annotateLogs({ reason: error._tag }))
+    const message = redactSecrets(error.message, options.secrets)
+    yield* Effect.logWarning("Rejected a notification", message).pipe(Effect.annotateLogs({ reason: error._tag }))
     switch (error._tag) {
       case "InvalidEventNotification":
-        return yield* rejected(400, "malformed_body", error.message)
+        return yield* rejected(400, "malformed_body", message)
       case "WrongEventKind":
-        return yield* rejected(400, "wrong_event_kind", error.message)
+        return yield* rejected(400, "wrong_event_kind", message)
       default:
-        return yield* rejected(400, "bad_signature", error.message)
+        return yield* rejected(400, "bad_signature", message)
     }
   }
   const notification = parsed.right

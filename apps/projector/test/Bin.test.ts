@@ -3,26 +3,13 @@ import { Projector } from "@workflow-runs/projector"
 import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
 import { Database } from "@workflow-runs/store"
 import { Effect, Fiber, Layer, Option, Redacted } from "effect"
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
+import { join } from "node:path"
+import { bin, ensureBuilt } from "./support/bin.js"
 import { eventually, freePort, historyTypes, newSecret, testDatabaseUrl } from "./support/harness.js"
 import { deliver, newEventId, thinRunEvent } from "./support/notifications.js"
-
-const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..")
-const bin = join(packageDir, "dist", "bin.js")
-
-// The bin runs the built JavaScript with plain Node, so a checkout without a build gets one here.
-const ensureBuilt = Effect.runSync(Effect.cached(Effect.sync(() => {
-  if (!existsSync(bin)) {
-    execFileSync("pnpm", ["--filter", "@workflow-runs/projector...", "--sort", "run", "build"], {
-      cwd: packageDir,
-      stdio: "ignore"
-    })
-  }
-})))
 
 // Starts `workflow-runs serve` with `env` and resolves once it logs that it serves.
 const serve = (

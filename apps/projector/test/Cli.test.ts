@@ -90,6 +90,27 @@ describe("Cli", () => {
       expect((error as Cli.RunNotInLog).message).toContain(`Run ${runId} is not in the log`)
     }).pipe(Effect.scoped), 60_000)
 
+  it.live("rejects a bad runs filter before querying", () =>
+    Effect.gen(function*() {
+      const url = yield* testDatabaseUrl
+      const env = new Map([["DATABASE_URL", Redacted.value(url)]])
+      const cases: ReadonlyArray<[ReadonlyArray<string>, string]> = [
+        [["--workflow", "wf/1"], "--workflow \"wf/1\" is not a workflow id"],
+        [["--workflow", ".."], "--workflow \"..\" is not a workflow id"],
+        [["--from", "1"], "--from \"1\" is not an ISO 8601 date or time"],
+        [["--from", "-271821-04-20T00:00:00Z"], "--from \"-271821-04-20T00:00:00Z\" is not an ISO 8601"],
+        [["--to", "2026-05-01T10:00:00"], "--to \"2026-05-01T10:00:00\" is not an ISO 8601"]
+      ]
+      for (const [args, message] of cases) {
+        const { exit } = yield* runCli(["runs", ...args], env)
+        const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+        expect(error).toBeInstanceOf(Cli.InvalidInput)
+        expect((error as Cli.InvalidInput).message).toContain(message)
+      }
+      const { exit } = yield* runCli(["runs", "--from", "2026-05-01", "--to", "2026-05-02T00:00:00+02:00"], env)
+      expect(exit._tag).toBe("Success")
+    }).pipe(Effect.scoped), 60_000)
+
   it.live("invokes, lists, prints a timeline and verifies against an anchor", () =>
     Effect.gen(function*() {
       const url = yield* testDatabaseUrl

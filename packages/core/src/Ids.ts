@@ -2,7 +2,9 @@
  * Branded identifiers of Stripe Workflows objects and of this project's events.
  *
  * Stripe ids are checked for shape only (non-empty, at most 255 characters, no control
- * characters and no `/`) and never by prefix, because test-mode and live-mode ids differ.
+ * characters, no `/` and not `.` or `..`) and never by prefix, because test-mode and live-mode
+ * ids differ. The shape keeps an id one path segment of a request URL: URL parsers resolve `.` and
+ * `..`, even percent-encoded, so `retrieveWorkflowRun("..")` would request `/v2/extend/`.
  *
  * @since 0.1.0
  */
@@ -20,6 +22,7 @@ const stripeId = (brand: string, description: string) =>
       if (value.length === 0) return `${description} must not be empty`
       if (value.length > maxIdLength) return `${description} must be at most ${maxIdLength} characters long`
       if (forbiddenIdCharacters.test(value)) return `${description} must not contain "/" or control characters`
+      if (value === "." || value === "..") return `${description} must not be "." or ".."`
       return true
     }, { identifier: brand, description })
   )

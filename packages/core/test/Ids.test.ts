@@ -20,7 +20,9 @@ describe("Ids", () => {
     ["", "must not be empty"],
     ["wf/1", "must not contain"],
     ["wf\n1", "must not contain"],
-    ["w".repeat(256), "at most 255"]
+    ["w".repeat(256), "at most 255"],
+    [".", "must not be \".\" or \"..\""],
+    ["..", "must not be \".\" or \"..\""]
   ])("rejects the workflow id %j", (value, expected) => {
     const result = Schema.decodeUnknownEither(Ids.WorkflowId)(value)
     expect(Either.isLeft(result)).toBe(true)

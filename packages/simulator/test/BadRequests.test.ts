@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
 import * as Effect from "effect/Effect"
+import * as FastCheck from "effect/FastCheck"
 import { request as httpRequest } from "node:http"
 import { call, raw, type RawResponse, startSimulator } from "./support.js"
 
@@ -25,6 +26,50 @@ describe("bad requests", () => {
       })
 
       expectError(response, 400, "invalid_request_error", "invalid_json")
+    }))
+
+  it.scopedLive("rejects a deeply nested body and keeps serving", () =>
+    Effect.gen(function*() {
+      const simulator = yield* startSimulator()
+      const anyInput = `/v2/extend/workflows/${DefaultWorkflows.anyInput}/invoke`
+      const deepObject = `${"{\"a\":".repeat(100_000)}1${"}".repeat(100_000)}`
+      const deepArray = `${"[".repeat(100_000)}${"]".repeat(100_000)}`
+
+      for (const body of [`{"input_parameters":${deepObject}}`, `{"input_parameters":{"x":${deepArray}}}`, deepArray]) {
+        const response = yield* raw(simulator, anyInput, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body
+        })
+        expectError(response, 400, "invalid_request_error", "request_body_too_deep")
+      }
+      const shallow = yield* raw(simulator, anyInput, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input_parameters: { x: [[[[1]]]] } })
+      })
+      const runs = yield* raw(simulator, "/v2/extend/workflow_runs")
+
+      expect(shallow.status).toBe(200)
+      expect(runs.status).toBe(200)
+    }))
+
+  it.scopedLive("rejects a body that is not UTF-8", () =>
+    Effect.gen(function*() {
+      const simulator = yield* startSimulator()
+
+      const response = yield* raw(simulator, `/v2/extend/workflows/${DefaultWorkflows.anyInput}/invoke`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: Buffer.concat([
+          Buffer.from("{\"input_parameters\":{\"name\":\""),
+          Buffer.from([0xc3, 0x28]),
+          Buffer.from("\"}}")
+        ])
+      })
+
+      expectError(response, 400, "invalid_request_error", "invalid_json")
+      expect(response.json.error.message).toContain("not valid UTF-8")
     }))
 
   it.scopedLive("rejects a form-encoded body", () =>
@@ -215,6 +260,94 @@ describe("bad requests", () => {
 
       expectError(unknown, 404, "invalid_request_error", "not_found")
       expectError(badJson, 400, "invalid_request_error", "invalid_json")
+    }))
+
+  it.scopedLive("answers generated requests with Stripe errors and keeps serving", () =>
+    Effect.gen(function*() {
+      const simulator = yield* startSimulator()
+      const configured = Number(process.env.RELIABILITY_FUZZ_RUNS ?? "")
+      const numRuns = Number.isInteger(configured) && configured > 0 ? configured : 150
+      const segment = FastCheck.oneof(
+        FastCheck.constantFrom(
+          DefaultWorkflows.anyInput,
+          DefaultWorkflows.onboardCustomer,
+          "..",
+          "%00",
+          "%ff",
+          "x".repeat(300)
+        ),
+        FastCheck.string({ maxLength: 40 }).map(encodeURIComponent)
+      )
+      const path = FastCheck.oneof(
+        FastCheck.constantFrom("/v2/extend/workflows", "/v2/extend/workflow_runs", "/v1/charges", "/"),
+        segment.map((id) => `/v2/extend/workflows/${id}`),
+        segment.map((id) => `/v2/extend/workflows/${id}/invoke`),
+        segment.map((id) => `/v2/extend/workflow_runs/${id}`),
+        segment.map((id) => `/v2/core/events/${id}`)
+      )
+      const query = FastCheck.array(
+        FastCheck.tuple(
+          FastCheck.constantFrom("limit", "status", "status[]", "status[0]", "workflow", "page", "__proto__", "x"),
+          FastCheck.oneof(
+            FastCheck.string({ maxLength: 20 }),
+            FastCheck.constantFrom("-1", "0", "1e999", "%00", "started")
+          )
+        ),
+        { maxLength: 3 }
+      ).map((pairs) =>
+        pairs.map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join("&")
+      )
+      const body = FastCheck.oneof(
+        FastCheck.constant(undefined),
+        FastCheck.uint8Array({ maxLength: 200 }),
+        FastCheck.json().map((text) => `{"input_parameters":${text}}`),
+        FastCheck.integer({ min: 65, max: 20_000 }).map((depth) =>
+          `{"input_parameters":{"a":${"[".repeat(depth)}${"]".repeat(depth)}}}`
+        )
+      )
+      const headers = FastCheck.record({
+        authorization: FastCheck.oneof(
+          FastCheck.constant(`Bearer ${simulator.apiKey}`),
+          FastCheck.constant(`Bearer ${simulator.apiKey}x`),
+          FastCheck.string({ maxLength: 30 })
+        ),
+        "stripe-version": FastCheck.oneof(
+          FastCheck.constant(Simulator.apiVersion),
+          FastCheck.string({ maxLength: 30 })
+        ),
+        "content-type": FastCheck.constantFrom("application/json", "text/plain", "application/json; charset=utf-8", "")
+      })
+      const statuses = new Set<number>()
+
+      yield* Effect.promise(() =>
+        FastCheck.assert(
+          FastCheck.asyncProperty(
+            FastCheck.constantFrom("GET", "POST", "DELETE"),
+            path,
+            query,
+            headers,
+            body,
+            async (method, path, query, headers, body) => {
+              const response = await Effect.runPromise(
+                raw(simulator, query === "" ? path : `${path}?${query}`, {
+                  method,
+                  headers,
+                  ...(body === undefined || method === "GET" ? {} : { body })
+                })
+              )
+              statuses.add(response.status)
+              expect([200, 400, 401, 404, 413, 415]).toContain(response.status)
+              expect(response.text).not.toMatch(/\n\s+at\s|node:internal|\.[jt]s:\d+:\d+/)
+              if (response.status >= 400) expect(typeof response.json.error.type).toBe("string")
+            }
+          ),
+          { numRuns }
+        )
+      )
+      const after = yield* raw(simulator, "/v2/extend/workflows")
+
+      expect(after.status).toBe(200)
+      expect(statuses.size).toBeGreaterThan(2)
     }))
 })
 

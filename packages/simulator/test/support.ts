@@ -98,7 +98,8 @@ export interface RawResponse {
 export const raw = (
   simulator: Simulator.Service,
   path: string,
-  init: { readonly method?: string; readonly headers?: Record<string, string>; readonly body?: string } = {}
+  init: { readonly method?: string; readonly headers?: Record<string, string>; readonly body?: string | Uint8Array } =
+    {}
 ) =>
   call(async (): Promise<RawResponse> => {
     const response = await fetch(`${simulator.url}${path}`, {

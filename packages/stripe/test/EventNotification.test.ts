@@ -24,6 +24,10 @@ const notification = (type: string, extra: Record<string, unknown> = {}) => ({
   ...extra
 })
 
+// Adds a field with raw JSON text to the end of an event, since JSON.stringify cannot build very deep values.
+const withField = (event: object, name: string, json: string) =>
+  `${JSON.stringify(event).slice(0, -1)},${JSON.stringify(name)}:${json}}`
+
 const signed = (body: string) =>
   Effect.map(
     Clock.currentTimeMillis,
@@ -122,6 +126,34 @@ describe("EventNotification", () => {
         assert.strictEqual(error._tag, "InvalidEventNotification")
         if (error._tag === "InvalidEventNotification") assert.strictEqual(error.path, path)
       }
+    }))
+
+  it.effect("rejects a deeply nested body without overflowing the stack", () =>
+    Effect.gen(function*() {
+      const deep = `${"{\"a\":".repeat(100_000)}1${"}".repeat(100_000)}`
+      const bodies = [
+        withField(notification("v2.extend.workflow_run.started"), "reason", deep),
+        withField(notification("v2.core.account.updated"), "extra", deep),
+        `{"object":"v2.core.event","x":${"[".repeat(100_000)}${"]".repeat(100_000)}}`
+      ]
+      for (const body of bodies) {
+        const error = yield* Effect.flip(EventNotification.decode(body))
+        assert.strictEqual(error._tag, "InvalidEventNotification")
+        assert.include(error.message, `more than ${EventNotification.maxNestingDepth} levels deep`)
+      }
+    }))
+
+  it.effect("accepts nesting up to the limit", () =>
+    Effect.gen(function*() {
+      // The body is level 1, so n nested arrays in a field reach level n + 1.
+      const arrays = (n: number) => `${"[".repeat(n)}${"]".repeat(n)}`
+      const limit = EventNotification.maxNestingDepth
+      const atLimit = withField(notification("v2.core.account.updated"), "extra", arrays(limit - 1))
+      const decoded = yield* EventNotification.decode(atLimit)
+      assert.strictEqual(decoded._tag, "UnknownEventNotification")
+      const overLimit = withField(notification("v2.core.account.updated"), "extra", arrays(limit))
+      const error = yield* Effect.flip(EventNotification.decode(overLimit))
+      assert.strictEqual(error._tag, "InvalidEventNotification")
     }))
 
   it.effect("checks the signature before decoding", () =>

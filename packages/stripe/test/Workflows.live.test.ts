@@ -246,6 +246,7 @@ describe("live layer", () => {
     Effect.gen(function*() {
       const cases: ReadonlyArray<[ReadonlyArray<[string, string]>, string]> = [
         [[], "STRIPE_API_KEY"],
+        [[["STRIPE_API_KEY", ""]], "STRIPE_API_KEY is not set"],
         [[["STRIPE_API_KEY", "sk_test_1"], ["STRIPE_MAX_RETRIES", "-1"]], "STRIPE_MAX_RETRIES"],
         [[["STRIPE_API_KEY", "sk_test_1"], ["STRIPE_MAX_RETRIES", "two"]], "STRIPE_MAX_RETRIES"],
         [[["STRIPE_API_KEY", "sk_test_1"], ["STRIPE_TIMEOUT", "soon"]], "STRIPE_TIMEOUT"],

@@ -60,11 +60,17 @@ export const recordingFor = (simulator: Simulator.Service) =>
 /** Starts a projector instance on 127.0.0.1 in the current scope and returns its base URL. */
 export const startProjector = (
   simulator: Simulator.Service,
-  secrets: ReadonlyArray<string>
+  secrets: ReadonlyArray<string>,
+  options: { readonly auditToken?: Redacted.Redacted<string> } = {}
 ): Effect.Effect<string, unknown, Scope.Scope | SqlClient.SqlClient> =>
   Effect.gen(function*() {
     const [first, ...rest] = secrets.map((secret) => Redacted.make(secret))
-    const layer = Projector.layer({ host: "127.0.0.1", port: 0, webhook: { secrets: [first!, ...rest] }, auditToken })
+    const layer = Projector.layer({
+      host: "127.0.0.1",
+      port: 0,
+      webhook: { secrets: [first!, ...rest] },
+      auditToken: options.auditToken ?? auditToken
+    })
       .pipe(
         Layer.provide(workflowsFor(simulator))
       )

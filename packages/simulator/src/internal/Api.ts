@@ -57,21 +57,28 @@ const resolveId = (segment: string, what: string, valid: (id: string) => boolean
       ? Effect.succeed(id)
       : fail(
         StripeError.notFound(
-          `No ${what} has the id ${JSON.stringify(id)}: ids are 1 to 255 characters without "/" or control characters.`
+          `No ${what} has the id ${
+            JSON.stringify(id)
+          }: ids are 1 to 255 characters without "/" or control characters, other than "." and "..".`
         )
       ))
 
+const maxBodyDepth = 64
+
+const utf8 = new TextDecoder("utf-8", { fatal: true })
+
 /**
  * Reads and parses a JSON request body, rejecting other content types, bodies over the size
- * limit and malformed JSON. An empty body reads as `undefined`.
+ * limit, bodies that are not UTF-8, malformed JSON and JSON nested more than 64 levels deep.
+ * An empty body reads as `undefined`.
  *
  * @internal
  */
 export const readJsonBody = (request: HttpServerRequest.HttpServerRequest, maxBodyBytes: number) =>
   Effect.gen(function*() {
-    const text = yield* readText(NodeHttpServerRequest.toIncomingMessage(request), maxBodyBytes)
-    if (text === undefined) return yield* fail(tooLarge(maxBodyBytes))
-    if (text.length === 0) return undefined
+    const bytes = yield* readBytes(NodeHttpServerRequest.toIncomingMessage(request), maxBodyBytes)
+    if (bytes === undefined) return yield* fail(tooLarge(maxBodyBytes))
+    if (bytes.length === 0) return undefined
     const contentType = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
     if (contentType !== "application/json") {
       return yield* fail(
@@ -84,8 +91,15 @@ export const readJsonBody = (request: HttpServerRequest.HttpServerRequest, maxBo
         )
       )
     }
+    let text: string
     try {
-      return JSON.parse(text) as unknown
+      text = utf8.decode(bytes)
+    } catch {
+      return yield* fail(StripeError.invalidRequest("invalid_json", "The request body is not valid UTF-8."))
+    }
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
     } catch (error) {
       return yield* fail(
         StripeError.invalidRequest(
@@ -94,14 +108,24 @@ export const readJsonBody = (request: HttpServerRequest.HttpServerRequest, maxBo
         )
       )
     }
+    // Fingerprinting and serializing the body recurse, so a deeper body would overflow the stack.
+    if (Json.nestsDeeperThan(parsed, maxBodyDepth)) {
+      return yield* fail(
+        StripeError.invalidRequest(
+          "request_body_too_deep",
+          `The request body nests arrays or objects more than ${maxBodyDepth} levels deep; send a flatter body.`
+        )
+      )
+    }
+    return parsed
   })
 
-// Reads the body as UTF-8, or returns `undefined` once it exceeds `maxBodyBytes`. The rest of an
+// Reads the body, or returns `undefined` once it exceeds `maxBodyBytes`. The rest of an
 // oversized body is read and discarded, because destroying the socket would reset the connection
 // before the client reads the 413.
-const readText = (incoming: IncomingMessage, maxBodyBytes: number) =>
-  Effect.async<string | undefined>((resume) => {
-    if (incoming.readableEnded) return resume(Effect.succeed(""))
+const readBytes = (incoming: IncomingMessage, maxBodyBytes: number) =>
+  Effect.async<Buffer | undefined>((resume) => {
+    if (incoming.readableEnded) return resume(Effect.succeed(Buffer.alloc(0)))
     const chunks: Array<Buffer> = []
     let size = 0
     const onData = (chunk: Buffer) => {
@@ -110,11 +134,11 @@ const readText = (incoming: IncomingMessage, maxBodyBytes: number) =>
     }
     const onEnd = () => {
       cleanup()
-      resume(Effect.succeed(size > maxBodyBytes ? undefined : Buffer.concat(chunks).toString("utf8")))
+      resume(Effect.succeed(size > maxBodyBytes ? undefined : Buffer.concat(chunks)))
     }
     const onError = () => {
       cleanup()
-      resume(Effect.succeed(size > maxBodyBytes ? undefined : Buffer.concat(chunks).toString("utf8")))
+      resume(Effect.succeed(size > maxBodyBytes ? undefined : Buffer.concat(chunks)))
     }
     const cleanup = () => {
       incoming.off("data", onData)

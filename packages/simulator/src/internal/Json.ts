@@ -14,3 +14,19 @@ export const canonical = (value: unknown): string => {
   }
   return JSON.stringify(value) ?? "null"
 }
+
+/**
+ * Checks whether arrays and objects nest more than `limit` levels deep in a parsed JSON value,
+ * using an explicit stack, so a hostile body cannot overflow the call stack here.
+ *
+ * @internal
+ */
+export const nestsDeeperThan = (value: unknown, limit: number): boolean => {
+  const stack: Array<{ readonly node: unknown; readonly level: number }> = [{ node: value, level: 1 }]
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    if (typeof top.node !== "object" || top.node === null) continue
+    if (top.level > limit) return true
+    for (const child of Object.values(top.node)) stack.push({ node: child, level: top.level + 1 })
+  }
+  return false
+}

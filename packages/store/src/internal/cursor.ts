@@ -5,7 +5,11 @@ import { InvalidCursor } from "../StoreError.js"
 export const encodeCursor = (at: Date, id: string): string =>
   Buffer.from(JSON.stringify([at.toISOString(), id]), "utf8").toString("base64url")
 
-/** Decodes a cursor of {@link encodeCursor}. */
+/**
+ * Decodes a cursor of {@link encodeCursor}. A cursor that does not encode back to the same text
+ * is rejected. So a crafted cursor cannot carry a value that PostgreSQL fails on, such as `"1"`
+ * as a time, a year outside 0001 to 9999 or a NUL in the id.
+ */
 export const decodeCursor = (
   cursor: string
 ): Effect.Effect<{ readonly at: string; readonly id: string }, InvalidCursor> =>
@@ -13,10 +17,15 @@ export const decodeCursor = (
     try: () => {
       const value: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"))
       if (
-        !Array.isArray(value) || value.length !== 2 || typeof value[0] !== "string" || typeof value[1] !== "string" ||
-        Number.isNaN(Date.parse(value[0]))
+        !Array.isArray(value) || value.length !== 2 || typeof value[0] !== "string" || typeof value[1] !== "string"
       ) throw new Error("not a cursor")
-      return { at: value[0], id: value[1] }
+      const [at, id] = value
+      const time = new Date(at)
+      if (
+        Number.isNaN(time.getTime()) || !/^\d{4}-/.test(at) || id.includes("\u0000") ||
+        encodeCursor(time, id) !== cursor
+      ) throw new Error("not a cursor")
+      return { at, id }
     },
     catch: () => new InvalidCursor({ cursor })
   })

@@ -1,0 +1,28 @@
+import * as DateTime from "effect/DateTime"
+import * as Option from "effect/Option"
+
+// A calendar date, optionally with a time of day. A time needs `Z` or an offset, because
+// JavaScript reads a time without one in the server's time zone.
+const isoTime = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/i
+
+// JavaScript rolls a day past the end of its month over, reading 2026-02-30 as March 2.
+const isCalendarDate = (year: number, month: number, day: number) => {
+  const date = new Date(0)
+  // setUTCFullYear, unlike Date.UTC, does not read the years 0 to 99 as 1900 to 1999.
+  date.setUTCFullYear(year, month - 1, day)
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+}
+
+/**
+ * Parses an ISO 8601 date (`2026-05-01`, midnight UTC) or date-time with `Z` or an offset. The
+ * time must fall in the years 0001 to 9999 in UTC, because PostgreSQL rejects the far ends of
+ * JavaScript's date range.
+ */
+export const parseIsoTime = (text: string): Option.Option<DateTime.Utc> => {
+  const parts = isoTime.exec(text)
+  if (parts === null || !isCalendarDate(Number(parts[1]), Number(parts[2]), Number(parts[3]))) return Option.none()
+  return Option.filter(Option.map(DateTime.make(text), DateTime.toUtc), (time) => {
+    const year = DateTime.getPartUtc(time, "year")
+    return year >= 1 && year <= 9999
+  })
+}
