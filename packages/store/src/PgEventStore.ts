@@ -12,7 +12,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { ParseError } from "effect/ParseResult"
 import * as EventStore from "./EventStore.js"
-import { checkDistinctIds, digestsOf, positionsOf, withExpectedVersion } from "./internal/append.js"
+import { checkDistinctIds, digestOf, digestsOf, positionsOf, withExpectedVersion } from "./internal/append.js"
+import * as AppendOne from "./internal/appendOne.js"
 import * as Codec from "./internal/codec.js"
 import { feedFrom } from "./internal/feed.js"
 import * as Heads from "./internal/heads.js"
@@ -63,6 +64,10 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
   const statements = new Map<Heads.HeadTable, string>([
     [Heads.runs, Heads.appendCall(Heads.runs)],
     [Heads.invocations, Heads.appendCall(Heads.invocations)]
+  ])
+  const oneEventStatements = new Map<Heads.HeadTable, string>([
+    [Heads.runs, AppendOne.appendOneCall(Heads.runs)],
+    [Heads.invocations, AppendOne.appendOneCall(Heads.invocations)]
   ])
 
   const headVersion = (head: Heads.HeadTable, key: string) =>
@@ -127,6 +132,59 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
       }
       const actual = yield* headVersion(head, key)
       return yield* new StreamVersionConflict({ stream, expected, actual })
+    })
+
+  const appendOne = (
+    stream: string,
+    head: Heads.HeadTable,
+    key: string,
+    expected: number,
+    event: Codec.EncodedEvent,
+    metadata: Record<string, unknown>
+  ) =>
+    Effect.gen(function*() {
+      const rows = yield* sql.unsafe<AppendOne.AppendOneRow>(oneEventStatements.get(head)!, [
+        stream,
+        expected,
+        key,
+        event.eventId,
+        event.type,
+        JSON.stringify(event.data),
+        JSON.stringify(metadata),
+        event.occurredAt,
+        digestOf(stream, expected + 1, event, metadata),
+        JSON.stringify(event.patch)
+      ]).pipe(
+        Effect.map(Option.some),
+        Effect.catchIf(uniqueViolation, () => Effect.succeed(Option.none())),
+        Effect.mapError(storeError("append"))
+      )
+      if (Option.isNone(rows)) return yield* resolveConflict(stream, head, key, expected, [event])
+      const row = rows.value[0]!
+      switch (row.outcome) {
+        case "appended":
+          return new EventStore.Appended({
+            stream,
+            version: expected + 1,
+            events: [{ eventId: event.eventId, version: row.event_version!, position: row.event_position! }],
+            duplicates: []
+          })
+        case "duplicate":
+          return new EventStore.Duplicate({
+            stream,
+            events: [{ eventId: event.eventId, version: row.event_version!, position: row.event_position! }]
+          })
+        case "different":
+          return yield* new EventIdConflict({
+            stream,
+            eventIds: [event.eventId],
+            reason: "stored with a different type, data or occurrence time"
+          })
+        case "conflict":
+          return yield* new StreamVersionConflict({ stream, expected, actual: row.head_version ?? 0 })
+        case "not_first_write":
+          return yield* new AppendNotFirstWrite({ stream })
+      }
     })
 
   const appendExact = (
@@ -222,7 +280,10 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
       withExpectedVersion(
         expected,
         headVersion(head, key),
-        (exact) => appendExact(stream, head, key, exact, events, escaped)
+        (exact) =>
+          events.length === 1
+            ? appendOne(stream, head, key, exact, events[0]!, escaped)
+            : appendExact(stream, head, key, exact, events, escaped)
       )
     )
   }
