@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type { ParseError } from "effect/ParseResult"
+import * as Database from "./Database.js"
 import * as EventStore from "./EventStore.js"
 import { checkDistinctIds, digestOf, digestsOf, positionsOf, withExpectedVersion } from "./internal/append.js"
 import * as AppendOne from "./internal/appendOne.js"
@@ -18,6 +19,7 @@ import * as Codec from "./internal/codec.js"
 import { feedFrom } from "./internal/feed.js"
 import * as Heads from "./internal/heads.js"
 import { escapeJson } from "./internal/jsonText.js"
+import * as Prepared from "./internal/prepared.js"
 import { eventColumns, EventRow, findAll, toStoredEvent } from "./internal/rows.js"
 import type * as Invocation from "./Invocation.js"
 import { AppendNotFirstWrite, EventIdConflict, StoreError, StreamVersionConflict } from "./StoreError.js"
@@ -61,14 +63,19 @@ export const storeError = (operation: string) => (error: SqlError | ParseError):
  */
 export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient> = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const statements = new Map<Heads.HeadTable, string>([
-    [Heads.runs, Heads.appendCall(Heads.runs)],
-    [Heads.invocations, Heads.appendCall(Heads.invocations)]
-  ])
-  const oneEventStatements = new Map<Heads.HeadTable, string>([
-    [Heads.runs, AppendOne.appendOneCall(Heads.runs)],
-    [Heads.invocations, AppendOne.appendOneCall(Heads.invocations)]
-  ])
+  const pool = yield* Effect.serviceOption(Database.Pool)
+  const statements = new Map<Heads.HeadTable, Prepared.PreparedStatement>(
+    [Heads.runs, Heads.invocations].map((head) => [head, {
+      name: Heads.appendFunctionName(head),
+      text: Heads.appendCall(head)
+    }])
+  )
+  const oneEventStatements = new Map<Heads.HeadTable, Prepared.PreparedStatement>(
+    [Heads.runs, Heads.invocations].map((head) => [head, {
+      name: AppendOne.appendOneFunctionName(head),
+      text: AppendOne.appendOneCall(head)
+    }])
+  )
 
   const headVersion = (head: Heads.HeadTable, key: string) =>
     sql.unsafe<{ version: number }>(`select version::int as version from ${head.table} where ${head.key} = $1`, [key])
@@ -143,7 +150,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     metadata: Record<string, unknown>
   ) =>
     Effect.gen(function*() {
-      const rows = yield* sql.unsafe<AppendOne.AppendOneRow>(oneEventStatements.get(head)!, [
+      const rows = yield* Prepared.run<AppendOne.AppendOneRow>(sql, pool, oneEventStatements.get(head)!, [
         stream,
         expected,
         key,
@@ -198,7 +205,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     Effect.gen(function*() {
       const digests = digestsOf(stream, expected, events, metadata)
       const metadataText = JSON.stringify(metadata)
-      const rows = yield* sql.unsafe<AppendRow>(statements.get(head)!, [
+      const rows = yield* Prepared.run<AppendRow>(sql, pool, statements.get(head)!, [
         stream,
         expected,
         key,

@@ -162,6 +162,55 @@ describe("postgres store", () => {
         expect(read.events[0]).toEqual(started(runId, { occurredAt }))
       }))
 
+    it.effect("prepares appends outside transactions", () =>
+      Effect.gen(function*() {
+        const client = yield* PgClient.PgClient
+        const runId = newRunId()
+        const batch = newRunId()
+        const inTransaction = newRunId()
+        // One connection, so the query of the prepared statements runs where the appends ran.
+        const prepared = yield* Effect.gen(function*() {
+          const store = yield* EventStore.EventStore
+          const sql = yield* SqlClient.SqlClient
+          yield* sql.withTransaction(store.appendRun(inTransaction, 0, [started(inTransaction)]))
+          const beforeAppends = yield* sql.unsafe<{ name: string }>("select name from pg_prepared_statements")
+          yield* store.appendRun(runId, 0, [started(runId)])
+          yield* store.appendRun(batch, 0, [started(batch), succeeded(batch)])
+          const afterAppends = yield* sql.unsafe<{ name: string }>("select name from pg_prepared_statements")
+          return { before: beforeAppends.map((row) => row.name), after: afterAppends.map((row) => row.name) }
+        }).pipe(
+          Effect.provide(
+            PgEventStore.layer.pipe(
+              Layer.provideMerge(Database.layerClient({ url: urlOf(client, {}), maxConnections: 1 }))
+            )
+          )
+        )
+        expect(prepared.before).toEqual([])
+        expect([...prepared.after].sort()).toEqual(["append_one_to_workflow_runs", "append_to_workflow_runs"])
+      }))
+
+    it.effect("appends over a client without its pool", () =>
+      Effect.gen(function*() {
+        const client = yield* PgClient.PgClient
+        const single = newRunId()
+        const batch = newRunId()
+        const read = yield* Effect.gen(function*() {
+          const store = yield* EventStore.EventStore
+          yield* store.appendRun(single, 0, [started(single)])
+          yield* store.appendRun(single, 1, [succeeded(single)])
+          yield* store.appendRun(batch, 0, [started(batch), succeeded(batch)])
+          return [yield* store.readRun(single), yield* store.readRun(batch)]
+        }).pipe(
+          Effect.provide(
+            PgEventStore.layer.pipe(
+              Layer.provide(PgClient.layer({ url: urlOf(client, {}), maxConnections: 1, types: Database.pgTypes }))
+            )
+          )
+        )
+        expect(read.map((stream) => stream.version)).toEqual([2, 2])
+        expect(read[0]!.events).toEqual([started(single), succeeded(single)])
+      }))
+
     it.effect("serves everything with a role that cannot change the log", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
