@@ -18,7 +18,7 @@ import * as AppendOne from "./internal/appendOne.js"
 import * as Codec from "./internal/codec.js"
 import { feedFrom } from "./internal/feed.js"
 import * as Heads from "./internal/heads.js"
-import { escapeJson } from "./internal/jsonText.js"
+import { escapeJsonIfNeeded } from "./internal/jsonText.js"
 import * as Prepared from "./internal/prepared.js"
 import { eventColumns, EventRow, findAll, toStoredEvent } from "./internal/rows.js"
 import type * as Invocation from "./Invocation.js"
@@ -36,6 +36,8 @@ interface AppendRow {
   readonly different: ReadonlyArray<number>
   readonly head_version: number | null
 }
+
+type AppendError = StoreError | StreamVersionConflict | EventIdConflict | AppendNotFirstWrite
 
 const uniqueViolation = (error: SqlError): boolean => (error.cause as { code?: unknown } | undefined)?.code === "23505"
 
@@ -141,6 +143,43 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
       return yield* new StreamVersionConflict({ stream, expected, actual })
     })
 
+  const oneEventResult = (
+    stream: string,
+    expected: number,
+    event: Codec.EncodedEvent,
+    row: AppendOne.AppendOneRow
+  ): Effect.Effect<EventStore.AppendResult, AppendError> => {
+    switch (row.outcome) {
+      case "appended":
+        return Effect.succeed(
+          new EventStore.Appended({
+            stream,
+            version: expected + 1,
+            events: [{ eventId: event.eventId, version: row.event_version!, position: row.event_position! }],
+            duplicates: []
+          })
+        )
+      case "duplicate":
+        return Effect.succeed(
+          new EventStore.Duplicate({
+            stream,
+            events: [{ eventId: event.eventId, version: row.event_version!, position: row.event_position! }]
+          })
+        )
+      case "different":
+        return new EventIdConflict({
+          stream,
+          eventIds: [event.eventId],
+          reason: "stored with a different type, data or occurrence time"
+        })
+      case "conflict":
+        return new StreamVersionConflict({ stream, expected, actual: row.head_version ?? 0 })
+      case "not_first_write":
+        return new AppendNotFirstWrite({ stream })
+    }
+  }
+
+  // Written without a generator and with one `matchEffect`, because every append runs it.
   const appendOne = (
     stream: string,
     head: Heads.HeadTable,
@@ -148,9 +187,9 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     expected: number,
     event: Codec.EncodedEvent,
     metadata: Record<string, unknown>
-  ) =>
-    Effect.gen(function*() {
-      const rows = yield* Prepared.run<AppendOne.AppendOneRow>(sql, pool, oneEventStatements.get(head)!, [
+  ): Effect.Effect<EventStore.AppendResult, AppendError> =>
+    Effect.matchEffect(
+      Prepared.run<AppendOne.AppendOneRow>(sql, pool, oneEventStatements.get(head)!, [
         stream,
         expected,
         key,
@@ -161,38 +200,15 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
         event.occurredAt,
         digestOf(stream, expected + 1, event, metadata),
         JSON.stringify(event.patch)
-      ]).pipe(
-        Effect.map(Option.some),
-        Effect.catchIf(uniqueViolation, () => Effect.succeed(Option.none())),
-        Effect.mapError(storeError("append"))
-      )
-      if (Option.isNone(rows)) return yield* resolveConflict(stream, head, key, expected, [event])
-      const row = rows.value[0]!
-      switch (row.outcome) {
-        case "appended":
-          return new EventStore.Appended({
-            stream,
-            version: expected + 1,
-            events: [{ eventId: event.eventId, version: row.event_version!, position: row.event_position! }],
-            duplicates: []
-          })
-        case "duplicate":
-          return new EventStore.Duplicate({
-            stream,
-            events: [{ eventId: event.eventId, version: row.event_version!, position: row.event_position! }]
-          })
-        case "different":
-          return yield* new EventIdConflict({
-            stream,
-            eventIds: [event.eventId],
-            reason: "stored with a different type, data or occurrence time"
-          })
-        case "conflict":
-          return yield* new StreamVersionConflict({ stream, expected, actual: row.head_version ?? 0 })
-        case "not_first_write":
-          return yield* new AppendNotFirstWrite({ stream })
+      ]),
+      {
+        onFailure: (error) =>
+          uniqueViolation(error)
+            ? resolveConflict(stream, head, key, expected, [event])
+            : Effect.fail(storeError("append")(error)),
+        onSuccess: (rows) => oneEventResult(stream, expected, event, rows[0]!)
       }
-    })
+    )
 
   const appendExact = (
     stream: string,
@@ -275,22 +291,28 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     events: ReadonlyArray<Codec.EncodedEvent>,
     metadata: EventStore.Metadata | undefined
   ) => {
-    const escaped = escapeJson(metadata ?? {}) as Record<string, unknown>
+    const escaped = escapeJsonIfNeeded(metadata ?? {}) as Record<string, unknown>
     if (events.length === 0) {
       return Effect.map(
         headVersion(head, key),
         (version) => new EventStore.Appended({ stream, version, events: [], duplicates: [] })
       )
     }
+    const currentVersion = Effect.suspend(() => headVersion(head, key))
+    if (events.length === 1) {
+      const event = events[0]!
+      return withExpectedVersion(
+        expected,
+        currentVersion,
+        (exact) => appendOne(stream, head, key, exact, event, escaped)
+      )
+    }
     return Effect.zipRight(
       checkDistinctIds(stream, events),
       withExpectedVersion(
         expected,
-        headVersion(head, key),
-        (exact) =>
-          events.length === 1
-            ? appendOne(stream, head, key, exact, events[0]!, escaped)
-            : appendExact(stream, head, key, exact, events, escaped)
+        currentVersion,
+        (exact) => appendExact(stream, head, key, exact, events, escaped)
       )
     )
   }
