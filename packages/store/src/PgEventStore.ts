@@ -317,50 +317,66 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     )
   }
 
-  // The appends' spans capture no call-site stack: on the hot path it cost about a tenth of the
-  // client's time per append, and a failure's span still carries its typed error.
-  const appendRun = Effect.fn("EventStore.appendRun", { captureStackTrace: false })(function*(
-    runId: Ids.WorkflowRunId,
-    expected: EventStore.ExpectedVersion,
-    events: ReadonlyArray<RunEvent.RunEvent>,
-    metadata?: EventStore.Metadata
-  ) {
-    yield* Effect.annotateCurrentSpan({ run_id: runId, events: events.length })
-    const foreign = events.find((event) => event.runId !== runId)
-    if (foreign !== undefined) {
-      return yield* Effect.dieMessage(`Event ${foreign.eventId} belongs to run ${foreign.runId}, not to run ${runId}`)
-    }
-    return yield* append(
-      EventStore.runStream(runId),
-      Heads.runs,
-      runId,
-      expected,
-      events.map(Codec.encodeRun),
-      metadata
-    )
-  })
-
-  const appendInvocation = Effect.fn("EventStore.appendInvocation", { captureStackTrace: false })(function*(
-    key: Invocation.IdempotencyKey,
-    expected: EventStore.ExpectedVersion,
-    events: ReadonlyArray<Invocation.InvocationEvent>,
-    metadata?: EventStore.Metadata
-  ) {
-    const foreign = events.find((event) => event.idempotencyKey !== key)
-    if (foreign !== undefined) {
-      return yield* Effect.dieMessage(
-        `Event ${foreign.eventId} belongs to attempt ${foreign.idempotencyKey}, not to ${key}`
+  // Each append gets one span, made with `Effect.withSpan` around an untraced function instead of
+  // `Effect.fn`, which captures an `Error` for the call site on every call and needs a second step
+  // to annotate the span. That cost about 20 us of the client's 85 us per append with a stub pool
+  // (Node 20.20). The span captures no call-site stack either, and a failure's span still carries
+  // its typed error.
+  const appendRun = Effect.fnUntraced(
+    function*(
+      runId: Ids.WorkflowRunId,
+      expected: EventStore.ExpectedVersion,
+      events: ReadonlyArray<RunEvent.RunEvent>,
+      metadata?: EventStore.Metadata
+    ) {
+      const foreign = events.find((event) => event.runId !== runId)
+      if (foreign !== undefined) {
+        return yield* Effect.dieMessage(`Event ${foreign.eventId} belongs to run ${foreign.runId}, not to run ${runId}`)
+      }
+      return yield* append(
+        EventStore.runStream(runId),
+        Heads.runs,
+        runId,
+        expected,
+        events.map(Codec.encodeRun),
+        metadata
       )
-    }
-    return yield* append(
-      EventStore.invocationStream(key),
-      Heads.invocations,
-      key,
-      expected,
-      events.map(Codec.encodeInvocation),
-      metadata
-    )
-  })
+    },
+    (effect, runId, _expected, events) =>
+      Effect.withSpan(effect, "EventStore.appendRun", {
+        attributes: { run_id: runId, events: events.length },
+        captureStackTrace: false
+      })
+  )
+
+  const appendInvocation = Effect.fnUntraced(
+    function*(
+      key: Invocation.IdempotencyKey,
+      expected: EventStore.ExpectedVersion,
+      events: ReadonlyArray<Invocation.InvocationEvent>,
+      metadata?: EventStore.Metadata
+    ) {
+      const foreign = events.find((event) => event.idempotencyKey !== key)
+      if (foreign !== undefined) {
+        return yield* Effect.dieMessage(
+          `Event ${foreign.eventId} belongs to attempt ${foreign.idempotencyKey}, not to ${key}`
+        )
+      }
+      return yield* append(
+        EventStore.invocationStream(key),
+        Heads.invocations,
+        key,
+        expected,
+        events.map(Codec.encodeInvocation),
+        metadata
+      )
+    },
+    (effect, key, _expected, events) =>
+      Effect.withSpan(effect, "EventStore.appendInvocation", {
+        attributes: { idempotency_key: key, events: events.length },
+        captureStackTrace: false
+      })
+  )
 
   const readRun = Effect.fn("EventStore.readRun")(function*(runId: Ids.WorkflowRunId) {
     const stored = yield* readStream(EventStore.runStream(runId))

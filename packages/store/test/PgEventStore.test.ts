@@ -3,6 +3,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, layer as withLayer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Tracer from "effect/Tracer"
 import * as Consumer from "../src/Consumer.js"
 import * as Database from "../src/Database.js"
 import * as EventStore from "../src/EventStore.js"
@@ -187,6 +188,43 @@ describe("postgres store", () => {
         )
         expect(prepared.before).toEqual([])
         expect([...prepared.after].sort()).toEqual(["append_one_to_workflow_runs", "append_to_workflow_runs"])
+      }))
+
+    it.effect("traces each append in one span", () =>
+      Effect.gen(function*() {
+        const store = yield* EventStore.EventStore
+        const runId = newRunId()
+        const key = newKey()
+        const spans: Array<Tracer.Span> = []
+        const inner = yield* Effect.tracer
+        const recording = Tracer.make({
+          span: (...args) => {
+            const span = inner.span(...args)
+            spans.push(span)
+            return span
+          },
+          context: (f, fiber) => inner.context(f, fiber)
+        })
+        yield* Effect.withTracer(
+          Effect.zipRight(
+            store.appendRun(runId, 0, [started(runId), succeeded(runId)]),
+            store.appendInvocation(key, 0, [
+              Invocation.requested({
+                idempotencyKey: key,
+                occurredAt: at("2026-04-08T14:33:27.000Z"),
+                workflow: started(runId).workflow,
+                inputParameters: {},
+                actor: null
+              })
+            ])
+          ),
+          recording
+        )
+        const appends = spans.filter((span) => span.name.startsWith("EventStore.append"))
+        expect(appends.map((span) => span.name)).toEqual(["EventStore.appendRun", "EventStore.appendInvocation"])
+        expect(Object.fromEntries(appends[0]!.attributes)).toEqual({ run_id: runId, events: 2 })
+        expect(Object.fromEntries(appends[1]!.attributes)).toEqual({ idempotency_key: key, events: 1 })
+        expect(appends.map((span) => span.status._tag)).toEqual(["Ended", "Ended"])
       }))
 
     it.effect("appends over a client without its pool", () =>
