@@ -3,6 +3,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, layer as withLayer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 import * as Consumer from "../src/Consumer.js"
 import * as Database from "../src/Database.js"
@@ -193,7 +194,9 @@ describe("postgres store", () => {
     it.effect("traces each append in one span", () =>
       Effect.gen(function*() {
         const store = yield* EventStore.EventStore
+        const sql = yield* SqlClient.SqlClient
         const runId = newRunId()
+        const inTransaction = newRunId()
         const key = newKey()
         const spans: Array<Tracer.Span> = []
         const inner = yield* Effect.tracer
@@ -206,8 +209,8 @@ describe("postgres store", () => {
           context: (f, fiber) => inner.context(f, fiber)
         })
         yield* Effect.withTracer(
-          Effect.zipRight(
-            store.appendRun(runId, 0, [started(runId), succeeded(runId)]),
+          Effect.all([
+            store.appendRun(runId, 0, [started(runId), succeeded(runId)]).pipe(Effect.withSpan("caller")),
             store.appendInvocation(key, 0, [
               Invocation.requested({
                 idempotencyKey: key,
@@ -216,15 +219,27 @@ describe("postgres store", () => {
                 inputParameters: {},
                 actor: null
               })
-            ])
-          ),
+            ]),
+            sql.withTransaction(store.appendRun(inTransaction, 0, [started(inTransaction)]))
+          ]),
           recording
         )
         const appends = spans.filter((span) => span.name.startsWith("EventStore.append"))
-        expect(appends.map((span) => span.name)).toEqual(["EventStore.appendRun", "EventStore.appendInvocation"])
+        expect(appends.map((span) => span.name)).toEqual([
+          "EventStore.appendRun",
+          "EventStore.appendInvocation",
+          "EventStore.appendRun"
+        ])
         expect(Object.fromEntries(appends[0]!.attributes)).toEqual({ run_id: runId, events: 2 })
         expect(Object.fromEntries(appends[1]!.attributes)).toEqual({ idempotency_key: key, events: 1 })
-        expect(appends.map((span) => span.status._tag)).toEqual(["Ended", "Ended"])
+        expect(appends.map((span) => span.status._tag)).toEqual(["Ended", "Ended", "Ended"])
+        const caller = spans.find((span) => span.name === "caller")!
+        expect(Option.map(appends[0]!.parent, (parent) => parent.spanId)).toEqual(Option.some(caller.spanId))
+        // In a transaction the statement goes through the SqlClient, whose span nests in the append's.
+        const statements = spans.filter((span) =>
+          span.name === "sql.execute" && Option.exists(span.parent, (parent) => parent.spanId === appends[2]!.spanId)
+        )
+        expect(statements).toHaveLength(1)
       }))
 
     it.effect("appends over a client without its pool", () =>

@@ -2,6 +2,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import type * as Tracer from "effect/Tracer"
 import type pg from "pg"
 
 /** A statement with the name it is prepared under on each connection. */
@@ -15,7 +16,7 @@ export interface PreparedStatement {
  * Runs `statement` with `parameters` and returns its rows. Outside a transaction, with a pool
  * at hand, it runs as a named prepared statement on the pool. Inside a transaction it must run
  * on the transaction's connection, which only the `SqlClient` reaches, so it runs there as an
- * unnamed statement, as without a pool.
+ * unnamed statement, as without a pool, and the client's span gets `parent` as its parent.
  *
  * NOTE: interrupting the fiber does not cancel a statement sent on the pool; the statement
  * completes and its connection returns to the pool.
@@ -23,15 +24,17 @@ export interface PreparedStatement {
 export const run = <Row extends object>(
   sql: SqlClient.SqlClient,
   pool: Option.Option<pg.Pool>,
+  parent: Tracer.Span,
   statement: PreparedStatement,
   parameters: ReadonlyArray<unknown>
 ): Effect.Effect<ReadonlyArray<Row>, SqlError> => {
-  if (Option.isNone(pool)) return sql.unsafe<Row>(statement.text, parameters)
+  const onClient = () => Effect.withParentSpan(sql.unsafe<Row>(statement.text, parameters), parent)
+  if (Option.isNone(pool)) return onClient()
   return Effect.flatMap(
     Effect.serviceOption(SqlClient.TransactionConnection),
     (transaction) =>
       Option.isSome(transaction)
-        ? sql.unsafe<Row>(statement.text, parameters)
+        ? onClient()
         : Effect.async<ReadonlyArray<Row>, SqlError>((resume) => {
           pool.value.query<Row & pg.QueryResultRow>(
             { name: statement.name, text: statement.text, values: [...parameters] },
