@@ -8,12 +8,15 @@
  *
  * @since 0.1.0
  */
+import * as Reactivity from "@effect/experimental/Reactivity"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import type { MigrationError } from "@effect/sql/Migrator"
-import type * as SqlClient from "@effect/sql/SqlClient"
-import { SqlError } from "@effect/sql/SqlError"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -119,16 +122,29 @@ const reasonOf = (error: unknown): string => {
 }
 
 /**
- * A client for `options.url`, without migrations. Fails with a {@link DatabaseConnectionError} when
- * the URL is not a `postgres://` or `postgresql://` URL, or the server cannot be reached or rejects
- * the connection.
+ * The node-postgres pool under the client of {@link layerClient}. The store runs its appends on
+ * it as named prepared statements, which PostgreSQL parses and plans once per connection.
+ * `@effect/sql` sends every statement unnamed, so PostgreSQL parses and plans it on each call.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class Pool extends Context.Tag("@workflow-runs/store/Database/Pool")<Pool, pg.Pool>() {}
+
+// The time the first connection may take, as `@effect/sql-pg` allows by default.
+const connectTimeout = Duration.seconds(5)
+
+/**
+ * A client for `options.url`, without migrations, and its {@link Pool}. Fails with a
+ * {@link DatabaseConnectionError} when the URL is not a `postgres://` or `postgresql://` URL, or
+ * the server cannot be reached or rejects the connection.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerClient = (
   options: Options
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError | DatabaseConnectionError> => {
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | Pool, SqlError | DatabaseConnectionError> => {
   const url = parseUrl(options.url)
   if (url === undefined) {
     return Layer.fail(
@@ -138,18 +154,44 @@ export const layerClient = (
     )
   }
   const target = targetOf(url)
-  return PgClient.layer({
-    url: options.url,
-    maxConnections: options.maxConnections ?? 10,
-    applicationName: options.applicationName ?? "workflow-runs",
-    types: pgTypes
-  }).pipe(
-    Layer.mapError((error) => {
-      if (!(error instanceof SqlError) || !error.message.startsWith("PgClient: ")) return error
-      const cause = rootCause(error.cause)
-      return new DatabaseConnectionError({ target, reason: reasonOf(cause), cause })
-    })
+  const acquire = Effect.acquireRelease(
+    Effect.sync(() => {
+      const pool = new pg.Pool({
+        connectionString: Redacted.value(options.url),
+        max: options.maxConnections ?? 10,
+        application_name: options.applicationName ?? "workflow-runs",
+        types: pgTypes
+      })
+      // An idle connection that the server closes emits `error` on the pool; the pool drops it.
+      pool.on("error", () => undefined)
+      return pool
+    }),
+    (pool) => Effect.promise(() => pool.end()).pipe(Effect.interruptible, Effect.timeoutOption(1000))
   )
+  return Layer.scopedContext(Effect.gen(function*() {
+    const pool = yield* acquire
+    yield* Effect.tryPromise({
+      try: () => pool.query("select 1"),
+      catch: (error) => {
+        const cause = rootCause(error)
+        return new DatabaseConnectionError({ target, reason: reasonOf(cause), cause })
+      }
+    }).pipe(
+      Effect.timeoutFail({
+        duration: connectTimeout,
+        onTimeout: () =>
+          new DatabaseConnectionError({
+            target,
+            reason: `no connection within ${Duration.format(connectTimeout)}`
+          })
+      })
+    )
+    const client = yield* PgClient.fromPool({ acquire: Effect.succeed(pool), types: pgTypes })
+    return Context.make(PgClient.PgClient, client).pipe(
+      Context.add(SqlClient.SqlClient, client),
+      Context.add(Pool, pool)
+    )
+  })).pipe(Layer.provide(Reactivity.layer))
 }
 
 /**
@@ -160,7 +202,7 @@ export const layerClient = (
  */
 export const layer = (
   options: Options
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, SqlError | DatabaseConnectionError | MigrationError> =>
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | Pool, SqlError | DatabaseConnectionError | MigrationError> =>
   Layer.tap(layerClient(options), (context) => Effect.provide(Migrations.run, context))
 
 /**
@@ -170,7 +212,7 @@ export const layer = (
  * @category layers
  */
 export const layerConfig: Layer.Layer<
-  PgClient.PgClient | SqlClient.SqlClient,
+  PgClient.PgClient | SqlClient.SqlClient | Pool,
   SqlError | DatabaseConnectionError | MigrationError | ConfigError.ConfigError
 > = Layer.unwrapEffect(
   Effect.map(Config.redacted("DATABASE_URL"), (url) => layer({ url }))
@@ -185,7 +227,7 @@ export const layerConfig: Layer.Layer<
 export const layerEmbedded = (
   options?: EmbeddedDatabase.Options & { readonly maxConnections?: number | undefined }
 ): Layer.Layer<
-  PgClient.PgClient | SqlClient.SqlClient,
+  PgClient.PgClient | SqlClient.SqlClient | Pool,
   SqlError | DatabaseConnectionError | MigrationError | EmbeddedDatabase.EmbeddedDatabaseError
 > =>
   Layer.unwrapScoped(
@@ -204,7 +246,7 @@ export const layerEmbedded = (
 export const layerFromEnv = (
   options?: { readonly maxConnections?: number | undefined }
 ): Layer.Layer<
-  PgClient.PgClient | SqlClient.SqlClient,
+  PgClient.PgClient | SqlClient.SqlClient | Pool,
   SqlError | DatabaseConnectionError | MigrationError | EmbeddedDatabase.EmbeddedDatabaseError | ConfigError.ConfigError
 > =>
   Layer.unwrapEffect(

@@ -11,6 +11,7 @@ import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Effect from "effect/Effect"
+import * as AppendOne from "./internal/appendOne.js"
 import * as Heads from "./internal/heads.js"
 
 /**
@@ -129,6 +130,14 @@ const replaceAppendFunctions = Effect.gen(function*() {
   yield* sql.unsafe("drop index if exists run_events_recorded; drop index if exists run_events_type")
 })
 
+// Adds the one-event append functions, which spare the common single-event append the batch
+// function's array parameters, aggregates and loops.
+const createAppendOneFunctions = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.unsafe(AppendOne.appendOneFunction(Heads.runs))
+  yield* sql.unsafe(AppendOne.appendOneFunction(Heads.invocations))
+})
+
 /**
  * The migrations, by id and name.
  *
@@ -138,7 +147,8 @@ const replaceAppendFunctions = Effect.gen(function*() {
 export const migrations = {
   "1_create_log": createLog,
   "2_create_append_functions": createAppendFunctions,
-  "3_replace_append_functions": replaceAppendFunctions
+  "3_replace_append_functions": replaceAppendFunctions,
+  "4_create_append_one_functions": createAppendOneFunctions
 }
 
 /**

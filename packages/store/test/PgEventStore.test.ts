@@ -3,6 +3,8 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, layer as withLayer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Tracer from "effect/Tracer"
 import * as Consumer from "../src/Consumer.js"
 import * as Database from "../src/Database.js"
 import * as EventStore from "../src/EventStore.js"
@@ -160,6 +162,106 @@ describe("postgres store", () => {
           Effect.provide(PgEventStore.layer.pipe(Layer.provideMerge(Database.layerClient({ url, maxConnections: 2 }))))
         )
         expect(read.events[0]).toEqual(started(runId, { occurredAt }))
+      }))
+
+    it.effect("prepares appends outside transactions", () =>
+      Effect.gen(function*() {
+        const client = yield* PgClient.PgClient
+        const runId = newRunId()
+        const batch = newRunId()
+        const inTransaction = newRunId()
+        // One connection, so the query of the prepared statements runs where the appends ran.
+        const prepared = yield* Effect.gen(function*() {
+          const store = yield* EventStore.EventStore
+          const sql = yield* SqlClient.SqlClient
+          yield* sql.withTransaction(store.appendRun(inTransaction, 0, [started(inTransaction)]))
+          const beforeAppends = yield* sql.unsafe<{ name: string }>("select name from pg_prepared_statements")
+          yield* store.appendRun(runId, 0, [started(runId)])
+          yield* store.appendRun(batch, 0, [started(batch), succeeded(batch)])
+          const afterAppends = yield* sql.unsafe<{ name: string }>("select name from pg_prepared_statements")
+          return { before: beforeAppends.map((row) => row.name), after: afterAppends.map((row) => row.name) }
+        }).pipe(
+          Effect.provide(
+            PgEventStore.layer.pipe(
+              Layer.provideMerge(Database.layerClient({ url: urlOf(client, {}), maxConnections: 1 }))
+            )
+          )
+        )
+        expect(prepared.before).toEqual([])
+        expect([...prepared.after].sort()).toEqual(["append_one_to_workflow_runs", "append_to_workflow_runs"])
+      }))
+
+    it.effect("traces each append in one span", () =>
+      Effect.gen(function*() {
+        const store = yield* EventStore.EventStore
+        const sql = yield* SqlClient.SqlClient
+        const runId = newRunId()
+        const inTransaction = newRunId()
+        const key = newKey()
+        const spans: Array<Tracer.Span> = []
+        const inner = yield* Effect.tracer
+        const recording = Tracer.make({
+          span: (...args) => {
+            const span = inner.span(...args)
+            spans.push(span)
+            return span
+          },
+          context: (f, fiber) => inner.context(f, fiber)
+        })
+        yield* Effect.withTracer(
+          Effect.all([
+            store.appendRun(runId, 0, [started(runId), succeeded(runId)]).pipe(Effect.withSpan("caller")),
+            store.appendInvocation(key, 0, [
+              Invocation.requested({
+                idempotencyKey: key,
+                occurredAt: at("2026-04-08T14:33:27.000Z"),
+                workflow: started(runId).workflow,
+                inputParameters: {},
+                actor: null
+              })
+            ]),
+            sql.withTransaction(store.appendRun(inTransaction, 0, [started(inTransaction)]))
+          ]),
+          recording
+        )
+        const appends = spans.filter((span) => span.name.startsWith("EventStore.append"))
+        expect(appends.map((span) => span.name)).toEqual([
+          "EventStore.appendRun",
+          "EventStore.appendInvocation",
+          "EventStore.appendRun"
+        ])
+        expect(Object.fromEntries(appends[0]!.attributes)).toEqual({ run_id: runId, events: 2 })
+        expect(Object.fromEntries(appends[1]!.attributes)).toEqual({ idempotency_key: key, events: 1 })
+        expect(appends.map((span) => span.status._tag)).toEqual(["Ended", "Ended", "Ended"])
+        const caller = spans.find((span) => span.name === "caller")!
+        expect(Option.map(appends[0]!.parent, (parent) => parent.spanId)).toEqual(Option.some(caller.spanId))
+        // In a transaction the statement goes through the SqlClient, whose span nests in the append's.
+        const statements = spans.filter((span) =>
+          span.name === "sql.execute" && Option.exists(span.parent, (parent) => parent.spanId === appends[2]!.spanId)
+        )
+        expect(statements).toHaveLength(1)
+      }))
+
+    it.effect("appends over a client without its pool", () =>
+      Effect.gen(function*() {
+        const client = yield* PgClient.PgClient
+        const single = newRunId()
+        const batch = newRunId()
+        const read = yield* Effect.gen(function*() {
+          const store = yield* EventStore.EventStore
+          yield* store.appendRun(single, 0, [started(single)])
+          yield* store.appendRun(single, 1, [succeeded(single)])
+          yield* store.appendRun(batch, 0, [started(batch), succeeded(batch)])
+          return [yield* store.readRun(single), yield* store.readRun(batch)]
+        }).pipe(
+          Effect.provide(
+            PgEventStore.layer.pipe(
+              Layer.provide(PgClient.layer({ url: urlOf(client, {}), maxConnections: 1, types: Database.pgTypes }))
+            )
+          )
+        )
+        expect(read.map((stream) => stream.version)).toEqual([2, 2])
+        expect(read[0]!.events).toEqual([started(single), succeeded(single)])
       }))
 
     it.effect("serves everything with a role that cannot change the log", () =>

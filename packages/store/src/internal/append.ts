@@ -7,6 +7,23 @@ import type { EncodedEvent } from "./codec.js"
 /** The most attempts of an append that expects `"any"` version. */
 export const anyVersionAttempts = 5
 
+/** Computes the digest of one event at `version`. */
+export const digestOf = (
+  stream: string,
+  version: number,
+  event: EncodedEvent,
+  metadata: Record<string, unknown>
+): Uint8Array =>
+  HashChain.digest({
+    stream,
+    version,
+    eventId: event.eventId,
+    type: event.type,
+    data: event.data,
+    metadata,
+    occurredAt: event.occurredAt
+  })
+
 /** Computes the hex digest of each event, at the versions following `expected`. */
 export const digestsOf = (
   stream: string,
@@ -14,17 +31,7 @@ export const digestsOf = (
   events: ReadonlyArray<EncodedEvent>,
   metadata: Record<string, unknown>
 ): ReadonlyArray<string> =>
-  events.map((event, index) =>
-    HashChain.toHex(HashChain.digest({
-      stream,
-      version: expected + index + 1,
-      eventId: event.eventId,
-      type: event.type,
-      data: event.data,
-      metadata,
-      occurredAt: event.occurredAt
-    }))
-  )
+  events.map((event, index) => HashChain.toHex(digestOf(stream, expected + index + 1, event, metadata)))
 
 /**
  * Runs `attempt` with an exact expected version: the given one, or for `"any"` the current

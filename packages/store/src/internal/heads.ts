@@ -52,7 +52,8 @@ export const invocations: HeadTable = {
   ]
 }
 
-const extract = (column: HeadColumn): string => {
+/** Builds the SQL expression that reads `column` from the head patch `m.patch`. */
+export const extract = (column: HeadColumn): string => {
   switch (column.type) {
     case "text":
       return `(m.patch->>'${column.name}')`
@@ -91,6 +92,17 @@ const appendResults = [
   ["head_version", "int"]
 ] as const
 
+/**
+ * The SET list of an UPDATE of `head` aliased `h` that applies the patch `m.patch`: each column
+ * the patch names takes the patch's value, the others keep theirs.
+ */
+export const patchAssignments = (head: HeadTable, separator: string): string =>
+  head.columns
+    .map((column) =>
+      `${column.name} = case when m.patch ? '${column.name}' then ${extract(column)} else h.${column.name} end`
+    )
+    .join(separator)
+
 /** The name of the function that appends to streams headed by `head`. */
 export const appendFunctionName = (head: HeadTable): string => `append_to_${head.table}`
 
@@ -121,11 +133,7 @@ export const dropAppendFunction = (head: HeadTable): string =>
  * the function's time at 16 writers on PostgreSQL 15.
  */
 export const appendFunction = (head: HeadTable): string => {
-  const setColumns = head.columns
-    .map((column) =>
-      `${column.name} = case when m.patch ? '${column.name}' then ${extract(column)} else h.${column.name} end`
-    )
-    .join(",\n        ")
+  const setColumns = patchAssignments(head, ",\n        ")
   const insertColumns = head.columns.map((column) => column.name).join(", ")
   const insertValues = head.columns.map(extract).join(", ")
   return `
@@ -248,13 +256,7 @@ export const projectFirstStatement = (head: HeadTable, table: string): string =>
  */
 export const projectNextStatement = (head: HeadTable, table: string): string =>
   `update ${table} h set version = $2,
-     ${
-    head.columns
-      .map((column) =>
-        `${column.name} = case when m.patch ? '${column.name}' then ${extract(column)} else h.${column.name} end`
-      )
-      .join(",\n     ")
-  },
+     ${patchAssignments(head, ",\n     ")},
      head_hash = decode($4, 'hex'), updated_at = e.recorded_at
    from (select $3::jsonb as patch) m, run_events e
    where h.${head.key} = $1 and h.version = $2 - 1 and e.stream_id = $5 and e.version = $2

@@ -37,6 +37,25 @@ const mapStrings = (value: unknown, f: (value: string) => string): unknown => {
  */
 export const escapeJson = (value: unknown): unknown => mapStrings(value, escapeString)
 
+const containsEscapable = (value: unknown): boolean => {
+  if (typeof value === "string") return needsEscape(value)
+  if (Array.isArray(value)) return value.some(containsEscapable)
+  if (value !== null && typeof value === "object") {
+    for (const [key, item] of Object.entries(value)) {
+      if (needsEscape(key) || containsEscapable(item)) return true
+    }
+  }
+  return false
+}
+
+/**
+ * Escapes like {@link escapeJson}, but returns `value` itself when nothing in it needs
+ * escaping, which spares the copy for values that are serialized at once and not kept.
+ *
+ * @internal
+ */
+export const escapeJsonIfNeeded = (value: unknown): unknown => containsEscapable(value) ? escapeJson(value) : value
+
 /**
  * Reverses {@link escapeJson}.
  *

@@ -1,0 +1,121 @@
+/**
+ * The append of a single event, the common case (a notification usually brings one
+ * transition), as a PL/pgSQL function with scalar parameters. It gives the same outcomes as the
+ * batch function of `heads.ts` for a batch of one event, without the array parameters, the
+ * aggregates and the loops that the batch case needs.
+ */
+import { extract, type HeadTable, patchAssignments } from "./heads.js"
+
+/** The outcome of a one-event append, as the `outcome` column names it. */
+export type Outcome = "appended" | "duplicate" | "different" | "conflict" | "not_first_write"
+
+/** The row {@link appendOneFunction} returns. */
+export interface AppendOneRow {
+  readonly outcome: Outcome
+  /** The new event's position, or for `duplicate` the stored event's. */
+  readonly event_position: bigint | null
+  /** The new event's version, or for `duplicate` the stored event's. */
+  readonly event_version: number | null
+  /** The head's version after an append, or the current one for `conflict` (null without a head). */
+  readonly head_version: number | null
+}
+
+const parameters = [
+  ["p_stream", "text"],
+  ["p_expected", "bigint"],
+  ["p_key", "text"],
+  ["p_event_id", "uuid"],
+  ["p_type", "text"],
+  ["p_data", "jsonb"],
+  ["p_metadata", "jsonb"],
+  ["p_occurred_at", "timestamptz"],
+  ["p_digest", "bytea"],
+  ["p_patch", "jsonb"]
+] as const
+
+/** The name of the function that appends one event to a stream headed by `head`. */
+export const appendOneFunctionName = (head: HeadTable): string => `append_one_to_${head.table}`
+
+/**
+ * Creates the PL/pgSQL function that appends one event to a stream headed by `head`.
+ * Parameters: the stream, the expected version, the head key, the event's id, type, data,
+ * metadata, occurred time, digest (32 bytes) and head patch. It returns one
+ * {@link AppendOneRow}.
+ *
+ * A stored event with the same id is a duplicate when its type, data and occurred time match
+ * (whatever the expected version) and `different` otherwise. Otherwise the head moves to the
+ * next version only if it is still at the expected one (a compare-and-set), and the event is
+ * inserted. Its hash chains the digest onto the head's stored hash, which every append keeps
+ * equal to the hash of the stream's last event, so the chain needs no read of that event.
+ *
+ * A writer that lost the compare-and-set waited for the winner's commit. It then looks for its
+ * event once more, because the winner may have written this very event. Nothing is written
+ * when the transaction already has an id: an append must be its transaction's first write for
+ * the global feed to keep each stream's order.
+ */
+export const appendOneFunction = (head: HeadTable): string => `
+create or replace function ${appendOneFunctionName(head)}(
+  ${parameters.map(([name, type]) => `${name} ${type}`).join(", ")},
+  out outcome text, out event_position bigint, out event_version int, out head_version int
+) language plpgsql set plan_cache_mode = force_generic_plan as $append$
+declare
+  v_same boolean;
+  v_hash bytea;
+begin
+  if pg_current_xact_id_if_assigned() is not null then
+    outcome := 'not_first_write';
+    return;
+  end if;
+  select e.position, e.version::int, e.type = p_type and e.data = p_data and e.occurred_at = p_occurred_at
+    into event_position, event_version, v_same
+    from run_events e where e.stream_id = p_stream and e.event_id = p_event_id;
+  if found then
+    outcome := case when v_same then 'duplicate' else 'different' end;
+    return;
+  end if;
+  if p_expected = 0 then
+    v_hash := sha256('\\x${"00".repeat(32)}'::bytea || p_digest);
+    insert into ${head.table} as h (${head.key}, version, ${
+  head.columns.map((column) => column.name).join(", ")
+}, head_hash)
+    select p_key, 1, ${head.columns.map(extract).join(", ")}, v_hash
+    from (select p_patch as patch) m
+    on conflict (${head.key}) do nothing;
+  else
+    update ${head.table} h set
+      version = p_expected + 1,
+      ${patchAssignments(head, ",\n      ")},
+      head_hash = sha256(h.head_hash || p_digest),
+      updated_at = now()
+    from (select p_patch as patch) m
+    where h.${head.key} = p_key and h.version = p_expected
+    returning h.head_hash into v_hash;
+  end if;
+  if not found then
+    select e.position, e.version::int, e.type = p_type and e.data = p_data and e.occurred_at = p_occurred_at
+      into event_position, event_version, v_same
+      from run_events e where e.stream_id = p_stream and e.event_id = p_event_id;
+    if found and v_same then
+      outcome := 'duplicate';
+    else
+      outcome := 'conflict';
+      event_position := null;
+      event_version := null;
+      select h.version::int into head_version from ${head.table} h where h.${head.key} = p_key;
+    end if;
+    return;
+  end if;
+  insert into run_events (stream_id, version, event_id, type, data, metadata, occurred_at, hash)
+  values (p_stream, p_expected + 1, p_event_id, p_type, p_data, p_metadata, p_occurred_at, v_hash)
+  returning position into event_position;
+  outcome := 'appended';
+  event_version := p_expected + 1;
+  head_version := p_expected + 1;
+end
+$append$`
+
+/** The call of {@link appendOneFunction}: one statement, one round trip. */
+export const appendOneCall = (head: HeadTable): string =>
+  `select * from ${appendOneFunctionName(head)}(${
+    parameters.map(([, type], index) => `$${index + 1}::${type}`).join(", ")
+  })`
