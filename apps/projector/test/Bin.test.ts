@@ -3,61 +3,9 @@ import { Projector } from "@workflow-runs/projector"
 import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
 import { Database } from "@workflow-runs/store"
 import { Effect, Fiber, Layer, Option, Redacted } from "effect"
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { existsSync } from "node:fs"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { eventually, freePort, historyTypes, newSecret, testDatabaseUrl } from "./support/harness.js"
 import { deliver, newEventId, thinRunEvent } from "./support/notifications.js"
-
-const packageDir = join(dirname(fileURLToPath(import.meta.url)), "..")
-const bin = join(packageDir, "dist", "bin.js")
-
-// The bin runs the built JavaScript with plain Node, so a checkout without a build gets one here.
-const ensureBuilt = Effect.runSync(Effect.cached(Effect.sync(() => {
-  if (!existsSync(bin)) {
-    execFileSync("pnpm", ["--filter", "@workflow-runs/projector...", "--sort", "run", "build"], {
-      cwd: packageDir,
-      stdio: "ignore"
-    })
-  }
-})))
-
-// Starts `workflow-runs serve` with `env` and resolves once it logs that it serves.
-const serve = (env: Record<string, string>) =>
-  Effect.acquireRelease(
-    Effect.async<
-      { readonly child: ChildProcess; readonly stderr: () => string; readonly stdout: () => string }
-    >((resume) => {
-      const child = spawn(process.execPath, [bin, "serve"], {
-        env: { PATH: process.env.PATH ?? "", ...env },
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      let stderr = ""
-      let stdout = ""
-      let ready = false
-      child.stdout!.on("data", (chunk: Buffer) => {
-        stdout += chunk.toString("utf8")
-      })
-      child.stderr!.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString("utf8")
-        if (!ready && stderr.includes("\"Serving\"")) {
-          ready = true
-          resume(Effect.succeed({ child, stderr: () => stderr, stdout: () => stdout }))
-        }
-      })
-      child.once("exit", (code) => {
-        if (!ready) resume(Effect.dieMessage(`serve exited with ${code} before it served:\n${stderr}`))
-      })
-    }),
-    ({ child }) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
-  )
-
-const exitOf = (child: ChildProcess) =>
-  Effect.async<number | null>((resume) => {
-    if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
-    child.once("exit", (code) => resume(Effect.succeed(code)))
-  })
+import { ensureBuilt, exitOf, serve } from "./support/serveProcess.js"
 
 // Each check opens a new connection, so a refused one shows the listener is closed.
 const health = (url: string) =>
