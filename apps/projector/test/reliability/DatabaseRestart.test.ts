@@ -1,0 +1,126 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Simulator } from "@workflow-runs/simulator"
+import { EmbeddedDatabase } from "@workflow-runs/store"
+import { Effect, Exit, Layer, Scope } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { eventually, freePort, newSecret } from "../support/harness.js"
+import { ensureBuilt, serve } from "../support/serveProcess.js"
+import { awaitComparison, isExact, verifyLog } from "./support/groundTruth.js"
+import { byForm, count, postgresVersion, recordFigures } from "./support/figures.js"
+import { checkServices, serveEnv, startRuns } from "./support/stack.js"
+
+// The database stops in the middle of a burst and starts again on the same port and data
+// folder. The projector keeps running: it answers 5xx while it cannot record, its pool connects
+// again once the server is back, and the simulator's redeliveries complete the log.
+
+const runs = byForm(200, 1_500)
+const stopAfterAcknowledged = byForm(80, 500)
+const rejectedWhileDown = 20
+
+const health = (url: string) =>
+  Effect.promise(() =>
+    fetch(`${url}/healthz`).then(
+      async (response) => ({ status: response.status, body: (await response.json()) as Record<string, unknown> }),
+      () => ({ status: 0, body: {} })
+    )
+  )
+
+describe("Database restart", () => {
+  it.scopedLive(
+    "projector recovers its pool and the log is exact",
+    () =>
+      Effect.gen(function*() {
+        yield* ensureBuilt
+        // The test owns this server, so it always runs embedded, whatever DATABASE_URL says.
+        const folder = yield* Effect.acquireRelease(
+          Effect.sync(() => mkdtempSync(join(tmpdir(), "workflow-runs-restart-"))),
+          (directory) => Effect.sync(() => rmSync(directory, { recursive: true, force: true }))
+        )
+        const databasePort = yield* freePort
+        const startDatabase = Effect.gen(function*() {
+          const scope = yield* Scope.make()
+          const server = yield* EmbeddedDatabase.start({ dataDirectory: folder, port: databasePort }).pipe(
+            Scope.extend(scope)
+          )
+          return { scope, server }
+        })
+        const firstDatabase = yield* startDatabase
+        yield* Effect.addFinalizer(() => Scope.close(firstDatabase.scope, Exit.void))
+
+        const simulator = yield* Simulator.make({ deliveryRetryDelays: Array(120).fill("500 millis") })
+        const port = yield* freePort
+        const secret = newSecret()
+        const projector = yield* serve(serveEnv({ simulator, databaseUrl: firstDatabase.server.url, port, secret }))
+          .pipe(Effect.timeout("60 seconds"))
+        const url = `http://127.0.0.1:${port}`
+        yield* simulator.registerDestination({ url: `${url}/webhooks/stripe`, secret })
+
+        const started = Date.now()
+        yield* startRuns(simulator, runs)
+        yield* eventually(
+          `${stopAfterAcknowledged} acknowledged deliveries`,
+          Effect.map(simulator.deliveries, (all) => count(all, (attempt) => attempt.status === 200) >= stopAfterAcknowledged),
+          60_000
+        )
+        yield* Scope.close(firstDatabase.scope, Exit.void)
+        const stoppedAt = Date.now()
+        const acknowledgedBeforeStop = count(yield* simulator.deliveries, (attempt) => attempt.status === 200)
+        yield* eventually(
+          `${rejectedWhileDown} deliveries answered 5xx`,
+          Effect.map(simulator.deliveries, (all) => count(all, (attempt) => (attempt.status ?? 0) >= 500) >= rejectedWhileDown),
+          60_000
+        )
+        const healthWhileDown = yield* health(url)
+
+        const secondDatabase = yield* startDatabase
+        yield* Effect.addFinalizer(() => Scope.close(secondDatabase.scope, Exit.void))
+        const downForMs = Date.now() - stoppedAt
+        const context = yield* Layer.build(checkServices(secondDatabase.server.url))
+        const comparison = yield* awaitComparison(
+          simulator,
+          (current) => isExact(current) && current.notificationsInInbox === current.notificationsPublished,
+          90_000
+        ).pipe(Effect.provide(context))
+        const convergedAfterMs = Date.now() - started
+        const verified = yield* verifyLog.pipe(Effect.provide(context))
+        const deliveries = yield* simulator.deliveries
+        const healthAfter = yield* health(url)
+
+        yield* recordFigures("database-restart", {
+          runs,
+          notificationsPublished: comparison.notificationsPublished,
+          acknowledgedBeforeStop,
+          faultsInjected: 1,
+          databaseDownMs: downForMs,
+          deliveryAttempts: deliveries.length,
+          answered5xx: count(deliveries, (attempt) => (attempt.status ?? 0) >= 500),
+          unanswered: count(deliveries, (attempt) => attempt.status === null),
+          convergedAfterMs,
+          notificationsInInbox: comparison.notificationsInInbox,
+          eventsExpected: comparison.eventsExpected,
+          eventsFound: comparison.eventsFound,
+          missing: comparison.missing.length,
+          unexpected: comparison.unexpected.length,
+          verifyOk: verified.ok,
+          postgres: yield* postgresVersion.pipe(Effect.provide(context))
+        })
+
+        expect(healthWhileDown.status).toBe(503)
+        expect(healthWhileDown.body.database).toBe("unreachable")
+        expect(count(deliveries, (attempt) => attempt.status === 503)).toBeGreaterThanOrEqual(rejectedWhileDown)
+        expect(acknowledgedBeforeStop).toBeLessThan(comparison.notificationsPublished)
+        // The same process served before, during and after the outage.
+        expect(projector.child.exitCode).toBeNull()
+        expect(projector.child.signalCode).toBeNull()
+        expect(healthAfter.status).toBe(200)
+        expect(comparison.runs).toBe(runs)
+        expect(comparison.missing).toEqual([])
+        expect(comparison.unexpected).toEqual([])
+        expect(comparison.notificationsInInbox).toBe(comparison.notificationsPublished)
+        expect(verified.ok).toBe(true)
+      }),
+    byForm(120_000, 300_000)
+  )
+})
