@@ -1,12 +1,12 @@
-import { describe, expect, it } from "@effect/vitest"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import * as SqlClientTag from "@effect/sql/SqlClient"
+import { describe, expect, it } from "@effect/vitest"
 import { Simulator } from "@workflow-runs/simulator"
 import { Effect, Layer } from "effect"
 import { eventually, freePort, newSecret, testDatabaseUrl } from "../support/harness.js"
 import { ensureBuilt, exitOf, serve } from "../support/serveProcess.js"
-import { awaitComparison, isExact, verifyLog } from "./support/groundTruth.js"
 import { byForm, count, postgresVersion, recordFigures } from "./support/figures.js"
+import { awaitComparison, isExact, verifyLog } from "./support/groundTruth.js"
 import { checkServices, serveEnv, startRuns } from "./support/stack.js"
 
 // A burst of notifications, `kill -9` of the projector while it works through them, and a

@@ -7,8 +7,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { eventually, freePort, newSecret } from "../support/harness.js"
 import { ensureBuilt, serve } from "../support/serveProcess.js"
-import { awaitComparison, isExact, verifyLog } from "./support/groundTruth.js"
 import { byForm, count, postgresVersion, recordFigures } from "./support/figures.js"
+import { awaitComparison, isExact, verifyLog } from "./support/groundTruth.js"
 import { checkServices, serveEnv, startRuns } from "./support/stack.js"
 
 // The database stops in the middle of a burst and starts again on the same port and data
@@ -23,7 +23,7 @@ const health = (url: string) =>
   Effect.promise(() =>
     fetch(`${url}/healthz`).then(
       async (response) => ({ status: response.status, body: (await response.json()) as Record<string, unknown> }),
-      () => ({ status: 0, body: {} })
+      (): { status: number; body: Record<string, unknown> } => ({ status: 0, body: {} })
     )
   )
 
@@ -61,21 +61,27 @@ describe("Database restart", () => {
         yield* startRuns(simulator, runs)
         yield* eventually(
           `${stopAfterAcknowledged} acknowledged deliveries`,
-          Effect.map(simulator.deliveries, (all) => count(all, (attempt) => attempt.status === 200) >= stopAfterAcknowledged),
+          Effect.map(simulator.deliveries, (all) =>
+            count(all, (attempt) => attempt.status === 200) >= stopAfterAcknowledged),
           60_000
         )
         yield* Scope.close(firstDatabase.scope, Exit.void)
         const stoppedAt = Date.now()
-        const acknowledgedBeforeStop = count(yield* simulator.deliveries, (attempt) => attempt.status === 200)
+        const acknowledgedBeforeStop = count(yield* simulator.deliveries, (attempt) =>
+          attempt.status === 200)
         yield* eventually(
           `${rejectedWhileDown} deliveries answered 5xx`,
-          Effect.map(simulator.deliveries, (all) => count(all, (attempt) => (attempt.status ?? 0) >= 500) >= rejectedWhileDown),
+          Effect.map(simulator.deliveries, (all) =>
+            count(all, (attempt) =>
+              (attempt.status ?? 0) >= 500) >= rejectedWhileDown),
           60_000
         )
         const healthWhileDown = yield* health(url)
 
         const secondDatabase = yield* startDatabase
-        yield* Effect.addFinalizer(() => Scope.close(secondDatabase.scope, Exit.void))
+        yield* Effect.addFinalizer(() =>
+          Scope.close(secondDatabase.scope, Exit.void)
+        )
         const downForMs = Date.now() - stoppedAt
         const context = yield* Layer.build(checkServices(secondDatabase.server.url))
         const comparison = yield* awaitComparison(
@@ -105,7 +111,7 @@ describe("Database restart", () => {
           unexpected: comparison.unexpected.length,
           verifyOk: verified.ok,
           postgres: yield* postgresVersion.pipe(Effect.provide(context))
-        })
+        }, { database: "embedded server owned by the test" })
 
         expect(healthWhileDown.status).toBe(503)
         expect(healthWhileDown.body.database).toBe("unreachable")

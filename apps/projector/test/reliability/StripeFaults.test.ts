@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, layer } from "@effect/vitest"
 import { Ids } from "@workflow-runs/core"
 import { Projector } from "@workflow-runs/projector"
-import { type HttpFaultInput, Simulator } from "@workflow-runs/simulator"
+import { type Fault, Simulator } from "@workflow-runs/simulator"
 import { EventStore, Invocation, RecordingWorkflows } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
 import { Effect, Layer, Redacted } from "effect"
@@ -103,7 +103,7 @@ const tallyCase = (observation: Observation, runsExpected: number, abandoned = 0
   tally.eventsFound += observation.runEvents.reduce((total, events) => total + events.length, 0)
 }
 
-const faultOn = (path: string, fault: Omit<HttpFaultInput, "match">): HttpFaultInput => ({
+const faultOn = (path: string, fault: Omit<Fault.HttpFaultInput, "match">): Fault.HttpFaultInput => ({
   match: { method: "POST", path },
   ...fault
 })

@@ -1,6 +1,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
 import { mkdirSync, writeFileSync } from "node:fs"
+import { loadavg } from "node:os"
 import { join } from "node:path"
 
 /**
@@ -12,6 +13,9 @@ export const fullForm = process.env.RELIABILITY_FULL === "1"
 /** Picks the short or the long form's value of a setting. */
 export const byForm = <A>(short: A, full: A): A => (fullForm ? full : short)
 
+// Scenario 3 always runs on an embedded server of its own; the others follow DATABASE_URL.
+const databaseKind = process.env.DATABASE_URL?.trim() ? "DATABASE_URL server" : "embedded server"
+
 /** A scenario's measured figures, in the order the report shows them. */
 export type Figures = Readonly<Record<string, number | string | boolean>>
 
@@ -20,12 +24,23 @@ export type Figures = Readonly<Record<string, number | string | boolean>>
  * set (`pnpm reliability` sets it and renders docs/reliability.md from the files), so a plain
  * `pnpm test` leaves the tree as it was.
  */
-export const recordFigures = (scenario: string, figures: Figures) =>
+export const recordFigures = (
+  scenario: string,
+  figures: Figures,
+  options: { readonly database?: string } = {}
+) =>
   Effect.sync(() => {
     const directory = process.env.RELIABILITY_RESULTS
     if (directory === undefined || directory === "") return
     mkdirSync(directory, { recursive: true })
-    const result = { scenario, form: fullForm ? "full" : "short", finishedAt: new Date().toISOString(), figures }
+    const result = {
+      scenario,
+      form: fullForm ? "full" : "short",
+      finishedAt: new Date().toISOString(),
+      database: options.database ?? databaseKind,
+      loadAverage: Number(loadavg()[0]!.toFixed(2)),
+      figures
+    }
     writeFileSync(join(directory, `${scenario}.json`), `${JSON.stringify(result, null, 2)}\n`)
   })
 

@@ -1,0 +1,177 @@
+import * as SqlClient from "@effect/sql/SqlClient"
+import { describe, expect, it } from "@effect/vitest"
+import { Ids } from "@workflow-runs/core"
+import { Reconciler } from "@workflow-runs/projector"
+import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
+import { RecordingWorkflows } from "@workflow-runs/store"
+import { Effect, Fiber, Layer, Schedule } from "effect"
+import { randomUUID } from "node:crypto"
+import { eventually, freePort, newSecret, recordingFor, testDatabaseUrl } from "../support/harness.js"
+import { ensureBuilt, serve } from "../support/serveProcess.js"
+import { byForm, count, postgresVersion, recordFigures } from "./support/figures.js"
+import { awaitComparison, isExact, verifyLog } from "./support/groundTruth.js"
+import { checkServices, serveEnv, startRuns } from "./support/stack.js"
+
+// Three `serve` processes share one database, each the destination of every notification, so
+// each notification reaches all three at once. One destination gets its deliveries twice,
+// another out of order. Their reconcilers run every half second, a reconciler in the test
+// process runs without the lease alongside, and the test invokes workflows through the
+// recording layer, which writes the same run streams. The log must still be exact.
+
+const instances = 3
+const runs = byForm(150, 1_000)
+const invocations = byForm(30, 200)
+const droppedRuns = 5
+const duplicated = byForm(100, 600)
+const reordered = byForm(100, 600)
+
+const metric = (text: string, name: string) =>
+  text.split("\n")
+    .filter((line) => line.startsWith(name))
+    .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(" ") + 1)), 0)
+
+describe("Concurrency", () => {
+  it.scopedLive(
+    "three projectors and reconcilers keep the log exact",
+    () =>
+      Effect.gen(function*() {
+        yield* ensureBuilt
+        const databaseUrl = yield* testDatabaseUrl
+        const simulator = yield* Simulator.make({ deliveryRetryDelays: Array(120).fill("250 millis") })
+        const secret = newSecret()
+        const ports = yield* Effect.forEach(Array.from({ length: instances }), () => freePort)
+        const processes = yield* Effect.forEach(
+          ports,
+          (port, index) =>
+            serve(serveEnv({
+              simulator,
+              databaseUrl,
+              port,
+              secret,
+              instanceId: `concurrency-${index + 1}`,
+              reconcileInterval: "500 millis",
+              reconcileStaleAfter: "1 second"
+            })).pipe(Effect.timeout("60 seconds")),
+          { concurrency: "unbounded" }
+        )
+        const destinations = yield* Effect.forEach(
+          ports,
+          (port) => simulator.registerDestination({ url: `http://127.0.0.1:${port}/webhooks/stripe`, secret })
+        )
+        const context = yield* Layer.build(checkServices(databaseUrl))
+
+        // Runs whose every notification is dropped on every destination: only a reconciler
+        // brings them into the log, while they are among Stripe's most recent runs.
+        for (const destination of destinations) {
+          yield* simulator.injectDeliveryFault({ kind: "drop", count: droppedRuns * 2, destination: destination.id })
+        }
+        yield* startRuns(simulator, droppedRuns)
+        const healed = yield* awaitComparison(simulator, isExact, 30_000).pipe(Effect.provide(context))
+        expect(healed.missing).toEqual([])
+
+        yield* simulator.injectDeliveryFault({ kind: "duplicate", count: duplicated, destination: destinations[0]!.id })
+        yield* simulator.injectDeliveryFault({
+          kind: "reorder",
+          count: reordered,
+          delay_ms: 200,
+          destination: destinations[1]!.id
+        })
+        const reconciling = yield* Reconciler.reconcileOnce({ staleAfter: "1 second", recentRuns: 50 }).pipe(
+          Effect.catchAllCause((cause) => Effect.logWarning("A test reconciler pass failed", cause)),
+          Effect.repeat(Schedule.spaced("200 millis")),
+          Effect.provide(recordingFor(simulator)),
+          Effect.provide(context),
+          Effect.fork
+        )
+        const invoking = yield* Effect.forEach(
+          Array.from({ length: invocations }, (_, index) => index),
+          (index) =>
+            RecordingWorkflows.invokeWorkflow(Ids.WorkflowId.make(DefaultWorkflows.anyInput), { index }, {
+              idempotencyKey: `concurrency-${randomUUID()}`
+            }),
+          { concurrency: 4 }
+        ).pipe(Effect.provide(recordingFor(simulator)), Effect.provide(context), Effect.fork)
+        yield* startRuns(simulator, runs)
+        const invoked = yield* Fiber.join(invoking)
+
+        const comparison = yield* awaitComparison(
+          simulator,
+          (current) => isExact(current) && current.runs === droppedRuns + runs + invocations,
+          90_000
+        ).pipe(Effect.provide(context))
+        // Every destination acknowledged every notification that no fault dropped, so the
+        // figures count all deliveries.
+        yield* eventually("every delivery acknowledged", allAcknowledged(simulator), 60_000)
+        yield* Fiber.interrupt(reconciling)
+        const verified = yield* verifyLog.pipe(Effect.provide(context))
+        const deliveries = yield* simulator.deliveries
+        const sql = yield* SqlClient.SqlClient.pipe(Effect.provide(context))
+        const sources = yield* sql<{ source: string; events: string }>`
+          select coalesce(metadata->>'source', 'none') as source, count(*)::text as events
+          from run_events where stream_id like 'run/%' group by 1 order by 1`
+        const attempts = yield* sql<{ outcome: string; attempts: string }>`
+          select outcome, count(*)::text as attempts from invocations group by 1 order by 1`
+        const metrics = yield* Effect.forEach(ports, (port) =>
+          Effect.promise(() => fetch(`http://127.0.0.1:${port}/metrics`).then((response) => response.text())))
+
+        yield* recordFigures("concurrency", {
+          instances,
+          runs: comparison.runs,
+          invocations,
+          notificationsPublished: comparison.notificationsPublished,
+          deliveryAttempts: deliveries.length,
+          droppedDeliveries: count(deliveries, (attempt) =>
+            attempt.fault === "drop"),
+          duplicatedDeliveries: count(deliveries, (attempt) => attempt.fault === "duplicate"),
+          reorderedDeliveries: count(deliveries, (attempt) => attempt.fault === "reorder"),
+          non2xxAnswers: count(deliveries, (attempt) => attempt.status !== null && attempt.status !== 200),
+          duplicatesSkipped: metrics.reduce(
+            (total, text) => total + metric(text, "workflow_runs_notifications_duplicate_total"),
+            0
+          ),
+          appendConflictsRetried: metrics.reduce(
+            (total, text) => total + metric(text, "workflow_runs_append_conflicts_total"),
+            0
+          ),
+          eventsBySource: sources.map((row) => `${row.source} ${row.events}`).join(", "),
+          attemptsByOutcome: attempts.map((row) => `${row.outcome} ${row.attempts}`).join(", "),
+          eventsExpected: comparison.eventsExpected,
+          eventsFound: comparison.eventsFound,
+          missing: comparison.missing.length,
+          unexpected: comparison.unexpected.length,
+          verifyOk: verified.ok,
+          postgres: yield* postgresVersion.pipe(Effect.provide(context))
+        })
+
+        expect(invoked).toHaveLength(invocations)
+        expect(comparison.runs).toBe(droppedRuns + runs + invocations)
+        expect(comparison.missing).toEqual([])
+        expect(comparison.unexpected).toEqual([])
+        expect(comparison.eventsFound).toBe(comparison.eventsExpected)
+        expect(verified.ok).toBe(true)
+        expect(attempts).toEqual([{ outcome: "succeeded", attempts: String(invocations) }])
+        expect(count(deliveries, (attempt) => attempt.fault === "duplicate")).toBeGreaterThan(0)
+        expect(count(deliveries, (attempt) => attempt.fault === "reorder")).toBeGreaterThan(0)
+        for (const { child } of processes) expect(child.exitCode).toBeNull()
+      }),
+    byForm(120_000, 300_000)
+  )
+})
+
+// Whether each destination answered 2xx to each published notification that a fault did not drop.
+const allAcknowledged = (simulator: Simulator.Service) =>
+  Effect.gen(function*() {
+    const published = yield* simulator.events()
+    const deliveries = yield* simulator.deliveries
+    const pairs = (predicate: (attempt: Simulator.DeliveryAttempt) => boolean) =>
+      new Set(deliveries.filter(predicate).map((attempt) => `${attempt.destination} ${attempt.eventId}`))
+    const acknowledged = pairs((attempt) => attempt.status === 200)
+    const dropped = pairs((attempt) => attempt.fault === "drop")
+    const destinations = [...new Set(deliveries.map((attempt) => attempt.destination))]
+    return destinations.every((destination) =>
+      published.every((event) => {
+        const pair = `${destination} ${String(event.id)}`
+        return acknowledged.has(pair) || dropped.has(pair)
+      })
+    )
+  })
