@@ -2,7 +2,9 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { Ids, RunState } from "@workflow-runs/core"
 import type { Simulator } from "@workflow-runs/simulator"
 import { EventStore, RunLog } from "@workflow-runs/store"
-import { DateTime, Effect, Either } from "effect"
+import { DateTime, Effect, Either, Layer, type Redacted } from "effect"
+import { postgresVersion } from "./figures.js"
+import { checkServices } from "./stack.js"
 
 /** How the run events in the log compare with the runs the simulator holds. */
 export interface Comparison {
@@ -128,3 +130,47 @@ export const verifyLog = Effect.gen(function*() {
   const report = yield* log.verify()
   return { ok: report.ok, streams: report.streams, events: report.events, broken: report.broken.length }
 })
+
+/** The run events in the log per writer (`metadata.source`: webhook, reconciler, invoke), as `source count` pairs. */
+export const eventsBySource = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const rows = yield* sql<{ source: string; events: string }>`
+    select coalesce(metadata->>'source', 'none') as source, count(*)::text as events
+    from run_events where stream_id like 'run/%' group by 1 order by 1`
+  return rows.map((row) => `${row.source} ${row.events}`).join(", ")
+})
+
+/** Whether the log is exact and the inbox holds every published notification. */
+export const isComplete = (comparison: Comparison) =>
+  isExact(comparison) && comparison.notificationsInInbox === comparison.notificationsPublished
+
+/**
+ * Waits, through a pool of the test's own, until `done` holds for the log (by default
+ * {@link isComplete}), then verifies it. Returns the comparison, the verification, the time it
+ * settled, the checks' context and the figures every scenario reports about the log.
+ */
+export const settle = (
+  simulator: Simulator.Service,
+  databaseUrl: Redacted.Redacted<string>,
+  options: { readonly timeoutMs: number; readonly done?: (comparison: Comparison) => boolean }
+) =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(checkServices(databaseUrl))
+    const comparison = yield* awaitComparison(simulator, options.done ?? isComplete, options.timeoutMs).pipe(
+      Effect.provide(context)
+    )
+    const settledAt = Date.now()
+    const verified = yield* verifyLog.pipe(Effect.provide(context))
+    const figures = {
+      notificationsPublished: comparison.notificationsPublished,
+      notificationsInInbox: comparison.notificationsInInbox,
+      eventsBySource: yield* eventsBySource.pipe(Effect.provide(context)),
+      eventsExpected: comparison.eventsExpected,
+      eventsFound: comparison.eventsFound,
+      missing: comparison.missing.length,
+      unexpected: comparison.unexpected.length,
+      verifyOk: verified.ok,
+      postgres: yield* postgresVersion.pipe(Effect.provide(context))
+    }
+    return { comparison, verified, settledAt, context, figures }
+  })
