@@ -145,7 +145,7 @@ describe("Concurrency", () => {
         expect(count(deliveries, (attempt) => attempt.fault === "reorder")).toBeGreaterThan(0)
         for (const { child } of processes) expect(child.exitCode).toBeNull()
       }),
-    byForm(120_000, 300_000)
+    byForm(180_000, 400_000)
   )
 })
 

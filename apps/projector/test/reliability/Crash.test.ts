@@ -74,7 +74,7 @@ describe("Crash", () => {
         expect(verified.events).toBe(comparison.eventsExpected)
         expect(second.child.exitCode).toBeNull()
       }),
-    byForm(120_000, 300_000)
+    byForm(180_000, 400_000)
   )
 })
 

@@ -106,6 +106,6 @@ describe("Database restart", () => {
         expect(comparison.notificationsInInbox).toBe(comparison.notificationsPublished)
         expect(verified.ok).toBe(true)
       }),
-    byForm(120_000, 300_000)
+    byForm(180_000, 400_000)
   )
 })

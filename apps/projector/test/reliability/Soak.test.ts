@@ -12,10 +12,11 @@ import { residentBytes, startRuns, startServeStack } from "./support/stack.js"
 const seconds = Number(process.env.RELIABILITY_SOAK_SECONDS ?? byForm(25, 600))
 const runsPerSecond = 5
 const tickMillis = 1_000 / runsPerSecond
-// The short form only catches a gross leak: in 25 seconds the heap still grows toward its
-// steady size. The long form's bound is about 1 KiB per notification at 10 notifications a
-// second.
+// The short form only catches a gross leak, because in 25 seconds the heap still grows toward
+// its steady size. The long form's bound is about 1 KiB per notification at 10 notifications a
+// second. The ceiling holds in both forms.
 const maxSlopeMiBPerMinute = byForm(200, 0.6)
+const maxResidentMiB = 400
 
 /** Computes the least-squares slope of `points` (seconds, bytes), in MiB per minute. */
 const slopeMiBPerMinute = (points: ReadonlyArray<readonly [number, number]>) => {
@@ -116,6 +117,7 @@ describe("Soak", () => {
         expect(verified.ok).toBe(true)
         expect(steady.length).toBeGreaterThanOrEqual(Math.floor(seconds * 0.5))
         expect(slope).toBeLessThan(maxSlopeMiBPerMinute)
+        expect(mib(Math.max(...samples.map(([, bytes]) => bytes)))).toBeLessThan(maxResidentMiB)
         expect(projector.child.exitCode).toBeNull()
       }),
     (seconds + 180) * 1000
