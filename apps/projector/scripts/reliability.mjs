@@ -101,7 +101,7 @@ const scenarios = [
     title: "1. Stripe API faults during invoke and retrieve",
     file: "StripeFaults.test.ts",
     what: [
-      "The simulator answers invoke and retrieve with 429 bursts, 500s with `Stripe-Should-Retry: true`, `false` and without the header, drops the connection after an invoke committed its run, and answers slower than the adapter's 250 ms attempt timeout. Invocations go through `RecordingWorkflows` into PostgreSQL; a last case runs the projector while its retrieves fail.",
+      "The simulator answers invoke and retrieve with 429 bursts, 500s with `Stripe-Should-Retry: true`, `false` and without the header, drops the connection after an invoke committed its run, and answers after 2 s, past an attempt timeout of 1 s (10 s in the other cases, so a loaded machine never abandons a normal attempt). Invocations go through `RecordingWorkflows` into PostgreSQL; a last case runs the projector while its retrieves fail.",
       "Checked per case: the simulator's request log shows at most `maxRetries + 1` attempts, all with the same `Idempotency-Key`; the simulator holds exactly one run per invocation (none when the request never committed); retries that run out fail with `StripeRateLimitError`, `StripeApiError` or `StripeConnectionError`; the attempt's stream reads `InvocationRequested`, then `InvocationOutcomeUnknown` when the outcome was lost, then one `InvocationSucceeded` once `retryInvocation` settles it; the run's stream holds one `RunStarted`. The projector answers 503 while it cannot retrieve the run and the redeliveries leave the log exact."
     ],
     labels: {
@@ -115,7 +115,9 @@ const scenarios = [
       eventsFound: "run events found",
       typedErrors: "typed errors when retries ran out",
       maxRetries: "adapter retries",
-      attemptTimeout: "attempt timeout"
+      attemptTimeout: "attempt timeout",
+      slowAttemptTimeout: "attempt timeout in the slow cases",
+      slowAnswerMs: "slow answers (ms)"
     }
   },
   {
