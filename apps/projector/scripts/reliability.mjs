@@ -125,7 +125,7 @@ const scenarios = [
     title: "2. Crash: kill -9 during a burst",
     file: "Crash.test.ts",
     what: [
-      "A `workflow-runs serve` child process (the built CLI) receives a burst of notifications: runs started without invoke, each with a start and, 50 ms later, an end (every fourth run fails). Once 200 deliveries (1,000 in the long form) were acknowledged, the test sends SIGKILL, starts `serve` again on the same port, and the simulator delivers again every notification that got no 2xx.",
+      "A `workflow-runs serve` child process (the built CLI) receives a burst of notifications: runs started without invoke, each with a start and, 50 ms later, an end (every fourth run fails). The short form starts 500 runs (1,000 notifications), the long form 1,500. Once 200 deliveries (600 in the long form) were acknowledged, the test sends SIGKILL, starts `serve` again on the same port, and the simulator delivers again every notification that got no 2xx.",
       "Checked: every run's transitions in the log equal what the simulator's run implies (event ids, types and times, in order), no event is missing or extra, every notification is in the inbox once, and `verify` passes."
     ],
     labels: {
@@ -152,7 +152,7 @@ const scenarios = [
     title: "3. Database restart during a burst",
     file: "DatabaseRestart.test.ts",
     what: [
-      "The test owns an embedded PostgreSQL server (`EmbeddedDatabase.start` with a data folder and port of its own, whatever `DATABASE_URL` says). Once 80 deliveries (500 in the long form) were acknowledged it stops the server, waits until the projector has answered 20 deliveries with 5xx, and starts the server again on the same port and data folder. The `serve` process is not restarted.",
+      "The test owns an embedded PostgreSQL server (`EmbeddedDatabase.start` with a data folder and port of its own, whatever `DATABASE_URL` says). The short form starts 200 runs, the long form 1,000. Once 80 deliveries (400 in the long form) were acknowledged it stops the server, waits until the projector has answered 20 deliveries with 5xx, and starts the server again on the same port and data folder. The `serve` process is not restarted.",
       "Checked: the projector answers 503 while the database is down (not a dropped connection), `/healthz` reports the database unreachable, the same process serves afterwards with `/healthz` at 200, and after redelivery the log equals the simulator's runs and `verify` passes."
     ],
     labels: {
@@ -210,7 +210,7 @@ const scenarios = [
     title: "5. Concurrency: three projectors and the reconciler",
     file: "Concurrency.test.ts",
     what: [
-      "Three `serve` processes share one database. Each is a webhook destination of its own, so every notification reaches all three at once; the first destination gets its deliveries twice and the second out of order. Their reconcilers run every 500 ms under the lease, a reconciler in the test process runs every 200 ms without it, and the test invokes workflows through `RecordingWorkflows`, which writes the same run streams. Before the burst, every notification of five runs is dropped on every destination, so only a reconciler can record them.",
+      "Three `serve` processes share one database, with 80 runs started without invoke and 20 invocations in the short form (400 and 100 in the long form). Each is a webhook destination of its own, so every notification reaches all three at once; the first destination gets its deliveries twice and the second out of order. Their reconcilers run every 500 ms under the lease, a reconciler in the test process runs every 200 ms without it, and the test invokes workflows through `RecordingWorkflows`, which writes the same run streams. Before the burst, every notification of five runs is dropped on every destination, so only a reconciler can record them.",
       "Checked: the log equals the simulator's runs with no event missing or repeated, every invocation attempt is `succeeded` exactly once, every notification that was not dropped is acknowledged by every destination, and `verify` passes."
     ],
     labels: {
@@ -259,7 +259,7 @@ const lines = [
   "",
   "Written by `pnpm reliability` from the figures the scenarios in apps/projector/test/reliability measure (`--full` for the long forms). Do not edit by hand: rerun it.",
   "",
-  "Each scenario is a vitest test against the simulator as Stripe and a real PostgreSQL server. They run in their own vitest project, `projector-reliability`, one at a time, because they kill processes, restart a database and measure memory. `pnpm test` runs their short forms in CI (about two minutes together on a 2-core machine); `pnpm reliability --full` runs the long forms: a ten-minute soak and five times larger bursts. Scenarios 6 and 7 (hostile input and secrets) are documented separately.",
+  "Each scenario is a vitest test against the simulator as Stripe and a real PostgreSQL server. They run in their own vitest project, `projector-reliability`, one at a time, because they kill processes, restart a database and measure memory. `pnpm test` runs their short forms in CI (the machine table gives how long a run took and the load it ran under); `pnpm reliability --full` runs the long forms: a ten-minute soak and three to five times larger bursts. Scenarios 6 and 7 (hostile input and secrets) are documented separately.",
   "",
   "```sh",
   "pnpm reliability                      # every scenario, short form, then render this page",

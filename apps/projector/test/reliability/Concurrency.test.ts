@@ -19,11 +19,11 @@ import { checkServices, redeliveryDelays, serveEnv, startRuns } from "./support/
 // recording layer, which writes the same run streams. The log must still be exact.
 
 const instances = 3
-const runs = byForm(80, 1_000)
-const invocations = byForm(20, 200)
+const runs = byForm(80, 400)
+const invocations = byForm(20, 100)
 const droppedRuns = 5
-const duplicated = byForm(60, 600)
-const reordered = byForm(60, 600)
+const duplicated = byForm(60, 300)
+const reordered = byForm(60, 300)
 
 const metric = (text: string, name: string) =>
   text.split("\n")
@@ -98,7 +98,7 @@ describe("Concurrency", () => {
         const invoked = yield* Fiber.join(invoking)
 
         const { comparison, figures, verified } = yield* settle(simulator, databaseUrl, {
-          timeoutMs: 90_000,
+          timeoutMs: byForm(90_000, 360_000),
           done: (current) => isExact(current) && current.runs === droppedRuns + runs + invocations
         })
         // Every destination acknowledged every notification that no fault dropped, so the
@@ -145,7 +145,7 @@ describe("Concurrency", () => {
         expect(count(deliveries, (attempt) => attempt.fault === "reorder")).toBeGreaterThan(0)
         for (const { child } of processes) expect(child.exitCode).toBeNull()
       }),
-    byForm(180_000, 400_000)
+    byForm(180_000, 600_000)
   )
 })
 

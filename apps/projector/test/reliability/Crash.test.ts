@@ -13,8 +13,8 @@ import { startRuns, startServeStack } from "./support/stack.js"
 // restart on the same port. The simulator delivers again whatever got no 2xx, and the log must
 // then hold exactly the transitions of the simulator's runs.
 
-const runs = byForm(500, 2_500)
-const killAfterAcknowledged = byForm(200, 1_000)
+const runs = byForm(500, 1_500)
+const killAfterAcknowledged = byForm(200, 600)
 
 describe("Crash", () => {
   it.scopedLive(
@@ -42,7 +42,7 @@ describe("Crash", () => {
         const second = yield* serve(env).pipe(Effect.timeout("60 seconds"))
         const restartedAfterMs = Date.now() - killedAt.getTime()
         const { comparison, context, figures, settledAt, verified } = yield* settle(simulator, databaseUrl, {
-          timeoutMs: 90_000
+          timeoutMs: byForm(90_000, 360_000)
         })
         const deliveries = yield* simulator.deliveries
         const committedUnacknowledged = yield* committedBefore(killedAt, deliveries).pipe(Effect.provide(context))
@@ -74,7 +74,7 @@ describe("Crash", () => {
         expect(verified.events).toBe(comparison.eventsExpected)
         expect(second.child.exitCode).toBeNull()
       }),
-    byForm(180_000, 400_000)
+    byForm(180_000, 600_000)
   )
 })
 

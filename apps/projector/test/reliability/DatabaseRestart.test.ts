@@ -13,8 +13,8 @@ import { startRuns, startServeStack } from "./support/stack.js"
 // folder. The projector keeps running: it responds 5xx while it cannot record, its pool connects
 // again once the server is back, and the simulator's redeliveries complete the log.
 
-const runs = byForm(200, 1_500)
-const stopAfterAcknowledged = byForm(80, 500)
+const runs = byForm(200, 1_000)
+const stopAfterAcknowledged = byForm(80, 400)
 const rejectedWhileDown = 20
 
 const health = (url: string) =>
@@ -75,7 +75,7 @@ describe("Database restart", () => {
         )
         const downForMs = Date.now() - stoppedAt
         const { comparison, figures, settledAt, verified } = yield* settle(simulator, secondDatabase.server.url, {
-          timeoutMs: 90_000
+          timeoutMs: byForm(90_000, 360_000)
         })
         const deliveries = yield* simulator.deliveries
         const healthAfter = yield* health(url)
@@ -106,6 +106,6 @@ describe("Database restart", () => {
         expect(comparison.notificationsInInbox).toBe(comparison.notificationsPublished)
         expect(verified.ok).toBe(true)
       }),
-    byForm(180_000, 400_000)
+    byForm(180_000, 600_000)
   )
 })
