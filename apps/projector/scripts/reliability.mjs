@@ -71,7 +71,7 @@ if (!own.includes("--render")) {
   }
   writeFileSync(join(directory, "machine.json"), `${JSON.stringify(machine, null, 2)}\n`)
   if (status !== 0) {
-    console.error("A scenario failed; docs/reliability.md was left as it was.")
+    console.error("A scenario failed, so docs/reliability.md was not rewritten; see the failure above and rerun.")
     process.exit(status)
   }
 }
@@ -100,7 +100,7 @@ const scenarios = [
     id: "stripe-faults",
     title: "1. Stripe API faults during invoke and retrieve",
     file: "StripeFaults.test.ts",
-    what: [
+    description: [
       "The simulator answers invoke and retrieve with 429 bursts, 500s with `Stripe-Should-Retry: true`, `false` and without the header, drops the connection after an invoke committed its run, and answers after 2 s, past an attempt timeout of 1 s (10 s in the other cases, so a loaded machine never abandons a normal attempt). Invocations go through `RecordingWorkflows` into PostgreSQL; a last case runs the projector while its retrieves fail.",
       "Checked per case: the simulator's request log shows at most `maxRetries + 1` attempts, all with the same `Idempotency-Key`; the simulator holds exactly one run per invocation (none when the request never committed); retries that run out fail with `StripeRateLimitError`, `StripeApiError` or `StripeConnectionError`; the attempt's stream reads `InvocationRequested`, then `InvocationOutcomeUnknown` when the outcome was lost, then one `InvocationSucceeded` once `retryInvocation` settles it; the run's stream holds one `RunStarted`. The projector answers 503 while it cannot retrieve the run and the redeliveries leave the log exact."
     ],
@@ -124,9 +124,9 @@ const scenarios = [
     id: "crash",
     title: "2. Crash: kill -9 during a burst",
     file: "Crash.test.ts",
-    what: [
+    description: [
       "A `workflow-runs serve` child process (the built CLI) receives a burst of notifications: runs started without invoke, each with a start and, 50 ms later, an end (every fourth run fails). The short form starts 500 runs (1,000 notifications), the long form 1,500. Once 200 deliveries (600 in the long form) were acknowledged, the test sends SIGKILL, starts `serve` again on the same port, and the simulator delivers again every notification that got no 2xx.",
-      "Checked: every run's transitions in the log equal what the simulator's run implies (event ids, types and times, in order), no event is missing or extra, every notification is in the inbox once, and `verify` passes."
+      "Checked: every run's transitions in the log equal what the simulator's run implies (event ids, types and times, in order), no event is missing or extra, every notification is in the inbox once, and `verify` passes. The restarted process's reconciler makes a pass at start and records the 100 runs Stripe lists as most recent, so part of the log comes from it (the figures split the events by writer); every notification still reaches the inbox, which only deliveries write."
     ],
     labels: {
       runs: "runs",
@@ -151,7 +151,7 @@ const scenarios = [
     id: "database-restart",
     title: "3. Database restart during a burst",
     file: "DatabaseRestart.test.ts",
-    what: [
+    description: [
       "The test owns an embedded PostgreSQL server (`EmbeddedDatabase.start` with a data folder and port of its own, whatever `DATABASE_URL` says). The short form starts 200 runs, the long form 1,000. Once 80 deliveries (400 in the long form) were acknowledged it stops the server, waits until the projector has answered 20 deliveries with 5xx, and starts the server again on the same port and data folder. The `serve` process is not restarted.",
       "Checked: the projector answers 503 while the database is down (not a dropped connection), `/healthz` reports the database unreachable, the same process serves afterwards with `/healthz` at 200, and after redelivery the log equals the simulator's runs and `verify` passes."
     ],
@@ -178,7 +178,7 @@ const scenarios = [
     id: "soak",
     title: "4. Soak",
     file: "Soak.test.ts",
-    what: [
+    description: [
       "One `serve` process receives 5 runs (10 notifications) per second for 25 seconds in the short form and ten minutes in the long form (`RELIABILITY_SOAK_SECONDS` sets another length). The test samples the process's resident set size (`VmRSS` in `/proc/<pid>/status`) every second and fits a least-squares line to the samples after the first fifth of the run.",
       "Checked: no delivery got anything but a 2xx, the process logged no warning or error, the slope stays under 0.6 MiB per minute in the long form (about 1 KiB per notification) and under 200 MiB per minute in the short form, which only catches a gross leak because the heap still grows toward its steady size in 25 seconds, and the RSS stays under 400 MiB, and the log is exact with `verify` passing."
     ],
@@ -209,7 +209,7 @@ const scenarios = [
     id: "concurrency",
     title: "5. Concurrency: three projectors and the reconciler",
     file: "Concurrency.test.ts",
-    what: [
+    description: [
       "Three `serve` processes share one database, with 80 runs started without invoke and 20 invocations in the short form (400 and 100 in the long form). Each is a webhook destination of its own, so every notification reaches all three at once; the first destination gets its deliveries twice and the second out of order. Their reconcilers run every 500 ms under the lease, a reconciler in the test process runs every 200 ms without it, and the test invokes workflows through `RecordingWorkflows`, which writes the same run streams. Before the burst, every notification of five runs is dropped on every destination, so only a reconciler can record them.",
       "Checked: the log equals the simulator's runs with no event missing or repeated, every invocation attempt is `succeeded` exactly once, every notification that was not dropped is acknowledged by every destination, and `verify` passes."
     ],
@@ -291,7 +291,7 @@ for (const scenario of scenarios) {
   const short = forms.short?.scenarios[scenario.id]
   const full = forms.full?.scenarios[scenario.id]
   lines.push(`## ${scenario.title}`, "")
-  for (const paragraph of scenario.what) lines.push(paragraph, "")
+  for (const paragraph of scenario.description) lines.push(paragraph, "")
   lines.push(
     `Rerun: \`pnpm reliability -- ${scenario.file}\` (short form) or \`pnpm reliability --full -- ${scenario.file}\`.`,
     ""

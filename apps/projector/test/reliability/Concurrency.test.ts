@@ -84,7 +84,7 @@ describe("Concurrency", () => {
           Effect.repeat(Schedule.spaced("200 millis")),
           Effect.provide(recordingFor(simulator)),
           Effect.provide(context),
-          Effect.fork
+          Effect.forkScoped
         )
         const invoking = yield* Effect.forEach(
           Array.from({ length: invocations }, (_, index) => index),
@@ -93,7 +93,7 @@ describe("Concurrency", () => {
               idempotencyKey: `concurrency-${randomUUID()}`
             }),
           { concurrency: 4 }
-        ).pipe(Effect.provide(recordingFor(simulator)), Effect.provide(context), Effect.fork)
+        ).pipe(Effect.provide(recordingFor(simulator)), Effect.provide(context), Effect.forkScoped)
         yield* startRuns(simulator, runs)
         const invoked = yield* Fiber.join(invoking)
 
@@ -103,7 +103,9 @@ describe("Concurrency", () => {
         })
         // Every destination acknowledged every notification that no fault dropped, so the
         // figures count all deliveries.
-        yield* eventually("every delivery acknowledged", allAcknowledged(simulator), 60_000)
+        // The log is exact as soon as one writer recorded each run, while the slowest
+        // destination may still work through its queue.
+        yield* eventually("every delivery acknowledged", allAcknowledged(simulator), byForm(60_000, 300_000))
         yield* Fiber.interrupt(reconciling)
         const deliveries = yield* simulator.deliveries
         const sql = yield* SqlClient.SqlClient.pipe(Effect.provide(context))
