@@ -211,7 +211,7 @@ const scenarios = [
     file: "Concurrency.test.ts",
     description: [
       "Three `serve` processes share one database, with 80 runs started without invoke and 20 invocations in the short form (400 and 100 in the long form). Each is a webhook destination of its own, so every notification reaches all three at once; the first destination gets its deliveries twice and the second out of order. Their reconcilers run every 500 ms under the lease, a reconciler in the test process runs every 200 ms without it, and the test invokes workflows through `RecordingWorkflows`, which writes the same run streams. Before the burst, every notification of five runs is dropped on every destination, so only a reconciler can record them.",
-      "Checked: the log equals the simulator's runs with no event missing or repeated, every invocation attempt is `succeeded` exactly once, every notification that was not dropped is acknowledged by every destination, and `verify` passes."
+      "Checked: the log equals the simulator's runs with no event missing or repeated, every invocation attempt is `succeeded` exactly once, every notification that was not dropped is acknowledged by every destination and is in the inbox once, and `verify` passes. Most transitions reach the log through the reconcilers and the invoke path before a projector's queue gets to their notification, which then finds them recorded."
     ],
     labels: {
       instances: "projector processes",

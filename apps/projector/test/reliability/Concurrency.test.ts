@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto"
 import { eventually, freePort, newSecret, recordingFor, testDatabaseUrl } from "../support/harness.js"
 import { ensureBuilt, serve } from "../support/serveProcess.js"
 import { byForm, count, recordFigures } from "./support/figures.js"
-import { awaitComparison, isExact, settle } from "./support/groundTruth.js"
+import { awaitComparison, compareWithSimulator, isExact, settle } from "./support/groundTruth.js"
 import { checkServices, redeliveryDelays, serveEnv, startRuns } from "./support/stack.js"
 
 // Three `serve` processes share one database, each the destination of every notification, so
@@ -107,6 +107,7 @@ describe("Concurrency", () => {
         // destination may still work through its queue.
         yield* eventually("every delivery acknowledged", allAcknowledged(simulator), byForm(60_000, 300_000))
         yield* Fiber.interrupt(reconciling)
+        const acknowledged = yield* compareWithSimulator(simulator).pipe(Effect.provide(context))
         const deliveries = yield* simulator.deliveries
         const sql = yield* SqlClient.SqlClient.pipe(Effect.provide(context))
         const attempts = yield* sql<{ outcome: string; attempts: string }>`
@@ -133,7 +134,8 @@ describe("Concurrency", () => {
             0
           ),
           attemptsByOutcome: attempts.map((row) => `${row.outcome} ${row.attempts}`).join(", "),
-          ...figures
+          ...figures,
+          notificationsInInbox: acknowledged.notificationsInInbox
         })
 
         expect(invoked).toHaveLength(invocations)
@@ -142,6 +144,9 @@ describe("Concurrency", () => {
         expect(comparison.unexpected).toEqual([])
         expect(comparison.eventsFound).toBe(comparison.eventsExpected)
         expect(verified.ok).toBe(true)
+        // Every notification some destination received is in the inbox; only those of the runs
+        // dropped everywhere are not.
+        expect(acknowledged.notificationsInInbox).toBe(comparison.notificationsPublished - droppedRuns * 2)
         expect(attempts).toEqual([{ outcome: "succeeded", attempts: String(invocations) }])
         expect(count(deliveries, (attempt) => attempt.fault === "duplicate")).toBeGreaterThan(0)
         expect(count(deliveries, (attempt) => attempt.fault === "reorder")).toBeGreaterThan(0)
