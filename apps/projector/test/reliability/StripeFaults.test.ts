@@ -4,7 +4,7 @@ import { Projector } from "@workflow-runs/projector"
 import { DefaultWorkflows, type Fault, Simulator } from "@workflow-runs/simulator"
 import { EventStore, Invocation, RecordingWorkflows } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
-import { Effect, Layer, Redacted } from "effect"
+import { type Duration, Effect, Layer, Redacted } from "effect"
 import { randomUUID } from "node:crypto"
 import { database, settledDeliveries, startStack } from "../support/harness.js"
 import { count, postgresVersion, recordFigures } from "./support/figures.js"
@@ -44,7 +44,7 @@ const noteError = (tag: string) => tally.typedErrors.set(tag, (tally.typedErrors
 
 // A simulator with one workflow whose runs stay `started`, so every snapshot of a run is the
 // same and the log's expected content does not depend on timing.
-const setUpWith = (attemptTimeout: string) =>
+const setUpWith = (attemptTimeout: Duration.DurationInput) =>
   Effect.gen(function*() {
     const simulator = yield* Simulator.make({})
     const workflow = yield* simulator.defineWorkflow({ title: "Held run", script: { outcome: "hold" } })
