@@ -93,6 +93,16 @@ const readForm = (name) => {
 
 const forms = { short: readForm("short"), full: readForm("full") }
 
+// The figures every scenario that compares the whole log with the simulator reports last.
+const logLabels = {
+  eventsBySource: "run events by writer",
+  eventsExpected: "run events expected",
+  eventsFound: "run events found",
+  missing: "missing",
+  unexpected: "unexpected or duplicated",
+  verifyOk: "verify passes"
+}
+
 // The scenarios in page order: what each does and checks, how to run it alone, and the
 // labels of its figures.
 const scenarios = [
@@ -139,12 +149,7 @@ const scenarios = [
       restartedAfterMs: "kill to serving again (ms)",
       convergedAfterMs: "first notification to exact log (ms)",
       notificationsInInbox: "notifications in the inbox",
-      eventsBySource: "run events by writer",
-      eventsExpected: "run events expected",
-      eventsFound: "run events found",
-      missing: "missing",
-      unexpected: "unexpected or duplicated",
-      verifyOk: "verify passes"
+      ...logLabels
     }
   },
   {
@@ -166,12 +171,7 @@ const scenarios = [
       unanswered: "deliveries without a response",
       convergedAfterMs: "first notification to exact log (ms)",
       notificationsInInbox: "notifications in the inbox",
-      eventsBySource: "run events by writer",
-      eventsExpected: "run events expected",
-      eventsFound: "run events found",
-      missing: "missing",
-      unexpected: "unexpected or duplicated",
-      verifyOk: "verify passes"
+      ...logLabels
     }
   },
   {
@@ -197,12 +197,7 @@ const scenarios = [
       rssSteadyMaxMiB: "RSS maximum (MiB)",
       rssSlopeMiBPerMinute: "RSS slope after warm-up (MiB/min)",
       rssTimelineMiB: "RSS over time (s MiB)",
-      eventsBySource: "run events by writer",
-      eventsExpected: "run events expected",
-      eventsFound: "run events found",
-      missing: "missing",
-      unexpected: "unexpected or duplicated",
-      verifyOk: "verify passes"
+      ...logLabels
     }
   },
   {
@@ -226,12 +221,7 @@ const scenarios = [
       duplicatesSkipped: "notifications skipped as already in the inbox",
       appendConflictsRetried: "append version conflicts retried",
       attemptsByOutcome: "invocation attempts by outcome",
-      eventsBySource: "run events by writer",
-      eventsExpected: "run events expected",
-      eventsFound: "run events found",
-      missing: "missing",
-      unexpected: "unexpected or duplicated",
-      verifyOk: "verify passes"
+      ...logLabels
     }
   }
 ]
