@@ -3,47 +3,13 @@ import { Projector } from "@workflow-runs/projector"
 import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
 import { Database } from "@workflow-runs/store"
 import { Effect, Fiber, Layer, Option, Redacted } from "effect"
-import { type ChildProcess, spawn } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { bin, ensureBuilt } from "./support/bin.js"
 import { eventually, freePort, historyTypes, newSecret, testDatabaseUrl } from "./support/harness.js"
 import { deliver, newEventId, thinRunEvent } from "./support/notifications.js"
-
-// Starts `workflow-runs serve` with `env` and resolves once it logs that it serves.
-const serve = (
-  env: Record<string, string>,
-  options: { readonly args?: ReadonlyArray<string>; readonly cwd?: string } = {}
-) =>
-  Effect.acquireRelease(
-    Effect.async<
-      { readonly child: ChildProcess; readonly stderr: () => string; readonly stdout: () => string }
-    >((resume) => {
-      const child = spawn(process.execPath, [bin, "serve", ...(options.args ?? [])], {
-        cwd: options.cwd,
-        env: { PATH: process.env.PATH ?? "", ...env },
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      let stderr = ""
-      let stdout = ""
-      let ready = false
-      child.stdout!.on("data", (chunk: Buffer) => {
-        stdout += chunk.toString("utf8")
-      })
-      child.stderr!.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString("utf8")
-        if (!ready && stderr.includes("\"Serving\"")) {
-          ready = true
-          resume(Effect.succeed({ child, stderr: () => stderr, stdout: () => stdout }))
-        }
-      })
-      child.once("exit", (code) => {
-        if (!ready) resume(Effect.dieMessage(`serve exited with ${code} before it served:\n${stderr}`))
-      })
-    }),
-    ({ child }) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
-  )
+import { ensureBuilt, exitOf, serve } from "./support/serveProcess.js"
 
 const processAlive = (pid: number) => {
   try {
@@ -53,12 +19,6 @@ const processAlive = (pid: number) => {
     return false
   }
 }
-
-const exitOf = (child: ChildProcess) =>
-  Effect.async<number | null>((resume) => {
-    if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
-    child.once("exit", (code) => resume(Effect.succeed(code)))
-  })
 
 // Each check opens a new connection, so a refused one shows the listener is closed.
 const health = (url: string) =>
