@@ -20,6 +20,9 @@ import { fileURLToPath } from "node:url"
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
 const resultsRoot = join(root, "docs", "reliability-results")
 const page = join(root, "docs", "reliability.md")
+// Scenarios 6 and 7 (hostile input, secrets) count their cases in the test output; their
+// figures are kept by hand in this file and appended to the page.
+const hostileInput = join(resultsRoot, "hostile-input.md")
 
 const args = process.argv.slice(2)
 const separator = args.indexOf("--")
@@ -249,7 +252,7 @@ const lines = [
   "",
   "Written by `pnpm reliability` from the figures the scenarios in apps/projector/test/reliability measure (`--full` for the long forms). Do not edit by hand: rerun it.",
   "",
-  "Each scenario is a vitest test against the simulator as Stripe and a real PostgreSQL server. They run in their own vitest project, `projector-reliability`, one at a time, because they kill processes, restart a database and measure memory. `pnpm test` runs their short forms in CI (the machine table gives how long a run took and the load it ran under); `pnpm reliability --full` runs the long forms: a ten-minute soak and three to five times larger bursts. Scenarios 6 and 7 (hostile input and secrets) are documented separately.",
+  "Each scenario is a vitest test against the simulator as Stripe and a real PostgreSQL server. They run in their own vitest project, `projector-reliability`, one at a time, because they kill processes, restart a database and measure memory. `pnpm test` runs their short forms in CI (the machine table gives how long a run took and the load it ran under); `pnpm reliability --full` runs the long forms: a ten-minute soak and three to five times larger bursts. Scenarios 6 and 7 (hostile input and secrets) close the page: they run in the projector, stripe and simulator test projects, and their figures come from the test output of a run.",
   "",
   "```sh",
   "pnpm reliability                      # every scenario, short form, then render this page",
@@ -297,6 +300,12 @@ for (const scenario of scenarios) {
     `| finished at | ${cell(short?.finishedAt)} | ${cell(full?.finishedAt)} |`,
     ""
   )
+}
+
+if (existsSync(hostileInput)) {
+  // Its sections move one level down, under the page's own title.
+  const text = readFileSync(hostileInput, "utf8").replace(/^# (.*)$/m, "## 6 and 7. $1")
+  lines.push(text.replace(/^(##+) (?!6 and 7\.)/gm, "#$1 "))
 }
 
 writeFileSync(page, `${lines.join("\n").trimEnd()}\n`)

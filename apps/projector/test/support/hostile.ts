@@ -153,7 +153,7 @@ export const exposures = (text: string, secrets: ReadonlyArray<string>): Readonl
   ...(stackTrace.test(text) ? [`a stack trace: ${stackTrace.exec(text)?.[0]}`] : [])
 ]
 
-/** A tally of the cases, requests and statuses of one scenario, for docs/reliability-input.md. */
+/** A tally of the cases, requests and statuses of one scenario, for docs/reliability-results/hostile-input.md. */
 export class Tally {
   cases = 0
   requests = 0
