@@ -20,8 +20,8 @@ import { fileURLToPath } from "node:url"
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
 const resultsRoot = join(root, "docs", "reliability-results")
 const page = join(root, "docs", "reliability.md")
-// Scenarios 6 and 7 (hostile input, secrets) count their cases in the test output; their
-// figures are kept by hand in this file and appended to the page.
+// Scenarios 6 and 7 (hostile input, secrets) print their counts in the test output. Their
+// figures are kept by hand in this file, which the render appends to the page.
 const hostileInput = join(resultsRoot, "hostile-input.md")
 
 const args = process.argv.slice(2)
