@@ -126,6 +126,47 @@ describe("projections", () => {
         yield* sql.unsafe(`drop table ${result.table}`)
       }))
 
+    it.effect("rejects a run event that skips its head", () =>
+      Effect.gen(function*() {
+        const store = yield* EventStore.EventStore
+        const sql = yield* SqlClient.SqlClient
+        const gapped = newRunId()
+        const headless = newRunId()
+        yield* store.appendRun(gapped, 0, [started(gapped)])
+        yield* store.appendRun(gapped, 1, [failed(gapped)])
+        yield* store.appendRun(gapped, 2, [succeeded(gapped)])
+        yield* store.appendRun(headless, 0, [started(headless), succeeded(headless)])
+        // A feed that lost one event of a run, which the append-only log cannot produce.
+        const feedWithout = (stream: string, version: number) =>
+          EventStore.EventStore.of({
+            ...store,
+            readFeed: (after, limit) =>
+              Effect.map(
+                store.readFeed(after, limit),
+                (events) => events.filter((event) => event.stream !== stream || event.version !== version)
+              )
+          })
+        const rebuildWithout = (stream: string, version: number) =>
+          Effect.flip(
+            Rebuild.rebuildRuns().pipe(
+              Effect.provideService(EventStore.EventStore, feedWithout(stream, version))
+            )
+          )
+
+        // The versions around the gap are in one page, so the fold itself rejects the gap.
+        const gap = yield* rebuildWithout(EventStore.runStream(gapped), 2)
+        expect(gap._tag).toBe("StoreError")
+        expect(gap.message).toContain(`event 3 of run/${gapped} does not follow the rebuilt head`)
+        // Without its first event the run has no head to update.
+        const missing = yield* rebuildWithout(EventStore.runStream(headless), 1)
+        expect(missing.message).toContain(`event 2 of run/${headless} does not follow the rebuilt head`)
+
+        const leftovers = yield* sql.unsafe<{ name: string }>(
+          "select tablename as name from pg_tables where tablename like 'workflow_runs_rebuild_%'"
+        )
+        yield* Effect.forEach(leftovers, ({ name }) => sql.unsafe(`drop table ${name}`), { discard: true })
+      }))
+
     it.effect("swaps a rebuilt projection in while appends continue", () =>
       Effect.gen(function*() {
         const store = yield* EventStore.EventStore
