@@ -73,9 +73,9 @@ export const rebuildSection = (results: RebuildResults, title: string): string =
       ["rebuild", spread(results.rebuildSeconds, milliseconds), perSecond(results.rebuildSeconds.median)]
     ]),
     "",
-    `The rebuild took ${ratio(slower)} the time of the COPY read. It applies each event with its own statement (the`,
-    "head's insert or compare-and-set update), decoding and re-encoding the event in TypeScript, so it costs one",
-    "round trip per event where COPY streams every row in one."
+    `The rebuild took ${ratio(slower)} the time of the COPY read. It writes each page's heads with one statement (one`,
+    "insert or compare-and-set update per run, its events folded), but it reads the page through the feed and decodes",
+    "and re-encodes every event in TypeScript to derive its head patch, where COPY only streams the rows."
   ].join("\n")
 }
 

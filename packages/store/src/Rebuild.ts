@@ -10,6 +10,7 @@ import type { Ids } from "@workflow-runs/core"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import type { ParseError } from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import * as EventStore from "./EventStore.js"
 import * as Codec from "./internal/codec.js"
 import { copyGrantsStatement } from "./internal/grants.js"
@@ -60,6 +61,59 @@ export interface Result {
 
 const runPrefix = "run/"
 
+const notFollowing = (stream: string, version: number) =>
+  new StoreError({ operation: "rebuild", message: `event ${version} of ${stream} does not follow the rebuilt head` })
+
+/** A row of the batch statement: the key of a head it updated. */
+const HeadKey = Schema.Struct({ key: Schema.String })
+
+/** The events of one run in a batch, folded into the write of its head. */
+interface FoldedHead {
+  readonly runId: string
+  readonly stream: string
+  readonly firstVersion: number
+  lastVersion: number
+  /** The head patches of the events merged in order, later columns over earlier ones. */
+  readonly patch: Record<string, unknown>
+  /** The hash of the last event. */
+  hash: string
+}
+
+/**
+ * Folds the run events of `events` per run, in order, as the append function folds the events
+ * of one append: later patches override earlier columns, and the last event gives the version
+ * and hash. Each patch comes from decoding the event and encoding it again, as the writers do.
+ * Transitions are not checked, because the inline head applies whatever the log contains.
+ * Fails when a run's versions in the batch have a gap.
+ */
+const foldHeads = (events: ReadonlyArray<EventStore.StoredEvent>) =>
+  Effect.suspend(() => {
+    const heads = new Map<string, FoldedHead>()
+    for (const event of events) {
+      if (!event.stream.startsWith(runPrefix)) continue
+      const runId = event.stream.slice(runPrefix.length) as Ids.WorkflowRunId
+      const decoded = Codec.decodeRun(runId, { ...event, occurredAt: DateTime.formatIso(event.occurredAt) })
+      const { patch } = Codec.encodeRun(decoded)
+      const head = heads.get(runId)
+      if (head === undefined) {
+        heads.set(runId, {
+          runId,
+          stream: event.stream,
+          firstVersion: event.version,
+          lastVersion: event.version,
+          patch: { ...patch },
+          hash: event.hash
+        })
+        continue
+      }
+      if (event.version !== head.lastVersion + 1) return Effect.fail(notFollowing(event.stream, event.version))
+      Object.assign(head.patch, patch)
+      head.lastVersion = event.version
+      head.hash = event.hash
+    }
+    return Effect.succeed(Array.from(heads.values()))
+  })
+
 /**
  * Replays every run event into a new table and, with `swap`, replaces `workflow_runs` with it.
  * Appends keep going during the replay. The swap waits for the appends in flight, applies the
@@ -74,33 +128,31 @@ export const rebuildRuns = Effect.fn("Rebuild.rebuildRuns")(function*(options?: 
   const batchSize = options?.batchSize ?? 1000
   const report = options?.onProgress ?? (() => Effect.void)
   const table = `workflow_runs_rebuild_${Date.now()}`
-  const first = Heads.projectFirstStatement(Heads.runs, table)
-  const next = Heads.projectNextStatement(Heads.runs, table)
+  const project = yield* findAll(Heads.projectBatchStatement(Heads.runs, table), HeadKey)
   const findRest = yield* findAll(
     `select ${eventColumns} from run_events
      where stream_id like 'run/%' and (tx_id, position) > ($1::text::xid8, $2::bigint)
      order by tx_id, position`,
     EventRow
   )
-  const fail = (message: string) => new StoreError({ operation: "rebuild", message })
 
+  // One statement per batch, which writes each run's head once.
   const apply = (events: ReadonlyArray<EventStore.StoredEvent>) =>
-    Effect.forEach(events, (event) => {
-      if (!event.stream.startsWith(runPrefix)) return Effect.void
-      const runId = event.stream.slice(runPrefix.length) as Ids.WorkflowRunId
-      const decoded = Codec.decodeRun(runId, { ...event, occurredAt: DateTime.formatIso(event.occurredAt) })
-      const { patch } = Codec.encodeRun(decoded)
-      if (event.version === 1) {
-        return sql.unsafe(first, [runId, JSON.stringify(patch), event.hash, event.stream])
-      }
-      return Effect.flatMap(
-        sql.unsafe(next, [runId, event.version, JSON.stringify(patch), event.hash, event.stream]),
-        (rows) =>
-          rows.length === 1
-            ? Effect.void
-            : Effect.fail(fail(`event ${event.version} of ${event.stream} does not follow the rebuilt head`))
-      )
-    }, { discard: true })
+    Effect.gen(function*() {
+      const heads = yield* foldHeads(events)
+      if (heads.length === 0) return
+      const updated = yield* project([
+        heads.map((head) => head.runId),
+        heads.map((head) => head.stream),
+        heads.map((head) => head.firstVersion),
+        heads.map((head) => head.lastVersion),
+        heads.map((head) => JSON.stringify(head.patch)),
+        heads.map((head) => head.hash)
+      ])
+      const keys = new Set(updated.map((row) => row.key))
+      const behind = heads.find((head) => head.firstVersion > 1 && !keys.has(head.runId))
+      if (behind !== undefined) return yield* Effect.fail(notFollowing(behind.stream, behind.firstVersion))
+    })
 
   yield* sql.unsafe(`create table ${table} (like workflow_runs including all)`).pipe(
     Effect.mapError(storeError("create the rebuild table"))

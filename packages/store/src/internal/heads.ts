@@ -240,24 +240,40 @@ export const appendCall = (head: HeadTable): string =>
   })`
 
 /**
- * Inserts the head of a stream's first event into `table`, with the event's recorded time as
- * the inline head has it. Parameters: $1 key, $2 patch, $3 hash (hex), $4 stream.
+ * Writes the heads of a batch of streams into `table` in one statement, one array element per
+ * stream. Each element carries the first and last versions of the stream's events in the batch
+ * and their patches merged in order, as the append function merges them. A stream whose batch
+ * starts at version 1 gets a new head. Any other stream's head is updated only when it is at the
+ * version before the batch's first. Created and updated times are the recorded times of the
+ * first and last events, as in the inline head.
+ *
+ * Parameters, arrays in the same order: $1 keys, $2 streams, $3 first versions, $4 last
+ * versions, $5 merged patches, $6 last hashes (hex). Returns the key of each updated head, so the
+ * caller can name a stream that does not follow its head.
  */
-export const projectFirstStatement = (head: HeadTable, table: string): string =>
-  `insert into ${table} (${head.key}, version, ${head.columns.map((column) => column.name).join(", ")},
-     head_hash, created_at, updated_at)
-   select $1, 1, ${head.columns.map(extract).join(", ")}, decode($3, 'hex'), e.recorded_at, e.recorded_at
-   from (select $2::jsonb as patch) m, run_events e
-   where e.stream_id = $4 and e.version = 1`
-
-/**
- * Applies a stream's next event to its head in `table`, only when the head is at the previous
- * version. Parameters: $1 key, $2 version, $3 patch, $4 hash (hex), $5 stream.
- */
-export const projectNextStatement = (head: HeadTable, table: string): string =>
-  `update ${table} h set version = $2,
+export const projectBatchStatement = (head: HeadTable, table: string): string =>
+  `with m as (
+     select b.key, b.first_version, b.last_version, b.patch::jsonb as patch, decode(b.hash, 'hex') as hash,
+            f.recorded_at as first_recorded_at, l.recorded_at as last_recorded_at
+     from unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[])
+            as b(key, stream, first_version, last_version, patch, hash)
+     join run_events f on f.stream_id = b.stream and f.version = b.first_version
+     join run_events l on l.stream_id = b.stream and l.version = b.last_version
+   ),
+   inserted as (
+     insert into ${table} (${head.key}, version, ${head.columns.map((column) => column.name).join(", ")},
+       head_hash, created_at, updated_at)
+     select m.key, m.last_version, ${
+    head.columns.map(extract).join(", ")
+  }, m.hash, m.first_recorded_at, m.last_recorded_at
+     from m where m.first_version = 1
+   ),
+   updated as (
+     update ${table} h set version = m.last_version,
      ${patchAssignments(head, ",\n     ")},
-     head_hash = decode($4, 'hex'), updated_at = e.recorded_at
-   from (select $3::jsonb as patch) m, run_events e
-   where h.${head.key} = $1 and h.version = $2 - 1 and e.stream_id = $5 and e.version = $2
-   returning h.version`
+     head_hash = m.hash, updated_at = m.last_recorded_at
+     from m
+     where m.first_version > 1 and h.${head.key} = m.key and h.version = m.first_version - 1
+     returning h.${head.key} as key
+   )
+   select key from updated`

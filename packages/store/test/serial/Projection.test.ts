@@ -1,5 +1,6 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, layer as withLayer } from "@effect/vitest"
+import type { Ids } from "@workflow-runs/core"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -65,6 +66,105 @@ describe("projections", () => {
         expect(steps.length).toBeGreaterThan(3)
         expect(steps[steps.length - 1]).toMatchObject({ phase: "done", events: 50 })
         yield* sql.unsafe(`drop table ${result.table}`)
+      }))
+
+    it.effect("rebuilds runs across batch boundaries", () =>
+      Effect.gen(function*() {
+        const store = yield* EventStore.EventStore
+        const sql = yield* SqlClient.SqlClient
+        const batchSize = 7
+        // Every run starts before any finishes, so most runs' events fall into two batches.
+        const runIds = Array.from({ length: 40 }, () => newRunId())
+        yield* Effect.forEach(
+          runIds,
+          (runId, index) => store.appendRun(runId, 0, [started(runId, { inputParameters: { index } })]),
+          { concurrency: 4 }
+        )
+        yield* Effect.forEach(runIds, (runId, index) =>
+          index % 3 === 0
+            ? store.appendRun(runId, 1, [failed(runId, `2026-04-08T15:${String(index).padStart(2, "0")}:00.000Z`)])
+            : index % 3 === 1
+            ? store.appendRun(runId, 1, [succeeded(runId)])
+            : Effect.void, { concurrency: 4 })
+        // Whole runs in one append, so a batch contains several events of one run.
+        const whole = Array.from({ length: 6 }, () => newRunId())
+        yield* Effect.forEach(whole, (runId) => store.appendRun(runId, 0, [started(runId), failed(runId)]))
+        // The store does not check transitions, and neither head rejects a finish after a finish.
+        const refinished = newRunId()
+        yield* store.appendRun(refinished, 0, [started(refinished)])
+        yield* store.appendRun(refinished, 1, [failed(refinished)])
+        yield* store.appendRun(refinished, 2, [succeeded(refinished, "2026-04-08T16:00:00.000Z")])
+
+        // The batches the rebuild reads, to check that the log has both cases.
+        const batches = new Map<string, Set<number>>()
+        let checkpoint = EventStore.start
+        for (let batch = 0;; batch++) {
+          const events = yield* store.readFeed(checkpoint, batchSize)
+          for (const event of events) {
+            batches.set(event.stream, (batches.get(event.stream) ?? new Set()).add(batch))
+          }
+          if (events.length < batchSize) break
+          checkpoint = EventStore.checkpointOf(events[events.length - 1]!)
+        }
+        const batchesOf = (runId: Ids.WorkflowRunId) => batches.get(EventStore.runStream(runId))?.size
+        expect(runIds.filter((runId, index) => index % 3 !== 2 && batchesOf(runId) === 2).length).toBeGreaterThan(20)
+        expect(whole.some((runId) => batchesOf(runId) === 1)).toBe(true)
+        expect(batchesOf(refinished)).toBeGreaterThanOrEqual(1)
+
+        const result = yield* Rebuild.rebuildRuns({ batchSize })
+        expect(yield* differences("workflow_runs", result.table)).toBe(0)
+        const heads = yield* sql.unsafe<{ run_id: string; version: number; status: string; error_message: string }>(
+          `select run_id, version::int as version, status, error_message from ${result.table}
+           where run_id = any($1::text[])`,
+          [[runIds[0]!, runIds[1]!, runIds[2]!, refinished]]
+        )
+        const byRun = new Map(heads.map((head) => [head.run_id, head]))
+        expect(byRun.get(runIds[0]!)).toMatchObject({ version: 2, status: "failed", error_message: "card_declined" })
+        expect(byRun.get(runIds[1]!)).toMatchObject({ version: 2, status: "succeeded", error_message: null })
+        expect(byRun.get(runIds[2]!)).toMatchObject({ version: 1, status: "started" })
+        expect(byRun.get(refinished)).toMatchObject({ version: 3, status: "succeeded", error_message: "card_declined" })
+        yield* sql.unsafe(`drop table ${result.table}`)
+      }))
+
+    it.effect("rejects a run event that skips its head", () =>
+      Effect.gen(function*() {
+        const store = yield* EventStore.EventStore
+        const sql = yield* SqlClient.SqlClient
+        const gapped = newRunId()
+        const headless = newRunId()
+        yield* store.appendRun(gapped, 0, [started(gapped)])
+        yield* store.appendRun(gapped, 1, [failed(gapped)])
+        yield* store.appendRun(gapped, 2, [succeeded(gapped)])
+        yield* store.appendRun(headless, 0, [started(headless), succeeded(headless)])
+        // A feed that lost one event of a run, which the append-only log cannot produce.
+        const feedWithout = (stream: string, version: number) =>
+          EventStore.EventStore.of({
+            ...store,
+            readFeed: (after, limit) =>
+              Effect.map(
+                store.readFeed(after, limit),
+                (events) => events.filter((event) => event.stream !== stream || event.version !== version)
+              )
+          })
+        const rebuildWithout = (stream: string, version: number) =>
+          Effect.flip(
+            Rebuild.rebuildRuns().pipe(
+              Effect.provideService(EventStore.EventStore, feedWithout(stream, version))
+            )
+          )
+
+        // The versions around the gap are in one page, so the fold itself rejects the gap.
+        const gap = yield* rebuildWithout(EventStore.runStream(gapped), 2)
+        expect(gap._tag).toBe("StoreError")
+        expect(gap.message).toContain(`event 3 of run/${gapped} does not follow the rebuilt head`)
+        // Without its first event the run has no head to update.
+        const missing = yield* rebuildWithout(EventStore.runStream(headless), 1)
+        expect(missing.message).toContain(`event 2 of run/${headless} does not follow the rebuilt head`)
+
+        const leftovers = yield* sql.unsafe<{ name: string }>(
+          "select tablename as name from pg_tables where tablename like 'workflow_runs_rebuild_%'"
+        )
+        yield* Effect.forEach(leftovers, ({ name }) => sql.unsafe(`drop table ${name}`), { discard: true })
       }))
 
     it.effect("swaps a rebuilt projection in while appends continue", () =>
