@@ -145,10 +145,9 @@ export const nodeTransport =
       const headers = attempt.body === undefined
         ? attempt.headers
         : { ...attempt.headers, "content-length": String(Buffer.byteLength(attempt.body, "utf8")) }
-      const options = { method: attempt.method, headers }
       const outgoing = attempt.url.protocol === "https:"
-        ? Https.request(attempt.url, { ...options, agent: agents.https })
-        : Http.request(attempt.url, { ...options, agent: agents.http })
+        ? Https.request(attempt.url, { method: attempt.method, headers, agent: agents.https })
+        : Http.request(attempt.url, { method: attempt.method, headers, agent: agents.http })
       const settle = (result: Effect.Effect<RawResponse, TransportFailure | AttemptTimeout>) => {
         if (settled) return
         settled = true
@@ -162,14 +161,18 @@ export const nodeTransport =
         outgoing.destroy()
       }, Duration.toMillis(attempt.timeout))
       outgoing.on("response", (response) => {
-        const chunks: Array<Buffer> = []
-        response.on("data", (chunk: Buffer) => chunks.push(chunk))
+        // The stream's decoder keeps a character split across two chunks whole.
+        response.setEncoding("utf8")
+        let body = ""
+        response.on("data", (chunk: string) => {
+          body += chunk
+        })
         response.on("error", fail)
         response.on("end", () =>
           settle(Effect.succeed({
             status: response.statusCode ?? 0,
             headers: responseHeaders(response.headers),
-            body: Buffer.concat(chunks).toString("utf8")
+            body
           })))
       })
       outgoing.on("error", fail)
