@@ -52,6 +52,8 @@ const invokeSection = (results: ServiceResults["invoke"]): string => {
     "",
     `\`Workflows.invokeWorkflow\` through the live layer of \`@workflow-runs/stripe\` (\`workflow-runs\`) against the official client's \`stripe.v2.extend.workflows.invoke\` (\`stripe\`), both with their default settings, invoking Stripe's example workflow on the simulator. The simulator runs in a process of its own on 127.0.0.1, and every round starts a new caller process that loads one contender only, so the memory columns are that contender's: peak resident set size over the process's life, and the largest V8 heap in use during the round, sampled every 5 ms. A bare \`node:http\` caller with a keep-alive agent shows the most the simulator serves at each count of callers: a contender near it is limited by the simulator, not by itself.`,
     "",
+    "Each contender is called the way its users call it, with tinybench keeping the given number of calls in flight. A `workflow-runs` call runs `Workflows.invokeWorkflow` with `runPromise` of one `ManagedRuntime` built from the live layer: one fiber and one span per call, the same work per call as a fiber per caller inside one Effect program, such as `Effect.forEach` with `concurrency` set to the count of callers. A `stripe` call awaits the client's promise.",
+    "",
     `Calls per round: ${
       calls.join(", ")
     } callers, after ${results.options.warmupCalls} untimed calls in the same process; ${results.options.rounds} rounds, alternating between the contenders.`,

@@ -3,6 +3,7 @@ import * as Chunk from "effect/Chunk"
 import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
@@ -94,33 +95,46 @@ export const Page = <S extends Schema.Schema.Any>(item: S) =>
 const formatPath = (path: ReadonlyArray<PropertyKey>) => path.map(String).join(".")
 
 /**
+ * Makes a decoder of 2xx bodies for `schema`, which fails with a `StripeDecodeError` naming the
+ * path. The parser is built once per schema rather than per response, and it runs synchronously:
+ * the result is an `Either`, itself an effect.
+ *
+ * @internal
+ */
+export const bodyDecoder = <A, I>(schema: Schema.Schema<A, I>) => {
+  const parse = Schema.decodeUnknownEither(schema)
+  return (response: RawResponse): Either.Either<A, StripeError.StripeDecodeError> => {
+    const fail = (path: string, message: string) => {
+      const requestId = response.headers["request-id"]
+      return Either.left(
+        new StripeError.StripeDecodeError({
+          status: response.status,
+          path,
+          message,
+          body: response.body,
+          ...(requestId === undefined ? {} : { requestId })
+        })
+      )
+    }
+    let json: unknown
+    try {
+      json = JSON.parse(response.body)
+    } catch {
+      return fail("", "The response body is not JSON")
+    }
+    const decoded = parse(json)
+    if (Either.isRight(decoded)) return Either.right(decoded.right)
+    const [first] = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
+    return fail(first === undefined ? "" : formatPath(first.path), first?.message ?? decoded.left.message)
+  }
+}
+
+/**
  * Decodes a 2xx body with `schema`, or fails with a `StripeDecodeError` naming the path.
  *
  * @internal
  */
-export const decodeBody = <A, I>(schema: Schema.Schema<A, I>, response: RawResponse) => {
-  const requestId = response.headers["request-id"]
-  const fail = (path: string, message: string) =>
-    new StripeError.StripeDecodeError({
-      status: response.status,
-      path,
-      message,
-      body: response.body,
-      ...(requestId === undefined ? {} : { requestId })
-    })
-  let json: unknown
-  try {
-    json = JSON.parse(response.body)
-  } catch {
-    return Effect.fail(fail("", "The response body is not JSON"))
-  }
-  return Schema.decodeUnknown(schema)(json).pipe(
-    Effect.mapError((error) => {
-      const [first] = ParseResult.ArrayFormatter.formatErrorSync(error)
-      return fail(first === undefined ? "" : formatPath(first.path), first?.message ?? error.message)
-    })
-  )
-}
+export const decodeBody = <A, I>(schema: Schema.Schema<A, I>, response: RawResponse) => bodyDecoder(schema)(response)
 
 /**
  * Builds the live service over a transport.
@@ -131,11 +145,18 @@ export const makeLive = (settings: ClientSettings, transport: Transport) =>
   Effect.gen(function*() {
     const send = makeSender(transport, settings, yield* Effect.serviceOption(RequestObserver.RequestObserver))
 
-    const request = <A, I, E extends Endpoint>(
-      schema: Schema.Schema<A, I>,
+    // Each decoder is built once, with the service, not per request.
+    const request = <A, E extends Endpoint>(
+      decode: (response: RawResponse) => Either.Either<A, StripeError.StripeDecodeError>,
       spec: ApiRequest<E>
     ): Effect.Effect<A, EndpointError<E>> =>
-      Effect.flatMap(send(spec), (response) => decodeBody(schema, response) as Effect.Effect<A, EndpointError<E>>)
+      Effect.flatMap(send(spec), (response) => {
+        const decoded: Effect.Effect<A, StripeError.StripeError> = decode(response)
+        return decoded as Effect.Effect<A, EndpointError<E>>
+      })
+    const decodeRun = bodyDecoder(WorkflowRun.WorkflowRun)
+    const decodeWorkflow = bodyDecoder(Workflow.Workflow)
+    const decodeEvent = bodyDecoder(Event.Event)
 
     const list = <A, I>(
       schema: Schema.Schema<A, I>,
@@ -143,7 +164,7 @@ export const makeLive = (settings: ClientSettings, transport: Transport) =>
       options: Workflows.RequestOptions,
       operation: RequestObserver.Operation
     ) => {
-      const page = Page(schema)
+      const page = bodyDecoder(Page(schema))
       const endpoint: Endpoint = { _tag: "List" }
       return Stream.paginateChunkEffect(firstPath, (path) =>
         request(page, {
@@ -161,7 +182,7 @@ export const makeLive = (settings: ClientSettings, transport: Transport) =>
 
     const base: BaseService = {
       invokeWorkflow: (workflowId, body, options) =>
-        request(WorkflowRun.WorkflowRun, {
+        request(decodeRun, {
           method: "POST",
           path: `/v2/extend/workflows/${encodeURIComponent(workflowId)}/invoke`,
           body,
@@ -175,7 +196,7 @@ export const makeLive = (settings: ClientSettings, transport: Transport) =>
 
       retrieveWorkflow: Effect.fn("Workflows.retrieveWorkflow")(function*(workflowId, options = {}) {
         yield* Effect.annotateCurrentSpan({ workflow_id: workflowId })
-        return yield* request(Workflow.Workflow, {
+        return yield* request(decodeWorkflow, {
           method: "GET",
           path: `/v2/extend/workflows/${encodeURIComponent(workflowId)}`,
           endpoint: { _tag: "Workflow", workflowId },
@@ -194,7 +215,7 @@ export const makeLive = (settings: ClientSettings, transport: Transport) =>
 
       retrieveWorkflowRun: Effect.fn("Workflows.retrieveWorkflowRun")(function*(runId, options = {}) {
         yield* Effect.annotateCurrentSpan({ run_id: runId })
-        return yield* request(WorkflowRun.WorkflowRun, {
+        return yield* request(decodeRun, {
           method: "GET",
           path: `/v2/extend/workflow_runs/${encodeURIComponent(runId)}`,
           endpoint: { _tag: "WorkflowRun", runId },
@@ -215,7 +236,7 @@ export const makeLive = (settings: ClientSettings, transport: Transport) =>
 
       retrieveEvent: Effect.fn("Workflows.retrieveEvent")(function*(eventId, options = {}) {
         yield* Effect.annotateCurrentSpan({ event_id: eventId })
-        return yield* request(Event.Event, {
+        return yield* request(decodeEvent, {
           method: "GET",
           path: `/v2/core/events/${encodeURIComponent(eventId)}`,
           endpoint: { _tag: "Event", eventId },

@@ -141,14 +141,13 @@ export const nodeTransport =
   (agents: { readonly http: Http.Agent; readonly https: Https.Agent }): Transport => (attempt) =>
     Effect.async<RawResponse, TransportFailure | AttemptTimeout>((resume) => {
       let settled = false
-      const body = attempt.body === undefined ? undefined : Buffer.from(attempt.body, "utf8")
-      const headers = body === undefined
+      // Node joins a string body to the headers in one chunk; a Buffer body would be a chunk of its own.
+      const headers = attempt.body === undefined
         ? attempt.headers
-        : { ...attempt.headers, "content-length": String(body.byteLength) }
-      const options = { method: attempt.method, headers }
+        : { ...attempt.headers, "content-length": String(Buffer.byteLength(attempt.body, "utf8")) }
       const outgoing = attempt.url.protocol === "https:"
-        ? Https.request(attempt.url, { ...options, agent: agents.https })
-        : Http.request(attempt.url, { ...options, agent: agents.http })
+        ? Https.request(attempt.url, { method: attempt.method, headers, agent: agents.https })
+        : Http.request(attempt.url, { method: attempt.method, headers, agent: agents.http })
       const settle = (result: Effect.Effect<RawResponse, TransportFailure | AttemptTimeout>) => {
         if (settled) return
         settled = true
@@ -162,18 +161,22 @@ export const nodeTransport =
         outgoing.destroy()
       }, Duration.toMillis(attempt.timeout))
       outgoing.on("response", (response) => {
-        const chunks: Array<Buffer> = []
-        response.on("data", (chunk: Buffer) => chunks.push(chunk))
+        // The stream's decoder keeps a character split across two chunks whole.
+        response.setEncoding("utf8")
+        let body = ""
+        response.on("data", (chunk: string) => {
+          body += chunk
+        })
         response.on("error", fail)
         response.on("end", () =>
           settle(Effect.succeed({
             status: response.statusCode ?? 0,
             headers: responseHeaders(response.headers),
-            body: Buffer.concat(chunks).toString("utf8")
+            body
           })))
       })
       outgoing.on("error", fail)
-      outgoing.end(body)
+      outgoing.end(attempt.body)
       return Effect.sync(() => {
         if (settled) return
         settled = true
@@ -219,23 +222,31 @@ export const backoff = (base: Duration.Duration, cap: Duration.Duration) =>
 const isSuccess = (status: number) => status >= 200 && status < 300
 
 /**
- * Resolves a path or a `next_page_url` against the API base. An absolute URL on another origin
- * is rejected so the API key never leaves the configured host.
+ * Resolves paths and `next_page_url`s against the API base. An absolute URL on another origin
+ * is rejected so the API key never leaves the configured host. The base's prefix is computed
+ * once, since every request resolves its path.
  *
  * @internal
  */
-export const resolveUrl = (apiBase: URL, path: string): URL | undefined => {
-  if (path.startsWith("/")) {
-    const prefix = apiBase.pathname.replace(/\/+$/, "")
-    return new URL(`${apiBase.origin}${prefix}${path}`)
-  }
-  try {
-    const url = new URL(path)
-    return url.origin === apiBase.origin ? url : undefined
-  } catch {
-    return undefined
+export const urlResolver = (apiBase: URL) => {
+  const prefix = `${apiBase.origin}${apiBase.pathname.replace(/\/+$/, "")}`
+  return (path: string): URL | undefined => {
+    if (path.startsWith("/")) return new URL(`${prefix}${path}`)
+    try {
+      const url = new URL(path)
+      return url.origin === apiBase.origin ? url : undefined
+    } catch {
+      return undefined
+    }
   }
 }
+
+/**
+ * Resolves one path or `next_page_url` against the API base, as {@link urlResolver} does.
+ *
+ * @internal
+ */
+export const resolveUrl = (apiBase: URL, path: string): URL | undefined => urlResolver(apiBase)(path)
 
 /**
  * Sends API requests: adds the headers, times each attempt out, retries per
@@ -249,12 +260,21 @@ export const makeSender = (
   observer: Option.Option<RequestObserver.Service> = Option.none()
 ) => {
   const schedule = backoff(settings.retryBaseDelay, settings.retryMaxDelay)
+  const resolve = urlResolver(settings.apiBase)
+  // The headers every request sends, built once and copied per request.
+  const commonHeaders: Readonly<Record<string, string>> = {
+    "accept": "application/json",
+    "authorization": `Bearer ${Redacted.value(settings.apiKey)}`,
+    "content-type": "application/json",
+    "stripe-version": settings.apiVersion,
+    "user-agent": userAgent
+  }
 
   return <E extends Endpoint>(request: ApiRequest<E>): Effect.Effect<RawResponse, EndpointError<E>> =>
-    Effect.gen(function*(): Effect.fn.Return<RawResponse, EndpointError<E>> {
-      const url = resolveUrl(settings.apiBase, request.path)
+    Effect.suspend((): Effect.Effect<RawResponse, EndpointError<E>> => {
+      const url = resolve(request.path)
       if (url === undefined) {
-        return yield* Effect.fail<EndpointError<E>>(
+        return Effect.fail<EndpointError<E>>(
           new StripeError.StripeDecodeError({
             status: 200,
             path: "next_page_url",
@@ -265,13 +285,7 @@ export const makeSender = (
       }
       const timeout = request.timeout === undefined ? settings.timeout : Duration.decode(request.timeout)
       const stripeContext = request.stripeContext ?? settings.stripeContext
-      const headers: Record<string, string> = {
-        "accept": "application/json",
-        "authorization": `Bearer ${Redacted.value(settings.apiKey)}`,
-        "content-type": "application/json",
-        "stripe-version": settings.apiVersion,
-        "user-agent": userAgent
-      }
+      const headers: Record<string, string> = { ...commonHeaders }
       if (stripeContext !== undefined) headers["stripe-context"] = stripeContext
       if (request.idempotencyKey !== undefined) headers["idempotency-key"] = request.idempotencyKey
       if (request.triggeringEventId !== undefined) {
@@ -322,49 +336,69 @@ export const makeSender = (
         }
       })
 
-      const call = observed.pipe(
-        Effect.retry({ schedule, times: settings.maxRetries, while: isRetryable }),
-        Effect.catchAll((failure) =>
-          Effect.suspend((): Effect.Effect<never, EndpointError<E>> => {
-            const count = attempts
-            switch (failure._tag) {
-              case "ErrorResponse":
-                return Effect.fail(fromResponse(failure.response, request.endpoint))
-              case "TransportFailure":
-                return Effect.fail(
-                  new StripeError.StripeConnectionError({
-                    reason: "Transport",
-                    method: request.method,
-                    path: url.pathname,
-                    attempts: count,
-                    message: `${failure.detail} after ${plural(count, "attempt")}`,
-                    ...(failure.cause === undefined ? {} : { cause: failure.cause })
-                  }) as EndpointError<E>
-                )
-              case "AttemptTimeout":
-                return Effect.fail(
-                  new StripeError.StripeConnectionError({
-                    reason: "Timeout",
-                    method: request.method,
-                    path: url.pathname,
-                    attempts: count,
-                    message: `No response within ${Duration.format(failure.timeout)} after ${plural(count, "attempt")}`
-                  }) as EndpointError<E>
-                )
-            }
-          })
+      const toError = (failure: AttemptFailure): Effect.Effect<never, EndpointError<E>> => {
+        const count = attempts
+        switch (failure._tag) {
+          case "ErrorResponse":
+            return Effect.fail(fromResponse(failure.response, request.endpoint))
+          case "TransportFailure":
+            return Effect.fail(
+              new StripeError.StripeConnectionError({
+                reason: "Transport",
+                method: request.method,
+                path: url.pathname,
+                attempts: count,
+                message: `${failure.detail} after ${plural(count, "attempt")}`,
+                ...(failure.cause === undefined ? {} : { cause: failure.cause })
+              }) as EndpointError<E>
+            )
+          case "AttemptTimeout":
+            return Effect.fail(
+              new StripeError.StripeConnectionError({
+                reason: "Timeout",
+                method: request.method,
+                path: url.pathname,
+                attempts: count,
+                message: `No response within ${Duration.format(failure.timeout)} after ${plural(count, "attempt")}`
+              }) as EndpointError<E>
+            )
+        }
+      }
+
+      // The retry schedule is set up only once the first attempt fails: most calls succeed at
+      // once, and a schedule's driver costs several allocations. The retried effect replays that
+      // first failure, so the schedule and `isRetryable` see the same attempts as before.
+      const retried = (first: AttemptFailure) => {
+        let replay: AttemptFailure | undefined = first
+        return Effect.retry(
+          Effect.suspend(() => {
+            if (replay === undefined) return observed
+            const failure = replay
+            replay = undefined
+            return Effect.fail(failure)
+          }),
+          { schedule, times: settings.maxRetries, while: isRetryable }
         )
+      }
+      const call = Effect.catchAll(
+        observed,
+        (failure) =>
+          settings.maxRetries > 0 && isRetryable(failure)
+            ? Effect.catchAll(retried(failure), toError)
+            : toError(failure)
       )
 
-      if (Option.isNone(observer)) return yield* call
-      const [duration, result] = yield* Effect.timed(Effect.either(call))
-      yield* observer.value.onCall({
-        operation: request.operation,
-        attempts,
-        outcome: Either.isRight(result) ? "ok" : "error",
-        duration
-      })
-      return yield* result
+      if (Option.isNone(observer)) return call
+      return Effect.flatMap(Effect.timed(Effect.either(call)), ([duration, result]) =>
+        Effect.zipRight(
+          observer.value.onCall({
+            operation: request.operation,
+            attempts,
+            outcome: Either.isRight(result) ? "ok" : "error",
+            duration
+          }),
+          result
+        ))
     })
 }
 

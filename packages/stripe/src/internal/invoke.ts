@@ -1,6 +1,7 @@
 import type { Ids, WorkflowRun } from "@workflow-runs/core"
 import { WorkflowsError } from "@workflow-runs/core"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { randomUUID } from "node:crypto"
@@ -38,6 +39,31 @@ const invalidInput = (workflowId: Ids.WorkflowId, message: string) =>
 const isJsonObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
+// Serializes parameters already encoded, synchronously: the `Either` is itself an effect.
+const serialize = (
+  workflowId: Ids.WorkflowId,
+  encoded: unknown
+): Either.Either<string, WorkflowsError.InvalidWorkflowInputParameters> => {
+  if (!isJsonObject(encoded)) {
+    let actual: string = typeof encoded
+    if (Array.isArray(encoded)) actual = "an array"
+    if (encoded === null) actual = "null"
+    return Either.left(
+      invalidInput(workflowId, `The input parameters of workflow ${workflowId} must be a JSON object, got ${actual}`)
+    )
+  }
+  try {
+    return Either.right(JSON.stringify({ input_parameters: encoded }))
+  } catch (error) {
+    return Either.left(
+      invalidInput(
+        workflowId,
+        `The input parameters of workflow ${workflowId} cannot be serialized as JSON: ${String(error)}`
+      )
+    )
+  }
+}
+
 /**
  * Serializes the request body of an invoke: the parameters, encoded with the caller's schema
  * when one is given, under `input_parameters`. Parameters that fail the schema, are not a JSON
@@ -50,37 +76,19 @@ export const invokeBody = (
   inputParameters: unknown,
   inputSchema: Schema.Schema<any, any, never> | undefined
 ): Effect.Effect<string, WorkflowsError.InvalidWorkflowInputParameters> =>
-  Effect.gen(function*() {
-    const encoded = inputSchema === undefined
-      ? inputParameters
-      : yield* Schema.encode(inputSchema)(inputParameters).pipe(
-        Effect.mapError((error) =>
-          invalidInput(
-            workflowId,
-            `The input parameters of workflow ${workflowId} do not match the given schema: ${
-              ParseResult.TreeFormatter.formatErrorSync(error)
-            }`
-          )
-        )
-      )
-    if (!isJsonObject(encoded)) {
-      let actual: string = typeof encoded
-      if (Array.isArray(encoded)) actual = "an array"
-      if (encoded === null) actual = "null"
-      return yield* invalidInput(
-        workflowId,
-        `The input parameters of workflow ${workflowId} must be a JSON object, got ${actual}`
-      )
-    }
-    return yield* Effect.try({
-      try: () => JSON.stringify({ input_parameters: encoded }),
-      catch: (error) =>
+  inputSchema === undefined
+    ? Effect.suspend(() => serialize(workflowId, inputParameters))
+    : Schema.encode(inputSchema)(inputParameters).pipe(
+      Effect.mapError((error) =>
         invalidInput(
           workflowId,
-          `The input parameters of workflow ${workflowId} cannot be serialized as JSON: ${String(error)}`
+          `The input parameters of workflow ${workflowId} do not match the given schema: ${
+            ParseResult.TreeFormatter.formatErrorSync(error)
+          }`
         )
-    })
-  })
+      ),
+      Effect.flatMap((encoded) => serialize(workflowId, encoded))
+    )
 
 /**
  * Completes a {@link BaseService} into the public service: validates and serializes the input
@@ -95,8 +103,12 @@ export const withInputSchema = (base: BaseService): Workflows.Service => ({
     inputParameters: unknown,
     options: Workflows.InvokeOptions & { readonly inputSchema?: Schema.Schema<any, any, never> } = {}
   ) {
-    const body = yield* invokeBody(workflowId, inputParameters, options.inputSchema)
-    const idempotencyKey = options.idempotencyKey ?? (yield* Effect.sync(() => randomUUID()))
+    // Without a schema the body is serialized here, with no effect to run for it.
+    const body = yield* (options.inputSchema === undefined
+      ? serialize(workflowId, inputParameters)
+      : invokeBody(workflowId, inputParameters, options.inputSchema))
+    // The generator runs when the effect does, so a key drawn here is new for every run.
+    const idempotencyKey = options.idempotencyKey ?? randomUUID()
     yield* Effect.annotateCurrentSpan({ workflow_id: workflowId, idempotency_key: idempotencyKey })
     const { inputSchema: _, ...rest } = options
     return yield* base.invokeWorkflow(workflowId, body, { ...rest, idempotencyKey })
