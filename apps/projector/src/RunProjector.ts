@@ -188,6 +188,10 @@ export const make = Effect.gen(function*() {
     run: WorkflowRun.WorkflowRun
   ) {
     const key = Invocation.IdempotencyKey.make(idempotencyKey)
+    // A key without a recorded attempt, the usual case for runs not invoked through the recording
+    // layer, is skipped after a plain read. A transaction would cost two more round trips.
+    const attempt = yield* store.readInvocation(key)
+    if (attempt.events[0]?._tag !== "InvocationRequested") return false
     return yield* sql.withTransaction(
       RecordingWorkflows.recordSucceeded(key, run.id, { source: "webhook", runId: run.id })
     ).pipe(

@@ -1,3 +1,4 @@
+import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, layer } from "@effect/vitest"
 import { Ids, WorkflowRun } from "@workflow-runs/core"
 import { Inbox, Projector, RunProjector } from "@workflow-runs/projector"
@@ -120,6 +121,29 @@ describe("RunProjector", () => {
           "InvocationSucceeded"
         ])
         expect(yield* projector.settleInvocation(key, run)).toBe(false)
+      }))
+
+    it.effect("skips an unrecorded key without a transaction", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        let transactions = 0
+        const counting = new Proxy(sql, {
+          get: (target, property, receiver) =>
+            property === "withTransaction"
+              ? <A, E, R>(effect: Effect.Effect<A, E, R>) => {
+                transactions++
+                return target.withTransaction(effect)
+              }
+              : Reflect.get(target, property, receiver)
+        })
+        const projector = yield* RunProjector.make.pipe(Effect.provideService(SqlClient.SqlClient, counting))
+        const key = `test-unrecorded-${randomUUID()}`
+        const run = yield* snapshot(newRunId(), "started", null)
+        expect(yield* projector.settleInvocation(key, run)).toBe(false)
+        expect(transactions).toBe(0)
+        const store = yield* EventStore.EventStore
+        const stream = yield* store.readInvocation(Invocation.IdempotencyKey.make(key))
+        expect(stream.events).toEqual([])
       }))
   })
 })
