@@ -3,9 +3,9 @@ import { describe, expect, layer } from "@effect/vitest"
 import { Ids, WorkflowRun } from "@workflow-runs/core"
 import { Inbox, Projector, RunProjector } from "@workflow-runs/projector"
 import { EventStore, Invocation } from "@workflow-runs/store"
-import { DateTime, Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
-import { database, historyTypes } from "./support/harness.js"
+import { database, historyTypes, recordAttempt } from "./support/harness.js"
 
 const services = Projector.services.pipe(Layer.provideMerge(database))
 
@@ -95,23 +95,7 @@ describe("RunProjector", () => {
         const projector = yield* RunProjector.RunProjector
         const store = yield* EventStore.EventStore
         const key = Invocation.IdempotencyKey.make(`test-settle-${randomUUID()}`)
-        const now = yield* DateTime.now
-        yield* store.appendInvocation(key, 0, [
-          Invocation.requested({
-            idempotencyKey: key,
-            occurredAt: now,
-            workflow: Ids.WorkflowId.make("wf_test_projector"),
-            inputParameters: {},
-            actor: null
-          }),
-          Invocation.outcomeUnknown({
-            idempotencyKey: key,
-            occurredAt: now,
-            occurrence: 1,
-            errorTag: "X",
-            message: "lost"
-          })
-        ])
+        yield* recordAttempt(key, { workflow: Ids.WorkflowId.make("wf_test_projector"), lost: true })
         const run = yield* snapshot(newRunId(), "started", null)
         expect(yield* projector.settleInvocation(key, run)).toBe(true)
         const stream = yield* store.readInvocation(key)
