@@ -67,6 +67,8 @@ export interface Screened {
   readonly known: boolean
   /** Whether the attempt's stream starts with `InvocationRequested`, so the attempt may need settling. */
   readonly attemptRequested: boolean
+  /** Whether the run's stream has no events yet. */
+  readonly runStreamEmpty: boolean
 }
 
 /**
@@ -79,10 +81,14 @@ export interface Service {
   /** Checks whether the inbox contains the event id (a plain SELECT, outside any transaction). */
   readonly has: (eventId: string) => Effect.Effect<boolean, SqlError>
   /**
-   * Checks in one plain SELECT, outside any transaction, whether the inbox contains the event id
-   * and whether the invocation stream given (`EventStore.invocationStream`) has a recorded request.
+   * Checks in one plain SELECT, outside any transaction, whether the inbox contains the event id,
+   * whether the invocation stream given (`EventStore.invocationStream`) has a recorded request,
+   * and whether the run stream given (`EventStore.runStream`) is empty.
    */
-  readonly screen: (eventId: string, attemptStream: string | null) => Effect.Effect<Screened, SqlError>
+  readonly screen: (
+    eventId: string,
+    streams: { readonly attempt: string | null; readonly run: string | null }
+  ) => Effect.Effect<Screened, SqlError>
   /** Inserts a row; a row already there for the event id is kept. */
   readonly insert: (entry: Entry) => Effect.Effect<void, SqlError>
   /** The stored row of an event id. */
@@ -126,16 +132,20 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
       Effect.map((rows) => rows.length > 0)
     )
 
-  // The request is always the first event of an attempt's stream, so the primary key finds it.
-  const screen = (eventId: string, attemptStream: string | null) =>
-    sql<{ known: boolean; attempt_requested: boolean }>`select
+  // The request is always the first event of an attempt's stream, and a stream with events has
+  // one at version 1, so the primary key finds both.
+  const screen = (eventId: string, streams: { readonly attempt: string | null; readonly run: string | null }) =>
+    sql<{ known: boolean; attempt_requested: boolean; run_stream_empty: boolean }>`select
         exists (select 1 from webhook_inbox where event_id = ${eventId}) as known,
         exists (select 1 from run_events
-                where stream_id = ${attemptStream} and version = 1 and type = 'InvocationRequested')
-          as attempt_requested`.pipe(
+                where stream_id = ${streams.attempt} and version = 1 and type = 'InvocationRequested')
+          as attempt_requested,
+        not exists (select 1 from run_events where stream_id = ${streams.run} and version = 1)
+          as run_stream_empty`.pipe(
       Effect.map(([row]): Screened => ({
         known: row?.known === true,
-        attemptRequested: row?.attempt_requested === true
+        attemptRequested: row?.attempt_requested === true,
+        runStreamEmpty: streams.run !== null && row?.run_stream_empty === true
       }))
     )
 

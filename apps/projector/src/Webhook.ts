@@ -166,7 +166,7 @@ const runNotFound = (notification: EventNotification.WorkflowRunNotification, ra
 const recordRun = Effect.fnUntraced(function*(
   notification: EventNotification.WorkflowRunNotification,
   rawBody: string,
-  attemptRequested: boolean
+  screened: Inbox.Screened
 ) {
   const projector = yield* RunProjector.RunProjector
   const snapshot = yield* Workflows.retrieveWorkflowRun(notification.runId, {
@@ -187,7 +187,8 @@ const recordRun = Effect.fnUntraced(function*(
   const recorded = yield* projector.record(
     run,
     metadataOf(notification),
-    Option.some({ eventId: notification.id, rawBody })
+    Option.some({ eventId: notification.id, rawBody }),
+    { runStreamEmpty: screened.runStreamEmpty }
   ).pipe(
     Effect.either
   )
@@ -209,7 +210,7 @@ const recordRun = Effect.fnUntraced(function*(
   } else {
     yield* Effect.logDebug("Recorded a notification").pipe(Effect.annotateLogs({ outcome, appended }))
   }
-  yield* settle(projector, notification, run, attemptRequested)
+  yield* settle(projector, notification, run, screened.attemptRequested)
   return { status: 200, body: { received: true, outcome, appended } } satisfies Answer
 })
 
@@ -246,9 +247,10 @@ export const handle = Effect.fn("Webhook.handle")(function*(
   const rawBody = utf8.decode(body)
   return yield* Effect.gen(function*() {
     const inbox = yield* Inbox.Inbox
-    const known = yield* inbox.screen(notification.id, Option.getOrNull(attemptStreamOf(notification))).pipe(
-      Effect.either
-    )
+    const known = yield* inbox.screen(notification.id, {
+      attempt: Option.getOrNull(attemptStreamOf(notification)),
+      run: notification._tag === "UnknownEventNotification" ? null : EventStore.runStream(notification.runId)
+    }).pipe(Effect.either)
     if (known._tag === "Left") {
       yield* Effect.logError("Could not read the inbox; responding with 503 so Stripe delivers it again", known.left)
       return yield* rejected(503, "not_recorded", "The inbox could not be read now; deliver the notification again")
@@ -273,7 +275,7 @@ export const handle = Effect.fn("Webhook.handle")(function*(
         )
       )
     }
-    return yield* recordRun(notification, rawBody, known.right.attemptRequested).pipe(
+    return yield* recordRun(notification, rawBody, known.right).pipe(
       Effect.annotateLogs({ run_id: notification.runId })
     )
   }).pipe(Effect.annotateLogs({ stripe_event_id: notification.id, stripe_event_type: notification.type }))

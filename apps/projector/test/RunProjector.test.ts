@@ -129,5 +129,25 @@ describe("RunProjector", () => {
         const stream = yield* store.readInvocation(Invocation.IdempotencyKey.make(key))
         expect(stream.events).toEqual([])
       }))
+
+    it.effect("reads again when the empty-stream hint is stale", () =>
+      Effect.gen(function*() {
+        const projector = yield* RunProjector.RunProjector
+        const inbox = yield* Inbox.Inbox
+        const runId = newRunId()
+        const streams = { attempt: null, run: EventStore.runStream(Ids.WorkflowRunId.make(runId)) }
+        const before = yield* inbox.screen(`evt_test_${randomUUID()}`, streams)
+        expect(before.runStreamEmpty).toBe(true)
+        const done = yield* snapshot(runId, "succeeded", "2026-04-08T14:33:31.902Z")
+        yield* projector.record(done, {}, Option.none(), { runStreamEmpty: true })
+        const after = yield* inbox.screen(`evt_test_${randomUUID()}`, streams)
+        expect(after.runStreamEmpty).toBe(false)
+        const stale = yield* projector.record(done, {}, Option.none(), { runStreamEmpty: true })
+        expect([stale.outcome, stale.appended]).toEqual(["already_recorded", 0])
+        const failed = yield* snapshot(runId, "failed", "2026-04-08T14:40:00.000Z")
+        const contradiction = yield* projector.record(failed, {}, Option.none(), { runStreamEmpty: true })
+        expect(contradiction.outcome).toBe("contradiction")
+        expect(yield* historyTypes(runId)).toEqual(["RunStarted", "RunSucceeded"])
+      }))
   })
 })

@@ -237,12 +237,24 @@ describe("Webhook", () => {
         const inbox = yield* Inbox.Inbox
         const eventId = newEventId()
         const key = Invocation.IdempotencyKey.make(`test-screen-${crypto.randomUUID()}`)
-        const stream = EventStore.invocationStream(key)
-        expect(yield* inbox.screen(eventId, stream)).toEqual({ known: false, attemptRequested: false })
+        const streams = { attempt: EventStore.invocationStream(key), run: null }
+        expect(yield* inbox.screen(eventId, streams)).toEqual({
+          known: false,
+          attemptRequested: false,
+          runStreamEmpty: false
+        })
         yield* inbox.insert({ eventId, rawBody: "{}", outcome: "unknown_type", runId: null, detail: null })
         yield* recordAttempt(key, { workflow: onboard, lost: false })
-        expect(yield* inbox.screen(eventId, stream)).toEqual({ known: true, attemptRequested: true })
-        expect(yield* inbox.screen(eventId, null)).toEqual({ known: true, attemptRequested: false })
+        expect(yield* inbox.screen(eventId, streams)).toEqual({
+          known: true,
+          attemptRequested: true,
+          runStreamEmpty: false
+        })
+        expect(yield* inbox.screen(eventId, { attempt: null, run: null })).toEqual({
+          known: true,
+          attemptRequested: false,
+          runStreamEmpty: false
+        })
       }))
   })
 })
