@@ -57,6 +57,21 @@ export interface Entry {
 }
 
 /**
+ * The result of the first read of a notification.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Screened {
+  /** Whether the inbox contains the event id. */
+  readonly known: boolean
+  /** Whether the attempt's stream starts with `InvocationRequested`, so the attempt may need settling. */
+  readonly attemptRequested: boolean
+  /** Whether the run's stream has no events yet. */
+  readonly runStreamEmpty: boolean
+}
+
+/**
  * The inbox's queries.
  *
  * @since 0.1.0
@@ -65,6 +80,15 @@ export interface Entry {
 export interface Service {
   /** Checks whether the inbox contains the event id (a plain SELECT, outside any transaction). */
   readonly has: (eventId: string) => Effect.Effect<boolean, SqlError>
+  /**
+   * Checks in one plain SELECT, outside any transaction, whether the inbox contains the event id,
+   * whether the invocation stream given (`EventStore.invocationStream`) has a recorded request,
+   * and whether the run stream given (`EventStore.runStream`) is empty.
+   */
+  readonly screen: (
+    eventId: string,
+    streams: { readonly attempt: string | null; readonly run: string | null }
+  ) => Effect.Effect<Screened, SqlError>
   /** Inserts a row; a row already there for the event id is kept. */
   readonly insert: (entry: Entry) => Effect.Effect<void, SqlError>
   /** The stored row of an event id. */
@@ -108,6 +132,23 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
       Effect.map((rows) => rows.length > 0)
     )
 
+  // The request is always the first event of an attempt's stream, and a stream with events has
+  // one at version 1, so the primary key finds both.
+  const screen = (eventId: string, streams: { readonly attempt: string | null; readonly run: string | null }) =>
+    sql<{ known: boolean; attempt_requested: boolean; run_stream_empty: boolean }>`select
+        exists (select 1 from webhook_inbox where event_id = ${eventId}) as known,
+        exists (select 1 from run_events
+                where stream_id = ${streams.attempt} and version = 1 and type = 'InvocationRequested')
+          as attempt_requested,
+        not exists (select 1 from run_events where stream_id = ${streams.run} and version = 1)
+          as run_stream_empty`.pipe(
+      Effect.map(([row]): Screened => ({
+        known: row?.known === true,
+        attemptRequested: row?.attempt_requested === true,
+        runStreamEmpty: streams.run !== null && row?.run_stream_empty === true
+      }))
+    )
+
   const insert = (entry: Entry) =>
     sql`insert into webhook_inbox (event_id, raw_body, outcome, run_id, detail)
         values (${entry.eventId}, ${entry.rawBody}, ${entry.outcome}, ${entry.runId},
@@ -126,7 +167,7 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
       Effect.catchTag("ParseError", Effect.die)
     )
 
-  return Inbox.of({ has, insert, find })
+  return Inbox.of({ has, screen, insert, find })
 })
 
 /**

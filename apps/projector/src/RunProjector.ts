@@ -8,7 +8,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { RunState, type WorkflowRun } from "@workflow-runs/core"
+import { type RunEvent, RunState, type WorkflowRun } from "@workflow-runs/core"
 import { EventStore, Invocation, RecordingWorkflows, type StoreError } from "@workflow-runs/store"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
@@ -65,11 +65,16 @@ export type RecordError =
  * @category models
  */
 export interface Service {
-  /** Appends the transitions `snapshot` implies that the log lacks, and the inbox row if given. */
+  /**
+   * Appends the transitions `snapshot` implies that the log lacks, and the inbox row if given.
+   * With `runStreamEmpty`, read before, the first attempt skips reading the run's stream. Its
+   * append still expects version 0, so a stream written since makes it retry with a read.
+   */
   readonly record: (
     snapshot: WorkflowRun.WorkflowRun,
     metadata: EventStore.Metadata,
-    inbox: Option.Option<InboxWrite>
+    inbox: Option.Option<InboxWrite>,
+    options?: { readonly runStreamEmpty?: boolean | undefined }
   ) => Effect.Effect<Recorded, RecordError>
   /**
    * Settles a recorded invocation attempt with the run Stripe started for it, in a transaction of
@@ -91,6 +96,8 @@ export interface Service {
 export class RunProjector extends Context.Tag("@workflow-runs/projector/RunProjector")<RunProjector, Service>() {}
 
 const maxConflictRetries = 8
+
+const emptyStream: EventStore.StreamEvents<RunEvent.RunEvent> = { version: 0, events: [] }
 
 const isTerminalStatus = (snapshot: WorkflowRun.WorkflowRun) =>
   snapshot.status === "succeeded" || snapshot.status === "failed"
@@ -125,10 +132,11 @@ export const make = Effect.gen(function*() {
   const attempt = (
     snapshot: WorkflowRun.WorkflowRun,
     metadata: EventStore.Metadata,
-    write: Option.Option<InboxWrite>
+    write: Option.Option<InboxWrite>,
+    read: Effect.Effect<EventStore.StreamEvents<RunEvent.RunEvent>, StoreError.StoreError>
   ) =>
     sql.withTransaction(Effect.gen(function*() {
-      const stream = yield* store.readRun(snapshot.id)
+      const stream = yield* read
       const state = yield* Either.match(RunState.fold(stream.events), {
         onLeft: (error) => Effect.die(error),
         onRight: Effect.succeed
@@ -161,10 +169,18 @@ export const make = Effect.gen(function*() {
   const record = Effect.fn("RunProjector.record")(function*(
     snapshot: WorkflowRun.WorkflowRun,
     metadata: EventStore.Metadata,
-    write: Option.Option<InboxWrite>
+    write: Option.Option<InboxWrite>,
+    options?: { readonly runStreamEmpty?: boolean | undefined }
   ) {
     yield* Effect.annotateCurrentSpan("run_id", snapshot.id)
-    const recorded = yield* attempt(snapshot, metadata, write).pipe(
+    const readRun = store.readRun(snapshot.id)
+    let read = options?.runStreamEmpty === true ? Effect.succeed(emptyStream) : readRun
+    const once = Effect.suspend(() => {
+      const first = read
+      read = readRun
+      return attempt(snapshot, metadata, write, first)
+    })
+    const recorded = yield* once.pipe(
       Effect.tapErrorTag("StreamVersionConflict", (conflict) =>
         Effect.zipRight(
           Metric.increment(Metrics.appendConflicts),
@@ -188,6 +204,10 @@ export const make = Effect.gen(function*() {
     run: WorkflowRun.WorkflowRun
   ) {
     const key = Invocation.IdempotencyKey.make(idempotencyKey)
+    // A key without a recorded attempt, the usual case for runs not invoked through the recording
+    // layer, is skipped after a plain read. A transaction would cost two more round trips.
+    const attempt = yield* store.readInvocation(key)
+    if (attempt.events[0]?._tag !== "InvocationRequested") return false
     return yield* sql.withTransaction(
       RecordingWorkflows.recordSucceeded(key, run.id, { source: "webhook", runId: run.id })
     ).pipe(

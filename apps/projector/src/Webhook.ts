@@ -9,12 +9,14 @@
  * @since 0.1.0
  */
 import type { WorkflowRun } from "@workflow-runs/core"
+import { EventStore, Invocation } from "@workflow-runs/store"
 import { EventNotification, Workflows } from "@workflow-runs/stripe"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import * as Inbox from "./Inbox.js"
 import { redactSecrets } from "./internal/redact.js"
 import * as Metrics from "./Metrics.js"
@@ -96,14 +98,26 @@ const idempotencyKeyOf = (notification: EventNotification.WorkflowRunNotificatio
     (reason) => Option.fromNullable(reason.request?.idempotencyKey)
   )
 
+// The stream of the attempt a notification's idempotency key names. A key the log could not hold
+// has no attempt to settle.
+const attemptStreamOf = (notification: EventNotification.EventNotification) =>
+  notification._tag === "UnknownEventNotification" ? Option.none() : Option.flatMap(
+    idempotencyKeyOf(notification),
+    (key) => Option.map(decodeIdempotencyKey(key), EventStore.invocationStream)
+  )
+
+const decodeIdempotencyKey = Schema.decodeOption(Invocation.IdempotencyKey)
+
 // Settling the attempt is its own transaction after the answer's work is committed; a failure
-// leaves it to the reconciler.
+// leaves it to the reconciler. Without a recorded request there is nothing to settle. The request
+// is recorded before Stripe is called, so it is committed before any notification of the run.
 const settle = (
   projector: RunProjector.Service,
   notification: EventNotification.WorkflowRunNotification,
-  run: WorkflowRun.WorkflowRun
+  run: WorkflowRun.WorkflowRun,
+  attemptRequested: boolean
 ) =>
-  Option.match(idempotencyKeyOf(notification), {
+  Option.match(Option.filter(idempotencyKeyOf(notification), () => attemptRequested), {
     onNone: () => Effect.void,
     onSome: (key) =>
       projector.settleInvocation(key, run).pipe(
@@ -151,7 +165,8 @@ const runNotFound = (notification: EventNotification.WorkflowRunNotification, ra
 
 const recordRun = Effect.fnUntraced(function*(
   notification: EventNotification.WorkflowRunNotification,
-  rawBody: string
+  rawBody: string,
+  screened: Inbox.Screened
 ) {
   const projector = yield* RunProjector.RunProjector
   const snapshot = yield* Workflows.retrieveWorkflowRun(notification.runId, {
@@ -172,7 +187,8 @@ const recordRun = Effect.fnUntraced(function*(
   const recorded = yield* projector.record(
     run,
     metadataOf(notification),
-    Option.some({ eventId: notification.id, rawBody })
+    Option.some({ eventId: notification.id, rawBody }),
+    { runStreamEmpty: screened.runStreamEmpty }
   ).pipe(
     Effect.either
   )
@@ -194,7 +210,7 @@ const recordRun = Effect.fnUntraced(function*(
   } else {
     yield* Effect.logDebug("Recorded a notification").pipe(Effect.annotateLogs({ outcome, appended }))
   }
-  yield* settle(projector, notification, run)
+  yield* settle(projector, notification, run, screened.attemptRequested)
   return { status: 200, body: { received: true, outcome, appended } } satisfies Answer
 })
 
@@ -231,12 +247,15 @@ export const handle = Effect.fn("Webhook.handle")(function*(
   const rawBody = utf8.decode(body)
   return yield* Effect.gen(function*() {
     const inbox = yield* Inbox.Inbox
-    const known = yield* inbox.has(notification.id).pipe(Effect.either)
+    const known = yield* inbox.screen(notification.id, {
+      attempt: Option.getOrNull(attemptStreamOf(notification)),
+      run: notification._tag === "UnknownEventNotification" ? null : EventStore.runStream(notification.runId)
+    }).pipe(Effect.either)
     if (known._tag === "Left") {
       yield* Effect.logError("Could not read the inbox; responding with 503 so Stripe delivers it again", known.left)
       return yield* rejected(503, "not_recorded", "The inbox could not be read now; deliver the notification again")
     }
-    if (known.right) {
+    if (known.right.known) {
       yield* Metric.increment(Metrics.notificationsDuplicate)
       yield* Effect.logDebug("Skipped a notification the inbox already has")
       return { status: 200, body: { received: true, duplicate: true } } satisfies Answer
@@ -256,6 +275,8 @@ export const handle = Effect.fn("Webhook.handle")(function*(
         )
       )
     }
-    return yield* recordRun(notification, rawBody).pipe(Effect.annotateLogs({ run_id: notification.runId }))
+    return yield* recordRun(notification, rawBody, known.right).pipe(
+      Effect.annotateLogs({ run_id: notification.runId })
+    )
   }).pipe(Effect.annotateLogs({ stripe_event_id: notification.id, stripe_event_type: notification.type }))
 })

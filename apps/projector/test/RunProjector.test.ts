@@ -1,10 +1,11 @@
+import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, layer } from "@effect/vitest"
 import { Ids, WorkflowRun } from "@workflow-runs/core"
 import { Inbox, Projector, RunProjector } from "@workflow-runs/projector"
 import { EventStore, Invocation } from "@workflow-runs/store"
-import { DateTime, Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
-import { database, historyTypes } from "./support/harness.js"
+import { database, historyTypes, recordAttempt } from "./support/harness.js"
 
 const services = Projector.services.pipe(Layer.provideMerge(database))
 
@@ -94,23 +95,7 @@ describe("RunProjector", () => {
         const projector = yield* RunProjector.RunProjector
         const store = yield* EventStore.EventStore
         const key = Invocation.IdempotencyKey.make(`test-settle-${randomUUID()}`)
-        const now = yield* DateTime.now
-        yield* store.appendInvocation(key, 0, [
-          Invocation.requested({
-            idempotencyKey: key,
-            occurredAt: now,
-            workflow: Ids.WorkflowId.make("wf_test_projector"),
-            inputParameters: {},
-            actor: null
-          }),
-          Invocation.outcomeUnknown({
-            idempotencyKey: key,
-            occurredAt: now,
-            occurrence: 1,
-            errorTag: "X",
-            message: "lost"
-          })
-        ])
+        yield* recordAttempt(key, { workflow: Ids.WorkflowId.make("wf_test_projector"), lost: true })
         const run = yield* snapshot(newRunId(), "started", null)
         expect(yield* projector.settleInvocation(key, run)).toBe(true)
         const stream = yield* store.readInvocation(key)
@@ -120,6 +105,49 @@ describe("RunProjector", () => {
           "InvocationSucceeded"
         ])
         expect(yield* projector.settleInvocation(key, run)).toBe(false)
+      }))
+
+    it.effect("skips an unrecorded key without a transaction", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        let transactions = 0
+        const counting = new Proxy(sql, {
+          get: (target, property, receiver) =>
+            property === "withTransaction"
+              ? <A, E, R>(effect: Effect.Effect<A, E, R>) => {
+                transactions++
+                return target.withTransaction(effect)
+              }
+              : Reflect.get(target, property, receiver)
+        })
+        const projector = yield* RunProjector.make.pipe(Effect.provideService(SqlClient.SqlClient, counting))
+        const key = `test-unrecorded-${randomUUID()}`
+        const run = yield* snapshot(newRunId(), "started", null)
+        expect(yield* projector.settleInvocation(key, run)).toBe(false)
+        expect(transactions).toBe(0)
+        const store = yield* EventStore.EventStore
+        const stream = yield* store.readInvocation(Invocation.IdempotencyKey.make(key))
+        expect(stream.events).toEqual([])
+      }))
+
+    it.effect("reads again when the empty-stream hint is stale", () =>
+      Effect.gen(function*() {
+        const projector = yield* RunProjector.RunProjector
+        const inbox = yield* Inbox.Inbox
+        const runId = newRunId()
+        const streams = { attempt: null, run: EventStore.runStream(Ids.WorkflowRunId.make(runId)) }
+        const before = yield* inbox.screen(`evt_test_${randomUUID()}`, streams)
+        expect(before.runStreamEmpty).toBe(true)
+        const done = yield* snapshot(runId, "succeeded", "2026-04-08T14:33:31.902Z")
+        yield* projector.record(done, {}, Option.none(), { runStreamEmpty: true })
+        const after = yield* inbox.screen(`evt_test_${randomUUID()}`, streams)
+        expect(after.runStreamEmpty).toBe(false)
+        const stale = yield* projector.record(done, {}, Option.none(), { runStreamEmpty: true })
+        expect([stale.outcome, stale.appended]).toEqual(["already_recorded", 0])
+        const failed = yield* snapshot(runId, "failed", "2026-04-08T14:40:00.000Z")
+        const contradiction = yield* projector.record(failed, {}, Option.none(), { runStreamEmpty: true })
+        expect(contradiction.outcome).toBe("contradiction")
+        expect(yield* historyTypes(runId)).toEqual(["RunStarted", "RunSucceeded"])
       }))
   })
 })

@@ -2,13 +2,14 @@ import { describe, expect, layer } from "@effect/vitest"
 import { Ids } from "@workflow-runs/core"
 import { Inbox } from "@workflow-runs/projector"
 import { DefaultWorkflows } from "@workflow-runs/simulator"
-import { PgEventStore, RunLog } from "@workflow-runs/store"
+import { EventStore, Invocation, PgEventStore, RunLog } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
 import { Effect, Layer, Option } from "effect"
 import {
   database,
   eventually,
   historyTypes,
+  recordAttempt,
   settledDeliveries,
   startProjector,
   startStack,
@@ -212,5 +213,48 @@ describe("Webhook", () => {
         expect(ids.size).toBe(16)
         for (const id of ids) expect(yield* Effect.flatMap(Inbox.Inbox, (inbox) => inbox.has(id))).toBe(true)
       }).pipe(Effect.scoped))
+
+    it.effect("settles a recorded attempt from its run's notification", () =>
+      Effect.gen(function*() {
+        const { simulator } = yield* startStack()
+        const key = Invocation.IdempotencyKey.make(`test-settle-${crypto.randomUUID()}`)
+        yield* recordAttempt(key, { workflow: onboard, lost: true })
+        const run = yield* Workflows.invokeWorkflow(onboard, input, { idempotencyKey: key })
+          .pipe(Effect.provide(workflowsFor(simulator)))
+        yield* settledDeliveries(simulator, 2)
+        const attempt = yield* Effect.flatMap(EventStore.EventStore, (store) => store.readInvocation(key))
+        expect(attempt.events.map((event) => event._tag)).toEqual([
+          "InvocationRequested",
+          "InvocationOutcomeUnknown",
+          "InvocationSucceeded"
+        ])
+        const succeeded = attempt.events[2]
+        expect(succeeded?._tag === "InvocationSucceeded" ? succeeded.runId : undefined).toBe(run.id)
+      }).pipe(Effect.scoped))
+
+    it.effect("screens the inbox and the attempt in one read", () =>
+      Effect.gen(function*() {
+        const inbox = yield* Inbox.Inbox
+        const eventId = newEventId()
+        const key = Invocation.IdempotencyKey.make(`test-screen-${crypto.randomUUID()}`)
+        const streams = { attempt: EventStore.invocationStream(key), run: null }
+        expect(yield* inbox.screen(eventId, streams)).toEqual({
+          known: false,
+          attemptRequested: false,
+          runStreamEmpty: false
+        })
+        yield* inbox.insert({ eventId, rawBody: "{}", outcome: "unknown_type", runId: null, detail: null })
+        yield* recordAttempt(key, { workflow: onboard, lost: false })
+        expect(yield* inbox.screen(eventId, streams)).toEqual({
+          known: true,
+          attemptRequested: true,
+          runStreamEmpty: false
+        })
+        expect(yield* inbox.screen(eventId, { attempt: null, run: null })).toEqual({
+          known: true,
+          attemptRequested: false,
+          runStreamEmpty: false
+        })
+      }))
   })
 })

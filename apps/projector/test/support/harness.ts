@@ -4,9 +4,10 @@ import * as SqlClientTag from "@effect/sql/SqlClient"
 import type { Ids } from "@workflow-runs/core"
 import { HttpApp, Metrics, Projector } from "@workflow-runs/projector"
 import { Simulator } from "@workflow-runs/simulator"
-import { Database, EmbeddedDatabase, RecordingWorkflows, RunLog } from "@workflow-runs/store"
+import { Database, EmbeddedDatabase, EventStore, Invocation, RecordingWorkflows, RunLog } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
 import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -135,3 +136,31 @@ export const freePort = Effect.async<number>((resume) => {
     server.close(() => resume(Effect.succeed(port)))
   })
 })
+
+/**
+ * Records an invocation attempt's request for `key` and, with `lost`, an unknown outcome after
+ * it, as the recording layer leaves an attempt whose answer was lost.
+ */
+export const recordAttempt = (
+  key: Invocation.IdempotencyKey,
+  options: { readonly workflow: Ids.WorkflowId; readonly lost: boolean }
+) =>
+  Effect.gen(function*() {
+    const store = yield* EventStore.EventStore
+    const now = yield* DateTime.now
+    const requested = Invocation.requested({
+      idempotencyKey: key,
+      occurredAt: now,
+      workflow: options.workflow,
+      inputParameters: {},
+      actor: null
+    })
+    const unknown = Invocation.outcomeUnknown({
+      idempotencyKey: key,
+      occurredAt: now,
+      occurrence: 1,
+      errorTag: "X",
+      message: "lost"
+    })
+    yield* store.appendInvocation(key, 0, options.lost ? [requested, unknown] : [requested])
+  })
