@@ -28,7 +28,7 @@ const config = (
 ): SuiteConfig => ({ mode, append: { writers: [1, 16], poolSize: 16, ...append }, growth })
 
 /**
- * The default: every benchmark at sizes that finish in under a minute on two cores. The growth
+ * The default: every benchmark at sizes that finish in a few minutes on two cores. The growth
  * logs contain 10,000 and 100,000 events, and the rebuild replays the smaller one once.
  */
 export const quick: SuiteConfig = {

@@ -12,7 +12,7 @@ import * as Suite from "./Suite.js"
 
 const usage = `Usage: pnpm bench [--quick | --full] [--out FILE] [--notice TEXT]
 
-  --quick         small sizes, under a minute on two cores (the default)
+  --quick         small sizes, a few minutes on two cores (the default)
   --full          the large sizes, including a 1,000,000-event log and its rebuild
   --out FILE      where to write the Markdown report (default: docs/benchmarks.md)
   --notice TEXT   a notice printed at the top of the report
