@@ -3,10 +3,11 @@ import { Projector } from "@workflow-runs/projector"
 import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
 import { Database } from "@workflow-runs/store"
 import { Effect, Fiber, Layer, Option, Redacted } from "effect"
-import type { ChildProcess } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { bin } from "./support/bin.js"
 import { eventually, freePort, historyTypes, newSecret, testDatabaseUrl } from "./support/harness.js"
 import { deliver, newEventId, thinRunEvent } from "./support/notifications.js"
 import { ensureBuilt, exitOf, serve } from "./support/serveProcess.js"
@@ -154,6 +155,37 @@ describe("workflow-runs serve", () => {
         expect(existsSync(join(directory, ".data", "workflow-runs.lock"))).toBe(false)
       }),
     180_000
+  )
+
+  it.scopedLive(
+    "migrate --embedded exits 0 and stops the server",
+    () =>
+      Effect.gen(function*() {
+        yield* ensureBuilt
+        const directory = yield* Effect.acquireRelease(
+          Effect.sync(() => mkdtempSync(join(tmpdir(), "workflow-runs-migrate-"))),
+          (path) => Effect.sync(() => rmSync(path, { recursive: true, force: true }))
+        )
+        // As root, the server runs as the postgres user, which must reach .data/ inside this folder.
+        chmodSync(directory, 0o755)
+        const result = yield* Effect.async<{ readonly code: number | null; readonly stderr: string }>((resume) => {
+          const child = spawn(process.execPath, [bin, "migrate", "--embedded"], {
+            cwd: directory,
+            env: { PATH: process.env.PATH ?? "" },
+            stdio: ["ignore", "ignore", "pipe"]
+          })
+          let stderr = ""
+          child.stderr!.on("data", (chunk: Buffer) => {
+            stderr += chunk.toString("utf8")
+          })
+          child.once("exit", (code) => resume(Effect.succeed({ code, stderr })))
+        }).pipe(Effect.timeout("90 seconds"))
+
+        expect(result.code, result.stderr).toBe(0)
+        expect(result.stderr).not.toContain("TypeError")
+        expect(existsSync(join(directory, ".data", "pg", "postmaster.pid"))).toBe(false)
+      }),
+    120_000
   )
 
   it.scopedLive(
