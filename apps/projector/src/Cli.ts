@@ -41,6 +41,19 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>("@workflow-ru
 ) {}
 
 /**
+ * A log that failed `verify`: a broken chain or an anchor that no longer matches.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class VerificationFailed
+  extends Schema.TaggedError<VerificationFailed>("@workflow-runs/projector/VerificationFailed")(
+    "VerificationFailed",
+    { message: Schema.String }
+  )
+{}
+
+/**
  * A run the log has no events for.
  *
  * @since 0.1.0
@@ -196,7 +209,13 @@ const runs = Command.make("runs", {
   status: Options.choice("status", ["started", "succeeded", "failed"]).pipe(Options.optional),
   from: timeOption("from"),
   to: timeOption("to"),
-  limit: Options.integer("limit").pipe(Options.withDefault(50)),
+  limit: Options.integer("limit").pipe(
+    Options.withDefault(50),
+    Options.filterMap(
+      (limit) => (limit >= 1 && limit <= 1000 ? Option.some(limit) : Option.none()),
+      "--limit must be an integer from 1 to 1000"
+    )
+  ),
   after: Options.text("after").pipe(
     Options.optional,
     Options.withDescription("The cursor printed under the previous page")
@@ -263,7 +282,11 @@ const verify = Command.make("verify", {
     const log = yield* RunLog.RunLog
     const report = yield* log.verify({ expect })
     yield* Console.log(Output.verifyReport(report, { fullAnchor: args.fullAnchor }))
-    if (!report.ok) return yield* new InvalidInput({ message: "The log failed verification" })
+    if (!report.ok) {
+      return yield* new VerificationFailed({
+        message: "The log failed verification; the lines above name each broken chain and changed event"
+      })
+    }
   }).pipe(withStore(args.embedded))).pipe(
     Command.withDescription("Recompute every hash chain, print the anchor, and with --expect check an earlier anchor")
   )

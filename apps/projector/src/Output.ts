@@ -146,7 +146,10 @@ export const verifyReport = (
   if (report.digestMismatch !== null) {
     lines.push(`  changed the first ${report.digestMismatch.expected.events} event(s): ${report.digestMismatch.reason}`)
   }
-  lines.push(`Anchor (keep it, then run verify --expect ANCHOR): ${AnchorText.encodeCompact(report.compactAnchor)}`)
-  if (options.fullAnchor) lines.push(`Per-stream anchor: ${AnchorText.encode(report.anchor)}`)
+  // A failed log's anchor would certify the damage, so only a verified log offers one to keep.
+  if (report.ok) {
+    lines.push(`Anchor (keep it, then run verify --expect ANCHOR): ${AnchorText.encodeCompact(report.compactAnchor)}`)
+    if (options.fullAnchor) lines.push(`Per-stream anchor: ${AnchorText.encode(report.anchor)}`)
+  }
   return lines.join("\n")
 }

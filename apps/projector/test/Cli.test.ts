@@ -28,7 +28,7 @@ const runCli = (args: ReadonlyArray<string>, env: ReadonlyMap<string, string>) =
       })
     const console = yield* Effect.console
     const exit = yield* Cli.run(["node", "workflow-runs", ...args]).pipe(
-      Effect.withConsole({ ...console, log: record, info: record }),
+      Effect.withConsole({ ...console, log: record, info: record, error: record }),
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map(env))),
       Effect.provide(NodeContext.layer),
       Effect.exit
@@ -106,6 +106,11 @@ describe("Cli", () => {
         const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
         expect(error).toBeInstanceOf(Cli.InvalidInput)
         expect((error as Cli.InvalidInput).message).toContain(message)
+      }
+      for (const limit of ["0", "-5", "1001"]) {
+        const { exit, text } = yield* runCli(["runs", "--limit", limit], env)
+        expect(exit._tag, limit).toBe("Failure")
+        expect(text, limit).toContain("--limit must be an integer from 1 to 1000")
       }
       const { exit } = yield* runCli(["runs", "--from", "2026-05-01", "--to", "2026-05-02T00:00:00+02:00"], env)
       expect(exit._tag).toBe("Success")
@@ -190,6 +195,11 @@ describe("Cli", () => {
       expect(mismatched.exit._tag).toBe("Failure")
       expect(mismatched.text).toContain("FAILED")
       expect(mismatched.text).toContain(`changed the first ${anchoredEvents} event(s)`)
+      expect(mismatched.text).not.toContain("Anchor (keep it")
+      const mismatchError = mismatched.exit._tag === "Failure" && mismatched.exit.cause._tag === "Fail"
+        ? mismatched.exit.cause.error
+        : undefined
+      expect(mismatchError).toBeInstanceOf(Cli.VerificationFailed)
     }).pipe(Effect.scoped), 60_000)
 
   it.live("migrate creates the schema on an empty database, and again changes nothing", () =>
