@@ -7,19 +7,16 @@ import * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as AppConfig from "./AppConfig.js"
 import * as Cli from "./Cli.js"
 
 // Logs go to standard error, so command output on standard output stays clean.
-const logger = Layer.unwrapEffect(
-  Effect.map(AppConfig.logFormat.pipe(Effect.orElseSucceed(() => "json" as const)), (format) =>
-    Logger.replace(
-      Logger.defaultLogger,
-      format === "json" ? Logger.withConsoleError(Logger.jsonLogger) : Logger.prettyLogger({ stderr: true })
-    ))
-)
+const loggerFor = (format: "json" | "pretty") =>
+  Logger.replace(
+    Logger.defaultLogger,
+    format === "json" ? Logger.withConsoleError(Logger.jsonLogger) : Logger.prettyLogger({ stderr: true })
+  )
 
 const describe = (error: unknown): string => {
   if (ConfigError.isConfigError(error)) return `Invalid configuration:\n${AppConfig.describeError(error)}`
@@ -30,18 +27,23 @@ const describe = (error: unknown): string => {
   return String(error)
 }
 
-const main = Cli.run(process.argv).pipe(
-  Effect.exit,
-  Effect.flatMap((exit) => {
-    if (Exit.isSuccess(exit) || Exit.isInterrupted(exit)) return exit
-    const failure = Cause.failureOption(exit.cause)
-    // The CLI prints its own usage errors.
-    if (failure._tag === "Some" && ValidationError.isValidationError(failure.value)) return exit
-    const message = failure._tag === "Some" ? describe(failure.value) : Cause.pretty(exit.cause)
-    return Effect.zipRight(Console.error(message), exit)
-  }),
-  Effect.provide(Layer.merge(NodeContext.layer, logger))
-)
+// An invalid LOG_FORMAT stops every command before it runs, rather than logging in a format
+// the operator did not ask for.
+const main = Effect.flatMap(Effect.either(AppConfig.logFormat), (format) =>
+  format._tag === "Left"
+    ? Effect.fail(format.left)
+    : Cli.run(process.argv).pipe(Effect.provide(loggerFor(format.right)))).pipe(
+    Effect.exit,
+    Effect.flatMap((exit) => {
+      if (Exit.isSuccess(exit) || Exit.isInterrupted(exit)) return exit
+      const failure = Cause.failureOption(exit.cause)
+      // The CLI prints its own usage errors.
+      if (failure._tag === "Some" && ValidationError.isValidationError(failure.value)) return exit
+      const message = failure._tag === "Some" ? describe(failure.value) : Cause.pretty(exit.cause)
+      return Effect.zipRight(Console.error(message), exit)
+    }),
+    Effect.provide(NodeContext.layer)
+  )
 
 // The pretty logger that runMain adds by default would write every line a second time, to stdout.
 NodeRuntime.runMain(main, { disableErrorReporting: true, disablePrettyLogger: true })

@@ -12,6 +12,24 @@ import { eventually, freePort, historyTypes, newSecret, testDatabaseUrl } from "
 import { deliver, newEventId, thinRunEvent } from "./support/notifications.js"
 import { ensureBuilt, exitOf, serve } from "./support/serveProcess.js"
 
+// Runs the built CLI to its end and returns its exit code and standard error.
+const runBin = (
+  args: ReadonlyArray<string>,
+  options: { readonly cwd?: string; readonly env?: Record<string, string> }
+) =>
+  Effect.async<{ readonly code: number | null; readonly stderr: string }>((resume) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH ?? "", ...options.env },
+      stdio: ["ignore", "ignore", "pipe"]
+    })
+    let stderr = ""
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8")
+    })
+    child.once("exit", (code) => resume(Effect.succeed({ code, stderr })))
+  })
+
 const processAlive = (pid: number) => {
   try {
     process.kill(pid, 0)
@@ -168,18 +186,7 @@ describe("workflow-runs serve", () => {
         )
         // As root, the server runs as the postgres user, which must reach .data/ inside this folder.
         chmodSync(directory, 0o755)
-        const result = yield* Effect.async<{ readonly code: number | null; readonly stderr: string }>((resume) => {
-          const child = spawn(process.execPath, [bin, "migrate", "--embedded"], {
-            cwd: directory,
-            env: { PATH: process.env.PATH ?? "" },
-            stdio: ["ignore", "ignore", "pipe"]
-          })
-          let stderr = ""
-          child.stderr!.on("data", (chunk: Buffer) => {
-            stderr += chunk.toString("utf8")
-          })
-          child.once("exit", (code) => resume(Effect.succeed({ code, stderr })))
-        }).pipe(Effect.timeout("90 seconds"))
+        const result = yield* runBin(["migrate", "--embedded"], { cwd: directory }).pipe(Effect.timeout("90 seconds"))
 
         expect(result.code, result.stderr).toBe(0)
         expect(result.stderr).not.toContain("TypeError")
@@ -187,6 +194,16 @@ describe("workflow-runs serve", () => {
       }),
     120_000
   )
+
+  it.scopedLive("rejects an invalid LOG_FORMAT before any command runs", () =>
+    Effect.gen(function*() {
+      yield* ensureBuilt
+      const result = yield* runBin(["migrate"], { env: { LOG_FORMAT: "xml" } }).pipe(Effect.timeout("30 seconds"))
+
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain("LOG_FORMAT is invalid")
+      expect(result.stderr).toContain("\"xml\"")
+    }), 60_000)
 
   it.scopedLive(
     "gives up on a request that never finishes and exits 1",
