@@ -103,6 +103,39 @@ const readyAfterFirstPass = () => {
 }
 
 /**
+ * Starts a receiver with its tables in a new schema of `databaseUrl` and counts its rows with
+ * `counts`. The schema is dropped when the receiver closes or fails to start.
+ */
+const startInSchema = async (
+  databaseUrl: string,
+  contender: WebhookContender,
+  counts: { readonly notifications: string; readonly events: string },
+  start: (url: string) => Promise<{ readonly child: NodeChild; readonly value: string }>
+): Promise<Receiver> => {
+  const schema = uniqueSchemaName(`bench_${contender}`)
+  await createSchema(databaseUrl, schema)
+  const url = withSearchPath(databaseUrl, schema)
+  try {
+    const { child, value } = await start(url)
+    const rows = counter(url, counts)
+    return {
+      contender,
+      url: value,
+      child,
+      count: rows.count,
+      close: async () => {
+        await rows.end()
+        await child.stop()
+        await dropSchema(databaseUrl, schema)
+      }
+    }
+  } catch (error) {
+    await dropSchema(databaseUrl, schema)
+    throw error
+  }
+}
+
+/**
  * Starts `workflow-runs serve` on a free port with its tables in a new schema of `databaseUrl`,
  * and waits for the reconciler's first pass. That pass records Stripe's 100 most recent runs,
  * which would otherwise race with the first notifications, so one new run guarantees it records
@@ -115,11 +148,11 @@ export const startProjector = async (
   secret: string
 ): Promise<Receiver> => {
   await source.create(1)
-  const schema = uniqueSchemaName("bench_projector")
-  await createSchema(databaseUrl, schema)
-  const url = withSearchPath(databaseUrl, schema)
-  try {
-    const { child, value } = await startNode({
+  return startInSchema(databaseUrl, "projector", {
+    notifications: "SELECT count(*) AS n FROM webhook_inbox",
+    events: "SELECT count(*) AS n FROM run_events"
+  }, async (url) =>
+    startNode({
       name: "The projector",
       script: repositoryFile("apps/projector/dist/bin.js"),
       args: ["serve"],
@@ -139,26 +172,7 @@ export const startProjector = async (
       stream: "stderr",
       ready: readyAfterFirstPass(),
       timeoutMs: 60_000
-    })
-    const rows = counter(url, {
-      notifications: "SELECT count(*) AS n FROM webhook_inbox",
-      events: "SELECT count(*) AS n FROM run_events"
-    })
-    return {
-      contender: "projector",
-      url: value,
-      child,
-      count: rows.count,
-      close: async () => {
-        await rows.end()
-        await child.stop()
-        await dropSchema(databaseUrl, schema)
-      }
-    }
-  } catch (error) {
-    await dropSchema(databaseUrl, schema)
-    throw error
-  }
+    }))
 }
 
 /** Starts the naive handler on a free port with its table in a new schema of `databaseUrl`. */
@@ -167,11 +181,11 @@ export const startNaive = async (
   simulator: SimulatorProcess,
   secret: string
 ): Promise<Receiver> => {
-  const schema = uniqueSchemaName("bench_naive")
-  await createSchema(databaseUrl, schema)
-  const url = withSearchPath(databaseUrl, schema)
-  try {
-    const { child, value } = await startNode({
+  return startInSchema(databaseUrl, "naive", {
+    notifications: "SELECT count(*) AS n FROM naive_notifications",
+    events: "SELECT count(*) AS n FROM naive_notifications"
+  }, (url) =>
+    startNode({
       name: "The naive webhook handler",
       script: builtScript("naiveWebhook"),
       env: {
@@ -184,26 +198,7 @@ export const startNaive = async (
       },
       stream: "stdout",
       ready: (line) => (line.startsWith("listening on ") ? line.slice("listening on ".length).trim() : undefined)
-    })
-    const rows = counter(url, {
-      notifications: "SELECT count(*) AS n FROM naive_notifications",
-      events: "SELECT count(*) AS n FROM naive_notifications"
-    })
-    return {
-      contender: "naive",
-      url: value,
-      child,
-      count: rows.count,
-      close: async () => {
-        await rows.end()
-        await child.stop()
-        await dropSchema(databaseUrl, schema)
-      }
-    }
-  } catch (error) {
-    await dropSchema(databaseUrl, schema)
-    throw error
-  }
+    }))
 }
 
 /** A notification ready to send: its body and a `Stripe-Signature` made now. */
@@ -232,8 +227,8 @@ export const fire = async (
   connections: number
 ): Promise<RoundSample> => {
   let next = 0
-  // autocannon ends a run on its one-second ticker, so the run's own end would round short
-  // rounds up to whole seconds; the last answer's time is the round's real end.
+  // autocannon ends a run on its one-second ticker, which rounds short rounds up to whole
+  // seconds. The time of the last response is the round's real end.
   let lastAnswer = 0
   const started = performance.now()
   const result = await autocannon({

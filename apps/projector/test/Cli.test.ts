@@ -277,8 +277,8 @@ describe("Cli", () => {
       const rebuilt = yield* runCli(["rebuild"], new Map([["DATABASE_URL", Redacted.value(url)]]))
 
       expect(rebuilt.exit._tag).toBe("Success")
-      // Other sessions' open transactions on a shared server can hold the feed's horizon back, so
-      // the replay may stop short; the catch-up under the lock applies the rest before the swap.
+      // Open transactions of other sessions on a shared server can hold the feed's horizon back,
+      // so the replay may stop short. The catch-up under the lock applies the rest before the swap.
       expect(rebuilt.text).toMatch(/^ {2}replaying +[0-6] event\(s\)$/m)
       expect(rebuilt.text).toMatch(/^ {2}swapped {5}6 event\(s\)$/m)
       expect(rebuilt.text).toMatch(/^Rebuilt \S+/m)

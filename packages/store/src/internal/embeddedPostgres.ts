@@ -12,9 +12,9 @@ interface ExitHook {
 // The hook listens to SIGINT and SIGTERM (exit 130 and 143), `beforeExit` (exit 0, which
 // overrides the program's own exit code) and `message` (a `shutdown` message, which also keeps
 // an IPC channel open). The scope that started a server stops it, and the program's runtime owns
-// those signals, so these listeners go. The `exit` listener goes too: `exit` handlers get no
-// callback, so the hook's call of `done()` threw a TypeError after every short command and
-// turned its exit code into 1, and an `exit` handler cannot wait for a server to stop anyway.
+// those signals, so these listeners go. The `exit` listener goes too, because `exit` handlers
+// get no callback: the hook's call of `done()` threw a TypeError after every short command and
+// made its exit code 1. An `exit` handler cannot wait for a server to stop anyway.
 // The SIGHUP and SIGBREAK listeners stay, to stop a server still running on a hang-up.
 const takenBack = ["SIGINT", "SIGTERM", "beforeExit", "message", "exit"]
 
