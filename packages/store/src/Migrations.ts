@@ -2,8 +2,10 @@
  * The store's schema, applied with the `@effect/sql` Migrator.
  *
  * The Migrator creates its own table before it locks anything, so two processes migrating an
- * empty database at once race. {@link run} therefore holds a session advisory lock on a reserved
- * connection around the Migrator, which serializes every migrating process.
+ * empty database at once race. {@link run} therefore runs the Migrator inside one transaction
+ * that first takes a transaction-level advisory lock, which serializes every migrating process,
+ * and then creates the Migrator's table itself. The Migrator's own transaction becomes a
+ * savepoint of that one, so migrating needs a single connection: a pool of one migrates too.
  *
  * @since 0.1.0
  */
@@ -21,6 +23,9 @@ import * as Heads from "./internal/heads.js"
  * @category constants
  */
 export const lockKey = 0x7766_7275_6e6d_6967n
+
+// The Migrator's default table.
+const migrationsTable = "effect_sql_migrations"
 
 const createLog = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -163,11 +168,28 @@ export const run: Effect.Effect<
   SqlClient.SqlClient
 > = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const connection = yield* sql.reserve
-  yield* connection.executeRaw("select pg_advisory_lock($1)", [lockKey.toString()])
-  return yield* Migrator.make({})({ loader: Migrator.fromRecord(migrations) }).pipe(
-    Effect.ensuring(
-      Effect.orDie(connection.executeRaw("select pg_advisory_unlock($1)", [lockKey.toString()]))
+  const migrate = Migrator.make({})({ loader: Migrator.fromRecord(migrations) })
+  return yield* sql.withTransaction(
+    Effect.zipRight(
+      sql.unsafe(`select pg_advisory_xact_lock(${lockKey})`).pipe(
+        // A separate statement, because a statement's snapshot predates the lock it waits for.
+        Effect.zipRight(
+          sql.unsafe<{ missing: boolean }>(`select to_regclass('${migrationsTable}') is null as missing`)
+        ),
+        // The Migrator probes its table with a query that fails, and so aborts this
+        // transaction, when the table is missing. The table is created here first, and only when
+        // missing, because a role without CREATE on the schema may migrate an up-to-date database.
+        Effect.flatMap(([row]) =>
+          row?.missing === true
+            ? sql.unsafe(`create table ${migrationsTable} (
+                migration_id integer primary key,
+                created_at timestamp with time zone not null default now(),
+                name text not null
+              )`)
+            : Effect.void
+        )
+      ),
+      migrate
     )
   )
-}).pipe(Effect.scoped, Effect.withSpan("Migrations.run"))
+}).pipe(Effect.withSpan("Migrations.run"))
