@@ -5,7 +5,8 @@
  */
 import type { AppendContender, AppendSession, ContenderRole } from "./AppendContender.js"
 import { createSchema, dropSchema, uniqueSchemaName, withSearchPath } from "./internal/schema.js"
-import { type RoundSample, type RoundsSummary, runRound, summarizeRounds } from "./Measure.js"
+import { type RoundSample, type RoundsSummary, runRound, summarize, summarizeRounds, type Summary } from "./Measure.js"
+import * as ServerCpu from "./ServerCpu.js"
 import { newRunStream, runEnded, runStarted } from "./Workload.js"
 
 /** A workload of the append benchmark. */
@@ -74,6 +75,21 @@ export interface AppendFigure {
   readonly writers: number
   readonly callsPerRound: number
   readonly summary: RoundsSummary
+  /** CPU time per append over the rounds, in microseconds. */
+  readonly cpu: AppendCpu
+}
+
+/** The CPU time one append costs, in microseconds, median with min and max over the rounds. */
+export interface AppendCpu {
+  /** PostgreSQL's client backends; `undefined` when their `/proc` entries cannot be read. */
+  readonly server: Summary | undefined
+  /** The benchmark process, user plus system time: the contender's client side and the harness. */
+  readonly client: Summary
+}
+
+interface CpuSample {
+  readonly server: number | undefined
+  readonly client: number
 }
 
 /** The results of the append benchmark. */
@@ -142,6 +158,7 @@ const prepare = async (url: string, contender: AppendContender, poolSize: number
 // Warms every contender up, then measures the rounds, alternating between the contenders.
 const measure = async (
   prepared: ReadonlyArray<Prepared>,
+  probe: ServerCpu.CpuProbe,
   workload: AppendWorkload,
   writers: number,
   options: AppendOptions,
@@ -154,12 +171,24 @@ const measure = async (
   }
 
   const samples = new Map<Prepared, Array<RoundSample>>(prepared.map((entry) => [entry, []]))
+  const cpuSamples = new Map<Prepared, Array<CpuSample>>(prepared.map((entry) => [entry, []]))
+  const appendsPerRound = load.iterations * workload.appendsPerCall
   for (let round = 1; round <= options.rounds; round++) {
     for (const entry of prepared) {
       let index = 0
       const name = `${entry.contender.name} ${workload.id} x${writers}`
+      const serverBefore = await probe.read()
+      const clientBefore = process.cpuUsage()
       const sample = await runRound(name, load, () => workload.call(entry.session, index++))
+      const client = process.cpuUsage(clientBefore)
+      const serverAfter = await probe.read()
       samples.get(entry)!.push(sample)
+      cpuSamples.get(entry)!.push({
+        server: serverBefore === undefined || serverAfter === undefined
+          ? undefined
+          : (serverAfter - serverBefore) / appendsPerRound,
+        client: (client.user + client.system) / appendsPerRound
+      })
       const appendsPerSecond = Math.round(sample.callsPerSecond * workload.appendsPerCall)
       log(
         `append ${workload.id} ${writers} writers, round ${round}/${options.rounds}: ${entry.contender.name} ${appendsPerSecond} appends/s`
@@ -173,8 +202,17 @@ const measure = async (
     workload: workload.id,
     writers,
     callsPerRound: load.iterations,
-    summary: summarizeRounds(samples.get(entry)!)
+    summary: summarizeRounds(samples.get(entry)!),
+    cpu: summarizeCpu(cpuSamples.get(entry)!)
   }))
+}
+
+const summarizeCpu = (samples: ReadonlyArray<CpuSample>): AppendCpu => {
+  const server = samples.map((sample) => sample.server)
+  return {
+    server: server.every((value) => value !== undefined) ? summarize(server) : undefined,
+    client: summarize(samples.map((sample) => sample.client))
+  }
 }
 
 /** Runs every workload for every contender and writer count against the server at `url`. */
@@ -186,6 +224,7 @@ export const runAppendBenchmark = async (
 ): Promise<AppendResults> => {
   checkOptions(contenders, options)
   const prepared: Array<Prepared> = []
+  const probe = await ServerCpu.open(url)
   try {
     for (const contender of contenders) {
       prepared.push(await prepare(url, contender, options.poolSize))
@@ -194,7 +233,7 @@ export const runAppendBenchmark = async (
     const figures: Array<AppendFigure> = []
     for (const workload of appendWorkloads) {
       for (const writers of options.writers) {
-        figures.push(...(await measure(prepared, workload, writers, options, log)))
+        figures.push(...(await measure(prepared, probe, workload, writers, options, log)))
       }
     }
 
@@ -211,6 +250,7 @@ export const runAppendBenchmark = async (
       figures
     }
   } finally {
+    await probe.close().catch((error: unknown) => log(`Failed to close the CPU probe: ${String(error)}`))
     // Every contender is closed and its schema dropped even when another one fails to close.
     for (const { contender, schema, session } of prepared) {
       await session.teardown().catch((error: unknown) => log(`Failed to close ${contender.name}: ${String(error)}`))

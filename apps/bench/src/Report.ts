@@ -4,7 +4,7 @@
 import type { AppendFigure, AppendResults } from "./AppendScenario.js"
 import { growthSection, growthTargetRows, rebuildSection } from "./GrowthReport.js"
 import type { GrowthResults } from "./GrowthScenario.js"
-import { milliseconds, rate, ratio, spread, table } from "./internal/markdown.js"
+import { integer, milliseconds, rate, ratio, spread, table } from "./internal/markdown.js"
 import type { Machine } from "./Machine.js"
 import type { RebuildResults } from "./RebuildScenario.js"
 import { renderServiceSections, serviceSectionTitles } from "./ServiceReport.js"
@@ -121,13 +121,81 @@ const appendTable = (results: AppendResults, workloadId: string): string => {
   return [`### ${workload.title}`, "", workload.description, "", table(header, rows)].join("\n")
 }
 
+const micros = (value: number): string => integer.format(value)
+
+const cpuSum = (figure: AppendFigure): number | undefined =>
+  figure.cpu.server === undefined ? undefined : figure.cpu.server.median + figure.cpu.client.median
+
+const cpuTable = (results: AppendResults): string => {
+  const peerOf = (figure: AppendFigure) =>
+    results.figures.find((entry) =>
+      entry.role === "peer" && entry.workload === figure.workload && entry.writers === figure.writers
+    )
+  const rows = results.figures.map((figure) => {
+    const sum = cpuSum(figure)
+    const peer = peerOf(figure)
+    const peerSum = peer === undefined ? undefined : cpuSum(peer)
+    return [
+      figure.workload,
+      String(figure.writers),
+      figure.contender,
+      figure.cpu.server === undefined ? "not readable" : spread(figure.cpu.server, micros),
+      spread(figure.cpu.client, micros),
+      sum === undefined ? "" : micros(sum),
+      sum === undefined || peerSum === undefined ? "" : ratio(sum / peerSum)
+    ]
+  })
+  return table(
+    ["workload", "writers", "contender", "server µs", "bench process µs", "sum µs", "sum vs peer"],
+    rows
+  )
+}
+
+// The cause of the gap to the append targets, from the CPU figures of runs at 16 writers.
+const cpuFindings = (results: AppendResults, cores: number): string => {
+  const at16 = (role: string) =>
+    results.figures.find((entry) => entry.workload === "run" && entry.writers === 16 && entry.role === role)
+  const subject = at16("subject")
+  const peer = at16("peer")
+  const baseline = at16("baseline")
+  if (
+    subject?.cpu.server === undefined || peer?.cpu.server === undefined || baseline?.cpu.server === undefined
+  ) {
+    return "The server's CPU time could not be read in this run, so the split below is incomplete."
+  }
+  const server = (figure: AppendFigure) => figure.cpu.server!.median
+  const client = (figure: AppendFigure) => figure.cpu.client.median
+  // The store's rate if its benchmark-process time fell to the raw INSERT's, the driver alone.
+  const ceiling = (server(peer) + client(peer)) / (server(subject) + client(baseline))
+  return [
+    `Runs at 16 writers: the store's appends cost ${micros(server(subject))} µs on the server and ${
+      micros(client(subject))
+    } µs in the benchmark process, ${peer.contender}'s ${micros(server(peer))} and ${
+      micros(client(peer))
+    } µs, and the raw INSERT's ${micros(server(baseline))} and ${micros(client(baseline))} µs.`,
+    `The ${cores} cores run both sides, so the rates follow these sums.`,
+    `Each store append writes two rows, the event and the run's head row (the compare-and-set guard and the projection the audit queries read), and Emmett's appends write two rows too (a message and its stream).`,
+    `Even if the store's client side cost no more than the raw INSERT's, which is the driver alone, its rate would reach about ${
+      ratio(ceiling)
+    } Emmett's (an estimate that takes the rate as inversely proportional to the CPU per append).`
+  ].join(" ")
+}
+
 const appendSection = (report: BenchReport): string =>
   [
     `## ${sectionTitles[2]}`,
     "",
     "Appends per second of all writers together. A call's latency covers everything the call does (both appends of a run in the first table).",
     "",
-    report.append.workloads.map((workload) => appendTable(report.append, workload.id)).join("\n\n")
+    report.append.workloads.map((workload) => appendTable(report.append, workload.id)).join("\n\n"),
+    "",
+    "### CPU per append",
+    "",
+    "CPU time per append in microseconds, median with min and max over the rounds: `server` is the user and system time of PostgreSQL's client backends on the benchmark's database, read from `/proc` before and after each round; `bench process` is the time of the Node process that runs every contender (the contender's client side and the harness).",
+    "",
+    cpuTable(report.append),
+    "",
+    cpuFindings(report.append, report.machine.cores)
   ].join("\n")
 
 const guaranteesSection = (report: BenchReport): string =>

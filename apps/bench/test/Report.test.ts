@@ -18,14 +18,16 @@ const figure = (
   contender: string,
   role: AppendFigure["role"],
   writers: number,
-  callsPerSecond: number
+  callsPerSecond: number,
+  cpu: { readonly server: number | undefined; readonly client: number }
 ): AppendFigure => ({
   contender,
   role,
   workload: "run",
   writers,
   callsPerRound: 10,
-  summary: { rounds: 1, callsPerSecond: flat(callsPerSecond), p50Ms: flat(1), p99Ms: flat(2) }
+  summary: { rounds: 1, callsPerSecond: flat(callsPerSecond), p50Ms: flat(1), p99Ms: flat(2) },
+  cpu: { server: cpu.server === undefined ? undefined : flat(cpu.server), client: flat(cpu.client) }
 })
 
 const contender = (name: string, role: AppendFigure["role"]) => ({
@@ -36,14 +38,19 @@ const contender = (name: string, role: AppendFigure["role"]) => ({
   staleVersionRejected: true
 })
 
-// Runs at 16 writers: the store at 300 runs/s, Emmett at 100 and the raw baseline at 400.
+// Runs at 16 writers: the store at 300 runs/s, Emmett at 100 and the raw baseline at 400; CPU
+// per append in microseconds on the server and in the benchmark process.
 const append: AppendResults = {
   options: { writers: [16], poolSize: 16, rounds: 1, warmupCalls: 1, callsPerRound: { 16: 10 } },
   workloads: appendWorkloads.filter((workload) => workload.id === "run").map(({ call: _call, ...workload }) =>
     workload
   ),
   contenders: [contender("store", "subject"), contender("Emmett", "peer"), contender("raw", "baseline")],
-  figures: [figure("store", "subject", 16, 300), figure("Emmett", "peer", 16, 100), figure("raw", "baseline", 16, 400)]
+  figures: [
+    figure("store", "subject", 16, 300, { server: 200, client: 300 }),
+    figure("Emmett", "peer", 16, 100, { server: 200, client: 400 }),
+    figure("raw", "baseline", 16, 400, { server: 100, client: 150 })
+  ]
 }
 
 const report: BenchReport = {
@@ -119,6 +126,37 @@ describe("Report", () => {
       "3.00x",
       "0.75x"
     ])
+  })
+
+  it("splits CPU per append by side", () => {
+    expect(rowStartingWith(markdown, "run", "16", "store")).toEqual([
+      "run",
+      "16",
+      "store",
+      "200 (200–200)",
+      "300 (300–300)",
+      "500",
+      "0.83x"
+    ])
+    expect(rowStartingWith(markdown, "run", "16", "Emmett")?.slice(5)).toEqual(["600", "1.00x"])
+  })
+
+  it("estimates the store's ceiling from CPU", () => {
+    // Emmett's 600 µs over the store's server time plus the raw client time: 600 / 350.
+    expect(markdown).toContain("its rate would reach about 1.71x Emmett's")
+    expect(markdown).toContain("the store's appends cost 200 µs on the server and 300 µs in the benchmark process")
+  })
+
+  it("says when the server CPU is not readable", () => {
+    const unreadable = render({
+      ...report,
+      append: {
+        ...append,
+        figures: append.figures.map((entry) => ({ ...entry, cpu: { ...entry.cpu, server: undefined } }))
+      }
+    })
+    expect(rowStartingWith(unreadable, "run", "16", "store")?.[3]).toBe("not readable")
+    expect(unreadable).toContain("The server's CPU time could not be read in this run")
   })
 
   it("states the store targets as ratios", () => {

@@ -35,6 +35,12 @@ describe("bench suite", () => {
         expect(figure.summary.callsPerSecond.min).toBeGreaterThan(0)
         expect(figure.summary.callsPerSecond.min).toBeLessThanOrEqual(figure.summary.callsPerSecond.median)
         expect(figure.summary.callsPerSecond.median).toBeLessThanOrEqual(figure.summary.callsPerSecond.max)
+        // The server runs on this machine (embedded, or from DATABASE_URL on 127.0.0.1), so its
+        // backends' CPU time is readable. It counts in clock ticks, which a smoke round may not
+        // fill, so only the benchmark process's time must be above zero.
+        expect(figure.cpu.server).toBeDefined()
+        expect(figure.cpu.server?.min).toBeGreaterThanOrEqual(0)
+        expect(figure.cpu.client.median).toBeGreaterThan(0)
       }
     }), 300_000)
 
