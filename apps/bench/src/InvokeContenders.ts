@@ -31,6 +31,8 @@ export interface InvokeCallerResult extends RoundSample {
   readonly peakRssBytes: number
   /** Largest V8 heap in use while the measured round ran, sampled every 5 ms, in bytes. */
   readonly peakHeapBytes: number
+  /** User plus system CPU time of the caller process per measured call, in microseconds. */
+  readonly cpuMicrosPerCall: number
 }
 
 /** The input parameters of call `index`, valid for Stripe's example workflow. */

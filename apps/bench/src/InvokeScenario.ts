@@ -36,6 +36,8 @@ export interface InvokeFigure {
   readonly summary: RoundsSummary
   readonly peakRssBytes: Summary
   readonly peakHeapBytes: Summary
+  /** CPU time of the caller process per call, in microseconds. */
+  readonly cpuMicrosPerCall: Summary
 }
 
 /** The results of the invoke benchmark. */
@@ -94,7 +96,8 @@ export const runInvokeBenchmark = async (
         callsPerRound: options.callsPerRound(callers),
         summary: summarizeRounds(samples),
         peakRssBytes: summarize(samples.map((sample) => sample.peakRssBytes)),
-        peakHeapBytes: summarize(samples.map((sample) => sample.peakHeapBytes))
+        peakHeapBytes: summarize(samples.map((sample) => sample.peakHeapBytes)),
+        cpuMicrosPerCall: summarize(samples.map((sample) => sample.cpuMicrosPerCall))
       })
     }
   }

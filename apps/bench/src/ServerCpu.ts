@@ -45,11 +45,21 @@ export const cpuTicks = (stat: string): number | undefined => {
   return Number.isFinite(user) && Number.isFinite(system) ? user + system : undefined
 }
 
+const microsPerTick = 1_000_000 / ticksPerSecond()
+
+/**
+ * Returns the user plus system CPU time of process `pid` in microseconds, or `undefined` when its
+ * `/proc` entry cannot be read.
+ */
+export const processCpuMicros = async (pid: number): Promise<number | undefined> => {
+  const ticks = await readFile(`/proc/${pid}/stat`, "utf8").then(cpuTicks, () => undefined)
+  return ticks === undefined ? undefined : ticks * microsPerTick
+}
+
 /** Opens a probe on its own connection to `url`. */
 export const open = async (url: string): Promise<CpuProbe> => {
   const client = new pg.Client({ connectionString: url, application_name: "workflow-runs-bench-cpu-probe" })
   await client.connect()
-  const microsPerTick = 1_000_000 / ticksPerSecond()
   return {
     read: async () => {
       const { rows } = await client.query<{ pid: number }>(
@@ -59,13 +69,13 @@ export const open = async (url: string): Promise<CpuProbe> => {
       let total = 0
       let readable = 0
       for (const { pid } of rows) {
-        const ticks = await readFile(`/proc/${pid}/stat`, "utf8").then(cpuTicks, () => undefined)
-        if (ticks !== undefined) {
-          total += ticks
+        const micros = await processCpuMicros(pid)
+        if (micros !== undefined) {
+          total += micros
           readable++
         }
       }
-      return readable === 0 ? undefined : total * microsPerTick
+      return readable === 0 ? undefined : total
     },
     close: () => client.end()
   }

@@ -4,7 +4,9 @@
  */
 import { integer, milliseconds, rate, ratio, spread, table } from "./internal/markdown.js"
 import type { InvokeContender } from "./InvokeContenders.js"
+import type { Summary } from "./Measure.js"
 import type { ServiceResults } from "./ServiceSuite.js"
+import type { WebhookFigure } from "./WebhookScenario.js"
 
 /** The titles of the sections, in order. */
 export const serviceSectionTitles = ["Invoking", "Webhook ingestion", "Projector memory"] as const
@@ -18,6 +20,8 @@ export const flatGrowthLimit = 0.1
 const mebibytes = (bytes: number): string => (bytes / 2 ** 20).toFixed(1)
 
 const verdict = (met: boolean): string => (met ? "met" : "missed")
+
+const micros = (value: number): string => integer.format(value)
 
 const invokeSection = (results: ServiceResults["invoke"]): string => {
   const figure = (contender: InvokeContender, callers: number) =>
@@ -33,6 +37,7 @@ const invokeSection = (results: ServiceResults["invoke"]): string => {
       spread(entry.summary.p99Ms, milliseconds),
       spread(entry.peakRssBytes, mebibytes),
       spread(entry.peakHeapBytes, mebibytes),
+      spread(entry.cpuMicrosPerCall, micros),
       ratio(entry.summary.callsPerSecond.median / official.summary.callsPerSecond.median),
       ratio(entry.summary.callsPerSecond.median / bare.summary.callsPerSecond.median)
     ]
@@ -42,9 +47,17 @@ const invokeSection = (results: ServiceResults["invoke"]): string => {
     const official = figure("stripe", callers).summary
     const rateRatio = ours.callsPerSecond.median / official.callsPerSecond.median
     const p99Ratio = ours.p99Ms.median / official.p99Ms.median
+    const met = rateRatio >= 1 && p99Ratio <= 1
+    const cpu = (contender: InvokeContender) => micros(figure(contender, callers).cpuMicrosPerCall.median)
     return `- ${callers} callers: rate ${ratio(rateRatio)} of the official client's, p99 ${
       ratio(p99Ratio)
-    } of its p99: ${verdict(rateRatio >= 1 && p99Ratio <= 1)}.`
+    } of its p99: ${verdict(met)}.${
+      met ?
+        "" :
+        ` The caller process spent ${cpu("workflow-runs")} µs of CPU per call, the official client's ${
+          cpu("stripe")
+        } µs and the bare \`node:http\` caller's ${cpu("node:http")} µs.`
+    }`
   })
   const calls = Object.entries(results.options.callsPerRound).map(([callers, count]) => `${count} at ${callers}`)
   return [
@@ -67,11 +80,14 @@ const invokeSection = (results: ServiceResults["invoke"]): string => {
         "p99 ms",
         "peak RSS MiB",
         "peak heap MiB",
+        "CPU µs/call",
         "vs `stripe`",
         "vs `node:http`"
       ],
       rows
     ),
+    "",
+    "`CPU µs/call` is the caller process's user and system time during the measured round over its calls. The caller shares the machine's cores with the simulator, so a contender that spends more CPU per call leaves less for both and reaches a lower rate.",
     "",
     "Target: at every count of callers, `workflow-runs` at least the official client's rate, with a p99 no worse.",
     "",
@@ -82,12 +98,15 @@ const invokeSection = (results: ServiceResults["invoke"]): string => {
 const webhookSection = (results: ServiceResults["webhooks"]): string => {
   const naive = (connections: number) =>
     results.figures.find((entry) => entry.contender === "naive" && entry.connections === connections)!
+  const cpuCell = (summary: Summary | undefined) => (summary === undefined ? "not readable" : spread(summary, micros))
   const rows = results.figures.map((entry) => [
     String(entry.connections),
     entry.contender,
     spread(entry.summary.callsPerSecond, rate),
     spread(entry.summary.p50Ms, milliseconds),
     spread(entry.summary.p99Ms, milliseconds),
+    cpuCell(entry.cpu.receiver),
+    cpuCell(entry.cpu.server),
     ratio(entry.summary.callsPerSecond.median / naive(entry.connections).summary.callsPerSecond.median)
   ])
   const targets = results.options.connections.map((connections) => {
@@ -95,7 +114,18 @@ const webhookSection = (results: ServiceResults["webhooks"]): string => {
       entry.contender === "projector" && entry.connections === connections
     )!
     const value = projector.summary.callsPerSecond.median / naive(connections).summary.callsPerSecond.median
-    return `- ${connections} connections: ${ratio(value)} of the naive handler's rate: ${verdict(value >= 1)}.`
+    const cpu = (figure: WebhookFigure) =>
+      figure.cpu.receiver === undefined || figure.cpu.server === undefined
+        ? undefined
+        : `${micros(figure.cpu.receiver.median)} µs in the receiver and ${
+          micros(figure.cpu.server.median)
+        } µs in PostgreSQL`
+    const ours = cpu(projector)
+    const theirs = cpu(naive(connections))
+    const cause = value >= 1 || ours === undefined || theirs === undefined
+      ? ""
+      : ` Each notification cost the projector ${ours}, the naive handler ${theirs}.`
+    return `- ${connections} connections: ${ratio(value)} of the naive handler's rate: ${verdict(value >= 1)}.${cause}`
   })
   const counts = Object.entries(results.options.notificationsPerRound).map(([connections, count]) =>
     `${count} at ${connections}`
@@ -109,7 +139,21 @@ const webhookSection = (results: ServiceResults["webhooks"]): string => {
       counts.join(", ")
     } connections, after ${results.options.warmupNotifications} untimed ones; ${results.options.rounds} rounds, alternating which receiver goes first. After every round the rows are counted: ${results.checkedRounds.projector} projector rounds wrote one inbox row and two run events per notification, and ${results.checkedRounds.naive} naive rounds one row per notification.`,
     "",
-    table(["connections", "receiver", "notifications/s", "p50 ms", "p99 ms", "vs naive"], rows),
+    table(
+      [
+        "connections",
+        "receiver",
+        "notifications/s",
+        "p50 ms",
+        "p99 ms",
+        "receiver CPU µs",
+        "PostgreSQL CPU µs",
+        "vs naive"
+      ],
+      rows
+    ),
+    "",
+    "The CPU columns are per notification: the receiver process's user and system time, read from `/proc` before and after each round, and that of PostgreSQL's client backends on the benchmark's database. The simulator's time is in neither. The receivers, the simulator, PostgreSQL and autocannon share the machine's cores, so a receiver that spends more CPU per notification reaches a lower rate.",
     "",
     "Target: the projector at least the naive handler's rate while doing all the extra work.",
     "",

@@ -14,7 +14,8 @@ import { randomBytes } from "node:crypto"
 import pg from "pg"
 import { builtScript, freePort, type NodeChild, repositoryFile, startNode } from "./internal/child.js"
 import { createSchema, dropSchema, uniqueSchemaName, withSearchPath } from "./internal/schema.js"
-import { type RoundSample, type RoundsSummary, summarizeRounds } from "./Measure.js"
+import { type RoundSample, type RoundsSummary, summarize, summarizeRounds, type Summary } from "./Measure.js"
+import * as ServerCpu from "./ServerCpu.js"
 import type { EventSource, SimulatorProcess, ThinEvent } from "./SimulatorProcess.js"
 
 /** Settings of the ingestion benchmark. */
@@ -40,7 +41,31 @@ export interface WebhookFigure {
   readonly connections: number
   readonly notificationsPerRound: number
   readonly summary: RoundsSummary
+  /** CPU time per notification over the rounds, in microseconds. */
+  readonly cpu: WebhookCpu
 }
+
+/**
+ * The CPU time one notification costs, in microseconds, median with min and max over the rounds;
+ * `undefined` where `/proc` could not be read.
+ */
+export interface WebhookCpu {
+  /** The receiver's process. */
+  readonly receiver: Summary | undefined
+  /** PostgreSQL's client backends on the database, which both receivers share. */
+  readonly server: Summary | undefined
+}
+
+interface CpuSample {
+  readonly receiver: number | undefined
+  readonly server: number | undefined
+}
+
+const difference = (before: number | undefined, after: number | undefined, count: number) =>
+  before === undefined || after === undefined ? undefined : (after - before) / count
+
+const summarizeDefined = (values: ReadonlyArray<number | undefined>): Summary | undefined =>
+  values.every((value) => value !== undefined) ? summarize(values) : undefined
 
 /** The results of the ingestion benchmark. */
 export interface WebhookResults {
@@ -297,6 +322,7 @@ export const runWebhookBenchmark = async (
 ): Promise<WebhookResults> => {
   const secret = newWebhookSecret()
   const receivers: Array<Receiver> = []
+  const probe = await ServerCpu.open(databaseUrl)
   try {
     receivers.push(await startProjector(databaseUrl, simulator, source, secret))
     receivers.push(await startNaive(databaseUrl, simulator, secret))
@@ -308,13 +334,22 @@ export const runWebhookBenchmark = async (
     const figures: Array<WebhookFigure> = []
     for (const connections of options.connections) {
       const samples = new Map<WebhookContender, Array<RoundSample>>(webhookContenders.map((name) => [name, []]))
+      const cpuSamples = new Map<WebhookContender, Array<CpuSample>>(webhookContenders.map((name) => [name, []]))
       for (let round = 1; round <= options.rounds; round++) {
         // Both receivers get the same notifications, each in its own database schema.
         const events = await source.create(options.notificationsPerRound(connections))
         for (const receiver of round % 2 === 1 ? receivers : [...receivers].reverse()) {
+          const receiverBefore = await ServerCpu.processCpuMicros(receiver.child.pid)
+          const serverBefore = await probe.read()
           const sample = await fireAndCheck(receiver, events, secret, connections)
+          const serverAfter = await probe.read()
+          const receiverAfter = await ServerCpu.processCpuMicros(receiver.child.pid)
           checkedRounds[receiver.contender]++
           samples.get(receiver.contender)!.push(sample)
+          cpuSamples.get(receiver.contender)!.push({
+            receiver: difference(receiverBefore, receiverAfter, events.length),
+            server: difference(serverBefore, serverAfter, events.length)
+          })
           log(
             `webhooks ${connections} connections, round ${round}/${options.rounds}: ${receiver.contender} ${
               Math.round(sample.callsPerSecond)
@@ -327,7 +362,11 @@ export const runWebhookBenchmark = async (
           contender,
           connections,
           notificationsPerRound: options.notificationsPerRound(connections),
-          summary: summarizeRounds(samples.get(contender)!)
+          summary: summarizeRounds(samples.get(contender)!),
+          cpu: {
+            receiver: summarizeDefined(cpuSamples.get(contender)!.map((sample) => sample.receiver)),
+            server: summarizeDefined(cpuSamples.get(contender)!.map((sample) => sample.server))
+          }
         })
       }
     }
@@ -342,6 +381,7 @@ export const runWebhookBenchmark = async (
       checkedRounds
     }
   } finally {
+    await probe.close().catch((error: unknown) => log(`Failed to close the CPU probe: ${String(error)}`))
     for (const receiver of receivers) {
       await receiver.close().catch((error: unknown) =>
         log(`Failed to stop the ${receiver.contender}: ${String(error)}`)

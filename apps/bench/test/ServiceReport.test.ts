@@ -18,13 +18,16 @@ const memory = (notifications: number, slopeBytesPer1000: number): ServiceResult
 })
 
 const results = (memoryResults: ServiceResults["memory"]): ServiceResults => {
+  const flat = (value: number) => ({ median: value, min: value, max: value })
   const invoke = (contender: InvokeContender, callers: number, rate: number, p99: number) => ({
     contender,
     callers,
     callsPerRound: 10,
     summary: rounds(rate, p99),
     peakRssBytes: { median: 2 ** 26, min: 2 ** 26, max: 2 ** 26 },
-    peakHeapBytes: { median: 2 ** 24, min: 2 ** 24, max: 2 ** 24 }
+    peakHeapBytes: { median: 2 ** 24, min: 2 ** 24, max: 2 ** 24 },
+    // CPU per call in microseconds: 300 for this project, 200 for the official client, 100 bare.
+    cpuMicrosPerCall: flat({ "workflow-runs": 300, stripe: 200, "node:http": 100 }[contender])
   })
   return {
     invoke: {
@@ -41,8 +44,20 @@ const results = (memoryResults: ServiceResults["memory"]): ServiceResults => {
     webhooks: {
       options: { connections: [16], rounds: 2, notificationsPerRound: { 16: 10 }, warmupNotifications: 0 },
       figures: [
-        { contender: "projector", connections: 16, notificationsPerRound: 10, summary: rounds(50, 9) },
-        { contender: "naive", connections: 16, notificationsPerRound: 10, summary: rounds(100, 5) }
+        {
+          contender: "projector",
+          connections: 16,
+          notificationsPerRound: 10,
+          summary: rounds(50, 9),
+          cpu: { receiver: flat(2000), server: flat(900) }
+        },
+        {
+          contender: "naive",
+          connections: 16,
+          notificationsPerRound: 10,
+          summary: rounds(100, 5),
+          cpu: { receiver: flat(500), server: flat(200) }
+        }
       ],
       checkedRounds: { projector: 2, naive: 2 }
     },
@@ -60,12 +75,30 @@ describe("ServiceReport", () => {
 
   it("judges each target from the medians", () => {
     const markdown = renderServiceSections(results(memory(100_000, 50 * 1024)))
-    expect(markdown).toContain("- 1 callers: rate 1.20x of the official client's, p99 1.00x of its p99: met.")
+    expect(markdown).toContain("- 1 callers: rate 1.20x of the official client's, p99 1.00x of its p99: met.\n")
     expect(markdown).toContain("- 16 callers: rate 0.90x of the official client's, p99 1.33x of its p99: missed.")
     expect(markdown).toContain("- 16 connections: 0.50x of the naive handler's rate: missed.")
     expect(markdown).toContain("This run: 4.9% per 100,000: met.")
     const growing = renderServiceSections(results(memory(100_000, 200 * 1024)))
     expect(growing).toContain("This run: 19.5% per 100,000: missed.")
+  })
+
+  it("gives the CPU cost behind a missed target", () => {
+    const markdown = renderServiceSections(results(memory(100_000, 0)))
+    expect(markdown).toContain(
+      "p99 1.33x of its p99: missed. The caller process spent 300 µs of CPU per call, the official client's 200 µs and the bare `node:http` caller's 100 µs."
+    )
+    expect(markdown).toContain(
+      "Each notification cost the projector 2,000 µs in the receiver and 900 µs in PostgreSQL, the naive handler 500 µs in the receiver and 200 µs in PostgreSQL."
+    )
+  })
+
+  it("shows CPU per call and per notification", () => {
+    const markdown = renderServiceSections(results(memory(100_000, 0)))
+    const cells = (prefix: string) =>
+      markdown.split("\n").find((line) => line.startsWith(prefix))?.split("|").map((cell) => cell.trim())
+    expect(cells("| 16      | `stripe`")?.[8]).toBe("200 (200–200)")
+    expect(cells("| 16          | projector")?.slice(6, 8)).toEqual(["2,000 (2,000–2,000)", "900 (900–900)"])
   })
 
   it("leaves a short memory run unjudged", () => {

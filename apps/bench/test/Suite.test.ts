@@ -91,6 +91,7 @@ describe("bench suite", () => {
       for (const figure of services!.invoke.figures) {
         expect(figure.summary.rounds).toBe(sizes.invoke.rounds)
         expect(figure.peakRssBytes.min).toBeGreaterThan(0)
+        expect(figure.cpuMicrosPerCall.min).toBeGreaterThan(0)
       }
       const webhooks = services!.webhooks.figures.map((figure) => `${figure.contender}/${figure.connections}`).sort()
       expect(webhooks).toEqual(
@@ -98,6 +99,11 @@ describe("bench suite", () => {
       )
       const rounds = sizes.webhooks.rounds * sizes.webhooks.connections.length
       expect(services!.webhooks.checkedRounds).toEqual({ projector: rounds, naive: rounds })
+      // Both receivers and the server run on this machine, so /proc is readable for each.
+      for (const figure of services!.webhooks.figures) {
+        expect(figure.cpu.receiver).toBeDefined()
+        expect(figure.cpu.server).toBeDefined()
+      }
       const memory = services!.memory
       expect(memory.samples.map((sample) => sample.notifications)).toEqual([0, 20, 40, 60])
       expect(Number.isFinite(memory.slopeBytesPer1000)).toBe(true)

@@ -105,17 +105,20 @@ const main = async () => {
     iterations: settings.warmupCalls
   }, () => call(index++))
   peakHeapBytes = 0
+  const cpuBefore = process.cpuUsage()
   const sample = await runRound(
     `${settings.contender} x${settings.concurrency}`,
     { concurrency: settings.concurrency, iterations: settings.calls },
     () => call(index++)
   )
+  const cpu = process.cpuUsage(cpuBefore)
   clearInterval(sampler)
   await close()
   const result: InvokeCallerResult = {
     ...sample,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
-    peakHeapBytes
+    peakHeapBytes,
+    cpuMicrosPerCall: (cpu.user + cpu.system) / settings.calls
   }
   process.stdout.write(`${JSON.stringify(result)}\n`)
 }
