@@ -32,6 +32,20 @@ export const webhookSecrets: Config.Config<readonly [Redacted.Redacted<string>, 
           )
         )
       }
+      // The message gives the positions of the invalid secrets but never their text, since an
+      // operator may have pasted another credential into the variable by mistake.
+      const invalid = secrets.flatMap((secret, index) => (secret.startsWith("whsec_") ? [] : [index + 1]))
+      if (invalid.length > 0) {
+        const positions = invalid.length === 1
+          ? `secret ${invalid[0]} of ${secrets.length} does not`
+          : `secrets ${invalid.join(", ")} of ${secrets.length} do not`
+        return Either.left(
+          ConfigError.InvalidData(
+            [],
+            `${positions} start with whsec_: set it to the signing secret of the event destination (whsec_...), or to several separated by commas`
+          )
+        )
+      }
       return Either.right([Redacted.make(first), ...rest.map((secret) => Redacted.make(secret))] as const)
     })
   )
@@ -72,13 +86,50 @@ export const logFormat: Config.Config<"json" | "pretty"> = Config.literal("json"
  * @since 0.1.0
  * @category parsing
  */
-export const parsePositiveDuration = (text: string): Either.Either<Duration.Duration, string> => {
+export const parsePositiveDuration = (
+  text: string,
+  example = "25 seconds"
+): Either.Either<Duration.Duration, string> => {
   const parsed = Duration.decodeUnknown(text.trim())
   if (Option.isSome(parsed) && Duration.greaterThan(parsed.value, Duration.zero)) return Either.right(parsed.value)
   return Either.left(
-    `Expected a positive duration with a unit, such as "25 seconds" or "500 millis", got ${JSON.stringify(text)}`
+    `Expected a positive duration with a unit, such as "${example}" or "500 millis", got ${JSON.stringify(text)}`
   )
 }
+
+/**
+ * A positive duration read from `name`, such as `30 seconds`. An invalid value's message gives `example`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const positiveDuration = (name: string, example: string): Config.Config<Duration.Duration> =>
+  Config.string(name).pipe(
+    Config.mapOrFail((text) =>
+      Either.mapLeft(parsePositiveDuration(text, example), (message) => ConfigError.InvalidData([], message))
+    )
+  )
+
+/**
+ * A TCP port from 1 to 65535 read from `name`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const port = (name: string): Config.Config<number> =>
+  Config.string(name).pipe(
+    Config.mapOrFail((text) => {
+      const value = Number(text.trim())
+      return /^\d+$/.test(text.trim()) && value >= 1 && value <= 65535
+        ? Either.right(value)
+        : Either.left(
+          ConfigError.InvalidData(
+            [],
+            `Expected a port number from 1 to 65535, such as 8080, got ${JSON.stringify(text)}`
+          )
+        )
+    })
+  )
 
 /**
  * How long `serve` waits for in-flight work after SIGTERM or SIGINT, `SHUTDOWN_TIMEOUT`: 25
@@ -88,12 +139,8 @@ export const parsePositiveDuration = (text: string): Either.Either<Duration.Dura
  * @since 0.1.0
  * @category config
  */
-export const shutdownTimeout: Config.Config<Duration.Duration> = Config.string("SHUTDOWN_TIMEOUT").pipe(
-  Config.mapOrFail((text) =>
-    Either.mapLeft(parsePositiveDuration(text), (message) => ConfigError.InvalidData([], message))
-  ),
-  Config.withDefault(Duration.seconds(25))
-)
+export const shutdownTimeout: Config.Config<Duration.Duration> = positiveDuration("SHUTDOWN_TIMEOUT", "25 seconds")
+  .pipe(Config.withDefault(Duration.seconds(25)))
 
 /**
  * Settings of `serve`.
@@ -113,9 +160,10 @@ export interface Serve {
 }
 
 /**
- * `serve`'s settings: `HOST` (default 127.0.0.1), `PORT` (default 8080), `STRIPE_WEBHOOK_SECRET`,
- * `AUDIT_API_TOKEN`, `INSTANCE_ID` (default host name and process id), `RECONCILE_INTERVAL`
- * (default 30 seconds), `RECONCILE_STALE_AFTER` (default 1 minute) and `SHUTDOWN_TIMEOUT` (see
+ * `serve`'s settings: `HOST` (default 127.0.0.1), `PORT` (1 to 65535, default 8080),
+ * `STRIPE_WEBHOOK_SECRET`, `AUDIT_API_TOKEN`, `INSTANCE_ID` (default host name and process id),
+ * `RECONCILE_INTERVAL` (positive, default 30 seconds), `RECONCILE_STALE_AFTER` (positive, default
+ * 1 minute) and `SHUTDOWN_TIMEOUT` (see
  * {@link shutdownTimeout}). The Stripe and database
  * variables are read by their own layers.
  *
@@ -124,12 +172,16 @@ export interface Serve {
  */
 export const serve: Config.Config<Serve> = Config.all({
   host: Config.nonEmptyString("HOST").pipe(Config.withDefault("127.0.0.1")),
-  port: Config.port("PORT").pipe(Config.withDefault(8080)),
+  port: port("PORT").pipe(Config.withDefault(8080)),
   webhookSecrets,
   auditToken,
   instanceId: Config.nonEmptyString("INSTANCE_ID").pipe(Config.withDefault(`${hostname()}-${process.pid}`)),
-  reconcileInterval: Config.duration("RECONCILE_INTERVAL").pipe(Config.withDefault(Duration.seconds(30))),
-  reconcileStaleAfter: Config.duration("RECONCILE_STALE_AFTER").pipe(Config.withDefault(Duration.minutes(1))),
+  reconcileInterval: positiveDuration("RECONCILE_INTERVAL", "30 seconds").pipe(
+    Config.withDefault(Duration.seconds(30))
+  ),
+  reconcileStaleAfter: positiveDuration("RECONCILE_STALE_AFTER", "1 minute").pipe(
+    Config.withDefault(Duration.minutes(1))
+  ),
   shutdownTimeout
 })
 

@@ -18,7 +18,7 @@ import { createHash, timingSafeEqual } from "node:crypto"
 import * as AnchorText from "./AnchorText.js"
 import { toJson } from "./internal/json.js"
 import { redactSecrets } from "./internal/redact.js"
-import { parseIsoTime } from "./internal/time.js"
+import { checkTimeRange, parseIsoTime } from "./internal/time.js"
 
 class BadParameter extends Schema.TaggedError<BadParameter>()("BadParameter", {
   name: Schema.String,
@@ -74,6 +74,18 @@ const timeParam = (params: SearchParams, name: string) =>
           onSome: Effect.succeed
         })
     }))
+
+// Reads both ends of a time range, and fails with `TimeRangeReversed` when `from` is after `to`.
+const rangeParams = (params: SearchParams) =>
+  Effect.gen(function*() {
+    const from = yield* timeParam(params, "from")
+    const to = yield* timeParam(params, "to")
+    yield* checkTimeRange({
+      from: from === undefined ? undefined : { text: String(params.from), time: from },
+      to: to === undefined ? undefined : { text: String(params.to), time: to }
+    }, "")
+    return { from, to }
+  })
 
 const limitParam = (params: SearchParams) =>
   Effect.flatMap(optionalParam(params, "limit"), (text) =>
@@ -142,11 +154,14 @@ const history = Effect.gen(function*() {
 const runs = Effect.gen(function*() {
   const params = yield* HttpServerRequest.ParsedSearchParams
   const log = yield* RunLog.RunLog
+  const workflowId = yield* workflowParam(params)
+  const status = yield* statusParam(params)
+  const { from, to } = yield* rangeParams(params)
   const page = yield* log.runs({
-    workflowId: yield* workflowParam(params),
-    status: yield* statusParam(params),
-    from: yield* timeParam(params, "from"),
-    to: yield* timeParam(params, "to"),
+    workflowId,
+    status,
+    from,
+    to,
     limit: yield* limitParam(params),
     after: Option.getOrUndefined(yield* optionalParam(params, "after"))
   })
@@ -156,8 +171,9 @@ const runs = Effect.gen(function*() {
 const totals = Effect.gen(function*() {
   const params = yield* HttpServerRequest.ParsedSearchParams
   const log = yield* RunLog.RunLog
-  const from = (yield* timeParam(params, "from")) ?? DateTime.make(0).pipe(Option.getOrThrow, DateTime.toUtc)
-  const to = (yield* timeParam(params, "to")) ?? (yield* DateTime.now)
+  const range = yield* rangeParams(params)
+  const from = range.from ?? DateTime.make(0).pipe(Option.getOrThrow, DateTime.toUtc)
+  const to = range.to ?? (yield* DateTime.now)
   return HttpServerResponse.unsafeJson(toJson({ from, to, totals: yield* log.totals({ from, to }) }))
 })
 
@@ -194,7 +210,7 @@ const handleErrors = <R>(
   route.pipe(
     Effect.catchAll((error) => {
       if (typeof error === "object" && error !== null && "_tag" in error) {
-        if (error._tag === "BadParameter" || error._tag === "InvalidCursor") {
+        if (error._tag === "BadParameter" || error._tag === "InvalidCursor" || error._tag === "TimeRangeReversed") {
           const message = String((error as unknown as { message: unknown }).message)
           return Effect.succeed(badRequest(redactSecrets(message, secrets)))
         }

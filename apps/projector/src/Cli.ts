@@ -7,10 +7,13 @@
  */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
+import * as ValidationError from "@effect/cli/ValidationError"
 import { Ids } from "@workflow-runs/core"
 import { Rebuild, RecordingWorkflows, RunLog } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
+import * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Console from "effect/Console"
@@ -24,7 +27,8 @@ import { randomUUID } from "node:crypto"
 import * as AnchorText from "./AnchorText.js"
 import * as AppConfig from "./AppConfig.js"
 import * as Demo from "./Demo.js"
-import { parseIsoTime } from "./internal/time.js"
+import { findRepeatedOption } from "./internal/options.js"
+import { checkTimeRange, parseIsoTime } from "./internal/time.js"
 import * as Output from "./Output.js"
 import * as Projector from "./Projector.js"
 import * as Serve from "./Serve.js"
@@ -63,6 +67,16 @@ export class RunNotInLog extends Schema.TaggedError<RunNotInLog>("@workflow-runs
   "RunNotInLog",
   { runId: Schema.String, message: Schema.String }
 ) {}
+
+export {
+  /**
+   * A `--from` after `--to`, or a `from` after `to` in the audit API.
+   *
+   * @since 0.1.0
+   * @category errors
+   */
+  TimeRangeReversed
+} from "./internal/time.js"
 
 const embedded = Options.boolean("embedded").pipe(
   Options.withDescription("Use an embedded PostgreSQL with its data in .data/ instead of DATABASE_URL")
@@ -200,22 +214,46 @@ const parseTime = (name: string, value: Option.Option<string>) =>
               } is not an ISO 8601 date or time with Z or an offset in the years 0001 to 9999`
             })
           ),
-        onSome: Effect.succeed
+        onSome: (time) => Effect.succeed({ text, time })
       })
   })
 
-const runs = Command.make("runs", {
-  workflow: Options.text("workflow").pipe(Options.optional),
-  status: Options.choice("status", ["started", "succeeded", "failed"]).pipe(Options.optional),
-  from: timeOption("from"),
-  to: timeOption("to"),
-  limit: Options.integer("limit").pipe(
-    Options.withDefault(50),
-    Options.filterMap(
-      (limit) => (limit >= 1 && limit <= 1000 ? Option.some(limit) : Option.none()),
-      "--limit must be an integer from 1 to 1000"
+// A message of @effect/cli's own, such as `'abc' is not a integer`, names no option, so these
+// options read text and check it here.
+const invalidOption = (message: string) => ValidationError.invalidValue(HelpDoc.p(message))
+
+const statuses = ["started", "succeeded", "failed"] as const
+
+const status = Options.text("status").pipe(
+  Options.withPseudoName(statuses.join(" | ")),
+  Options.mapEffect((text) =>
+    Arr.findFirst(statuses, (name) => name === text).pipe(
+      Effect.mapError(() =>
+        invalidOption(`--status must be one of ${statuses.join(", ")}, got ${JSON.stringify(text)}`)
+      )
     )
   ),
+  Options.optional,
+  Options.withDescription("Only runs in this status")
+)
+
+const limit = Options.text("limit").pipe(
+  Options.withPseudoName("integer"),
+  Options.mapEffect((text) =>
+    /^\d{1,4}$/.test(text) && Number(text) >= 1 && Number(text) <= 1000
+      ? Effect.succeed(Number(text))
+      : Effect.fail(invalidOption(`--limit must be an integer from 1 to 1000, such as 50, got ${JSON.stringify(text)}`))
+  ),
+  Options.withDefault(50),
+  Options.withDescription("How many runs to print per page, from 1 to 1000")
+)
+
+const runs = Command.make("runs", {
+  workflow: Options.text("workflow").pipe(Options.optional),
+  status,
+  from: timeOption("from"),
+  to: timeOption("to"),
+  limit,
   after: Options.text("after").pipe(
     Options.optional,
     Options.withDescription("The cursor printed under the previous page")
@@ -233,11 +271,14 @@ const runs = Command.make("runs", {
           )
         )
     })
+    const from = yield* parseTime("from", args.from)
+    const to = yield* parseTime("to", args.to)
+    yield* checkTimeRange({ from, to }, "--")
     const page = yield* log.runs({
       workflowId,
       status: Option.getOrUndefined(args.status),
-      from: yield* parseTime("from", args.from),
-      to: yield* parseTime("to", args.to),
+      from: from?.time,
+      to: to?.time,
       limit: args.limit,
       after: Option.getOrUndefined(args.after)
     })
@@ -314,6 +355,24 @@ const demo = Command.make("demo", {}, () => Demo.run).pipe(
   Command.withDescription("Run the whole path on a local simulator and PostgreSQL and print the audit log")
 )
 
+const subcommands = [serve, invoke, runs, history, verify, rebuild, migrate, demo] as const
+
+const usageByName = <Name extends string, R, E, A>(subcommand: Command.Command<Name, R, E, A>) =>
+  Array.from(Command.getNames(subcommand), (name) => [name, Command.getUsage(subcommand)] as const)
+
+const usages = new Map(
+  [
+    usageByName(serve),
+    usageByName(invoke),
+    usageByName(runs),
+    usageByName(history),
+    usageByName(verify),
+    usageByName(rebuild),
+    usageByName(migrate),
+    usageByName(demo)
+  ].flat()
+)
+
 /**
  * The root command.
  *
@@ -322,13 +381,32 @@ const demo = Command.make("demo", {}, () => Demo.run).pipe(
  */
 export const command = Command.make("workflow-runs").pipe(
   Command.withDescription("Audit log of Stripe Workflow Runs"),
-  Command.withSubcommands([serve, invoke, runs, history, verify, rebuild, migrate, demo])
+  Command.withSubcommands(subcommands)
 )
 
+// @effect/cli reads an option that takes one value only once and reports a second occurrence as
+// "Received unknown argument", without saying that the option was repeated. This check names it.
+const checkRepeatedOptions = (args: ReadonlyArray<string>): Effect.Effect<void, InvalidInput> => {
+  const [name, ...rest] = args.slice(2)
+  const usage = name === undefined ? undefined : usages.get(name)
+  const repeated = usage === undefined ? undefined : findRepeatedOption(usage, rest)
+  if (repeated === undefined) return Effect.void
+  return Effect.fail(
+    new InvalidInput({
+      message: `${repeated.flag} is given ${repeated.values.length} times (${
+        repeated.values.map((value) => JSON.stringify(value)).join(", ")
+      }); give it at most once`
+    })
+  )
+}
+
+const runCommand = Command.run(command, { name: "workflow-runs", version: "0.1.0" })
+
 /**
- * Runs the CLI with the given arguments (`process.argv`).
+ * Runs the CLI with the given arguments (`process.argv`). An option that takes one value and is
+ * given twice fails with {@link InvalidInput} before the command runs.
  *
  * @since 0.1.0
  * @category commands
  */
-export const run = Command.run(command, { name: "workflow-runs", version: "0.1.0" })
+export const run = (args: ReadonlyArray<string>) => Effect.zipRight(checkRepeatedOptions(args), runCommand(args))

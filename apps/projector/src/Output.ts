@@ -1,11 +1,14 @@
 /**
- * Text the CLI prints: the runs table, a run's timeline and the verification report.
+ * Text the CLI prints: the runs table, a run's timeline and the verification report, and when it
+ * may carry ANSI colours.
  *
  * @since 0.1.0
  */
 import type { RunLog, Verification } from "@workflow-runs/store"
+import type * as Console from "effect/Console"
 import * as DateTime from "effect/DateTime"
 import * as Option from "effect/Option"
+import { stripVTControlCharacters } from "node:util"
 import * as AnchorText from "./AnchorText.js"
 
 const time = (value: DateTime.Utc | null) => (value === null ? "-" : DateTime.formatIso(value))
@@ -152,4 +155,40 @@ export const verifyReport = (
     if (options.fullAnchor) lines.push(`Per-stream anchor: ${AnchorText.encode(report.anchor)}`)
   }
   return lines.join("\n")
+}
+
+/**
+ * Whether text written to a stream may carry ANSI colours: only when the stream is a terminal and
+ * `NO_COLOR` is unset or empty, as https://no-color.org defines it.
+ *
+ * @since 0.1.0
+ * @category colours
+ */
+export const usesColor = (
+  stream: { readonly isTTY?: boolean | undefined },
+  env: Readonly<Record<string, string | undefined>>
+): boolean => stream.isTTY === true && (env.NO_COLOR ?? "") === ""
+
+/**
+ * Wraps `console` so that what it writes to standard output (`log`, `info`, `debug`) or standard
+ * error (`error`, `warn`) loses its ANSI escape sequences where that stream takes no colour. The
+ * help of @effect/cli is coloured whatever the stream.
+ *
+ * @since 0.1.0
+ * @category colours
+ */
+export const plainWhereNoColor = (
+  console: Console.Console,
+  color: { readonly stdout: boolean; readonly stderr: boolean }
+): Console.Console => {
+  const strip = (items: ReadonlyArray<unknown>) =>
+    items.map((item) => (typeof item === "string" ? stripVTControlCharacters(item) : item))
+  return {
+    ...console,
+    log: (...items) => console.log(...(color.stdout ? items : strip(items))),
+    info: (...items) => console.info(...(color.stdout ? items : strip(items))),
+    debug: (...items) => console.debug(...(color.stdout ? items : strip(items))),
+    error: (...items) => console.error(...(color.stderr ? items : strip(items))),
+    warn: (...items) => console.warn(...(color.stderr ? items : strip(items)))
+  }
 }

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import * as HttpServerError from "@effect/platform/HttpServerError"
 import type * as PgClient from "@effect/sql-pg/PgClient"
 import type { MigrationError } from "@effect/sql/Migrator"
 import type * as SqlClient from "@effect/sql/SqlClient"
@@ -106,6 +107,31 @@ export class ShutdownTimedOut extends Schema.TaggedError<ShutdownTimedOut>(
 )("ShutdownTimedOut", { timeout: Schema.String, message: Schema.String }) {}
 
 /**
+ * The server could not listen on `HOST` and `PORT`, such as when another process uses the port.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ListenFailed extends Schema.TaggedError<ListenFailed>("@workflow-runs/projector/ListenFailed")(
+  "ListenFailed",
+  { address: Schema.String, message: Schema.String }
+) {}
+
+const listenFailed = (host: string, port: number, cause: unknown) => {
+  const address = `${host}:${port}`
+  const code = typeof cause === "object" && cause !== null && "code" in cause ? cause.code : undefined
+  const reason = code === "EADDRINUSE"
+    ? "another process uses this address"
+    : cause instanceof Error
+    ? cause.message
+    : String(cause)
+  return new ListenFailed({
+    address,
+    message: `Could not listen on ${address}: ${reason}; set PORT or HOST to a free address`
+  })
+}
+
+/**
  * Runs the service until interrupted (the CLI's runtime interrupts it on SIGTERM or SIGINT), then
  * closes it: the listener first, then in-flight requests, the reconciler, the pool and an embedded
  * server. When that takes longer than `shutdownTimeout` (default `SHUTDOWN_TIMEOUT`), it logs that
@@ -126,6 +152,10 @@ export const run = (options: {
         const scope = yield* Scope.make()
         const served = yield* Effect.exit(restore(
           Layer.buildWithScope(layerFrom(values), scope).pipe(
+            Effect.catchIf(
+              (error) => error instanceof HttpServerError.ServeError,
+              (error) => Effect.fail(listenFailed(values[0].host, values[0].port, error.cause))
+            ),
             Effect.zipRight(Effect.never)
           )
         ))
@@ -144,7 +174,9 @@ export const run = (options: {
           yield* Effect.logError(message)
           return yield* new ShutdownTimedOut({ timeout: Duration.format(timeout), message })
         }
-        yield* Effect.logInfo("Stopped")
+        // The service runs until interrupted, so any other exit is a start that failed. The CLI
+        // reports that error, and nothing had started that could stop.
+        if (Exit.isInterrupted(served)) yield* Effect.logInfo("Stopped")
         return yield* served
       })
     )

@@ -10,6 +10,7 @@ import * as Exit from "effect/Exit"
 import * as Logger from "effect/Logger"
 import * as AppConfig from "./AppConfig.js"
 import * as Cli from "./Cli.js"
+import * as Output from "./Output.js"
 
 // Logs go to standard error, so command output on standard output stays clean.
 const loggerFor = (format: "json" | "pretty") =>
@@ -45,5 +46,15 @@ const main = Effect.flatMap(Effect.either(AppConfig.logFormat), (format) =>
     Effect.provide(NodeContext.layer)
   )
 
+// Help and usage errors are plain text when piped or when NO_COLOR is set.
+const color = {
+  stdout: Output.usesColor(process.stdout, process.env),
+  stderr: Output.usesColor(process.stderr, process.env)
+}
+const program = Effect.flatMap(
+  Effect.console,
+  (console) => Effect.withConsole(main, Output.plainWhereNoColor(console, color))
+)
+
 // The pretty logger that runMain adds by default would write every line a second time, to stdout.
-NodeRuntime.runMain(main, { disableErrorReporting: true, disablePrettyLogger: true })
+NodeRuntime.runMain(program, { disableErrorReporting: true, disablePrettyLogger: true })

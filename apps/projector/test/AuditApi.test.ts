@@ -94,6 +94,21 @@ describe("AuditApi", () => {
         expect(malformed.text).toContain("is not a compact anchor")
       }).pipe(Effect.scoped))
 
+    it.effect("rejects a from after to", () =>
+      Effect.gen(function*() {
+        const { url } = yield* startStack()
+        const query = "from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z"
+        for (const path of ["runs", "totals"]) {
+          const reversed = yield* get(`${url}/audit/${path}?${query}`)
+          expect(reversed.status, path).toBe(400)
+          expect(reversed.json().error.message, path).toBe(
+            "from \"2026-02-01T00:00:00Z\" is after to \"2026-01-01T00:00:00Z\", so no run can match: give the earlier time as from"
+          )
+        }
+        const equal = yield* get(`${url}/audit/totals?from=2026-01-01T00:00:00Z&to=2026-01-01T00:00:00Z`)
+        expect(equal.status).toBe(200)
+      }).pipe(Effect.scoped))
+
     it.effect("reports health and metrics", () =>
       Effect.gen(function*() {
         const { url } = yield* startStack()

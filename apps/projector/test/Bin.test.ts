@@ -5,6 +5,7 @@ import { Database } from "@workflow-runs/store"
 import { Effect, Fiber, Layer, Option, Redacted } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { type AddressInfo, createServer, type Server } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { bin } from "./support/bin.js"
@@ -12,22 +13,26 @@ import { eventually, freePort, historyTypes, newSecret, testDatabaseUrl } from "
 import { deliver, newEventId, thinRunEvent } from "./support/notifications.js"
 import { ensureBuilt, exitOf, serve } from "./support/serveProcess.js"
 
-// Runs the built CLI to its end and returns its exit code and standard error.
+// Runs the built CLI to its end and returns its exit code, standard output and standard error.
 const runBin = (
   args: ReadonlyArray<string>,
   options: { readonly cwd?: string; readonly env?: Record<string, string> }
 ) =>
-  Effect.async<{ readonly code: number | null; readonly stderr: string }>((resume) => {
+  Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
     const child = spawn(process.execPath, [bin, ...args], {
       cwd: options.cwd,
       env: { PATH: process.env.PATH ?? "", ...options.env },
-      stdio: ["ignore", "ignore", "pipe"]
+      stdio: ["ignore", "pipe", "pipe"]
     })
+    let stdout = ""
     let stderr = ""
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString("utf8")
+    })
     child.stderr!.on("data", (chunk: Buffer) => {
       stderr += chunk.toString("utf8")
     })
-    child.once("exit", (code) => resume(Effect.succeed({ code, stderr })))
+    child.once("close", (code) => resume(Effect.succeed({ code, stdout, stderr })))
   })
 
 const processAlive = (pid: number) => {
@@ -203,6 +208,45 @@ describe("workflow-runs serve", () => {
       expect(result.code).toBe(1)
       expect(result.stderr).toContain("LOG_FORMAT is invalid")
       expect(result.stderr).toContain("\"xml\"")
+    }), 60_000)
+
+  it.scopedLive("prints help without ANSI colours when piped", () =>
+    Effect.gen(function*() {
+      yield* ensureBuilt
+      const help = yield* runBin(["runs", "--help"], {}).pipe(Effect.timeout("30 seconds"))
+      const usage = yield* runBin(["runs", "--status", "bogus"], {}).pipe(Effect.timeout("30 seconds"))
+
+      expect(help.code).toBe(0)
+      expect(help.stdout).toContain("USAGE")
+      expect(help.stdout).not.toContain("\u001b[")
+      expect(usage.code).toBe(1)
+      expect(usage.stderr).toContain("--status must be one of")
+      expect(usage.stderr).not.toContain("\u001b[")
+    }), 60_000)
+
+  it.scopedLive("reports a port in use without logging a stop", () =>
+    Effect.gen(function*() {
+      yield* ensureBuilt
+      const databaseUrl = yield* testDatabaseUrl
+      const { env } = yield* stackWithRun
+      const occupied = yield* Effect.acquireRelease(
+        Effect.async<Server>((resume) => {
+          const server = createServer()
+          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        }),
+        (server) => Effect.sync(() => server.close())
+      )
+      const port = (occupied.address() as AddressInfo).port
+      const result = yield* runBin(["serve"], {
+        env: { ...env, DATABASE_URL: Redacted.value(databaseUrl), PORT: String(port) }
+      }).pipe(Effect.timeout("30 seconds"))
+
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain(
+        `ListenFailed: Could not listen on 127.0.0.1:${port}: another process uses this address; set PORT or HOST to a free address`
+      )
+      expect(result.stderr).not.toContain("\"Stopped\"")
+      expect(result.stderr).not.toContain("\"Serving\"")
     }), 60_000)
 
   it.scopedLive(

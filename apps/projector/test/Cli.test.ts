@@ -2,7 +2,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Ids } from "@workflow-runs/core"
-import { AnchorText, AppConfig, Cli, Projector } from "@workflow-runs/projector"
+import { AnchorText, AppConfig, Cli, Output, Projector } from "@workflow-runs/projector"
 import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
 import { Database, RecordingWorkflows } from "@workflow-runs/store"
 import { ConfigError, ConfigProvider, Context, Effect, Layer, Redacted } from "effect"
@@ -61,6 +61,40 @@ describe("Cli", () => {
       expect(message).toContain("got \"soon\"")
     }))
 
+  it.live("rejects a webhook secret without whsec_", () =>
+    Effect.gen(function*() {
+      const other = "sk_test_pasted_by_mistake_0123456789"
+      const { exit } = yield* runCli(
+        ["serve", "--embedded"],
+        new Map([["STRIPE_WEBHOOK_SECRET", `whsec_first,${other}`]])
+      )
+      const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      expect(ConfigError.isConfigError(error)).toBe(true)
+      const message = AppConfig.describeError(error as ConfigError.ConfigError)
+      expect(message).toContain("STRIPE_WEBHOOK_SECRET is invalid: secret 2 of 2 does not start with whsec_")
+      expect(message).toContain("the signing secret of the event destination (whsec_...)")
+      expect(message).not.toContain(other)
+      expect(message).not.toContain("whsec_first")
+    }))
+
+  it.live("explains an invalid PORT or duration", () =>
+    Effect.gen(function*() {
+      const { exit } = yield* runCli(
+        ["serve", "--embedded"],
+        new Map([["PORT", "99999"], ["RECONCILE_INTERVAL", "0"], ["RECONCILE_STALE_AFTER", "0 seconds"]])
+      )
+      const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      expect(ConfigError.isConfigError(error)).toBe(true)
+      const message = AppConfig.describeError(error as ConfigError.ConfigError)
+      expect(message).toContain("PORT is invalid: Expected a port number from 1 to 65535, such as 8080, got \"99999\"")
+      expect(message).toContain(
+        "RECONCILE_INTERVAL is invalid: Expected a positive duration with a unit, such as \"30 seconds\" or \"500 millis\", got \"0\""
+      )
+      expect(message).toContain(
+        "RECONCILE_STALE_AFTER is invalid: Expected a positive duration with a unit, such as \"1 minute\""
+      )
+    }))
+
   it.live("rejects an invalid --shutdown-timeout", () =>
     Effect.gen(function*() {
       const { exit } = yield* runCli(["serve", "--shutdown-timeout", "0 seconds"], new Map())
@@ -68,6 +102,29 @@ describe("Cli", () => {
       expect(error).toBeInstanceOf(Cli.InvalidInput)
       expect((error as Cli.InvalidInput).message).toContain("--shutdown-timeout is invalid")
       expect((error as Cli.InvalidInput).message).toContain("got \"0 seconds\"")
+    }))
+
+  it("colours output only on a terminal without NO_COLOR", () => {
+    expect(Output.usesColor({ isTTY: true }, {})).toBe(true)
+    expect(Output.usesColor({ isTTY: true }, { NO_COLOR: "" })).toBe(true)
+    expect(Output.usesColor({ isTTY: true }, { NO_COLOR: "1" })).toBe(false)
+    expect(Output.usesColor({ isTTY: false }, {})).toBe(false)
+    expect(Output.usesColor({}, {})).toBe(false)
+  })
+
+  it.live("strips colours from output that takes none", () =>
+    Effect.gen(function*() {
+      const written: Array<unknown> = []
+      const console = yield* Effect.console
+      const capture = {
+        ...console,
+        log: (...items: ReadonlyArray<unknown>) => Effect.sync(() => written.push(...items)),
+        error: (...items: ReadonlyArray<unknown>) => Effect.sync(() => written.push(...items))
+      }
+      const plain = Output.plainWhereNoColor(capture, { stdout: false, stderr: true })
+      yield* plain.log("\u001b[1mUSAGE\u001b[0m")
+      yield* plain.error("\u001b[31mred\u001b[0m")
+      expect(written).toEqual(["USAGE", "\u001b[31mred\u001b[0m"])
     }))
 
   it.live("shows --param as optional and describes --idempotency-key", () =>
@@ -114,6 +171,48 @@ describe("Cli", () => {
       }
       const { exit } = yield* runCli(["runs", "--from", "2026-05-01", "--to", "2026-05-02T00:00:00+02:00"], env)
       expect(exit._tag).toBe("Success")
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("names each invalid runs option", () =>
+    Effect.gen(function*() {
+      const url = yield* testDatabaseUrl
+      const env = new Map([["DATABASE_URL", Redacted.value(url)]])
+      const cases: ReadonlyArray<[ReadonlyArray<string>, string]> = [
+        [["--status", "bogus"], "--status must be one of started, succeeded, failed, got \"bogus\""],
+        [["--limit", "abc"], "--limit must be an integer from 1 to 1000, such as 50, got \"abc\""],
+        [["--limit", "2.5"], "--limit must be an integer from 1 to 1000, such as 50, got \"2.5\""]
+      ]
+      for (const [args, message] of cases) {
+        const { exit, text } = yield* runCli(["runs", ...args], env)
+        expect(exit._tag, args.join(" ")).toBe("Failure")
+        expect(text, args.join(" ")).toContain(message)
+      }
+      const repeated = yield* runCli(["runs", "--from", "2026-05-01", "--from=2026-05-02", "--status", "failed"], env)
+      const error = repeated.exit._tag === "Failure" && repeated.exit.cause._tag === "Fail"
+        ? repeated.exit.cause.error
+        : undefined
+      expect(error).toBeInstanceOf(Cli.InvalidInput)
+      expect((error as Cli.InvalidInput).message).toBe(
+        "--from is given 2 times (\"2026-05-01\", \"2026-05-02\"); give it at most once"
+      )
+      // A value that looks like an option is the value of the option before it, here a workflow id.
+      const valued = yield* runCli(["runs", "--workflow", "--from", "--from", "2026-05-01"], env)
+      expect(valued.exit._tag).toBe("Success")
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("rejects a --from after --to", () =>
+    Effect.gen(function*() {
+      const url = yield* testDatabaseUrl
+      const env = new Map([["DATABASE_URL", Redacted.value(url)]])
+      const { exit } = yield* runCli(["runs", "--from", "2026-05-02", "--to", "2026-05-01T23:00:00Z"], env)
+      const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      expect(error).toBeInstanceOf(Cli.TimeRangeReversed)
+      expect(error).toMatchObject({ from: "2026-05-02", to: "2026-05-01T23:00:00Z" })
+      expect((error as Cli.TimeRangeReversed).message).toBe(
+        "--from \"2026-05-02\" is after --to \"2026-05-01T23:00:00Z\", so no run can match: give the earlier time as --from"
+      )
+      const same = yield* runCli(["runs", "--from", "2026-05-01", "--to", "2026-05-01T00:00:00Z"], env)
+      expect(same.exit._tag).toBe("Success")
     }).pipe(Effect.scoped), 60_000)
 
   it.live("invokes, lists, prints a timeline and verifies against an anchor", () =>

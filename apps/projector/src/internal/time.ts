@@ -1,5 +1,7 @@
 import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 
 // A calendar date, optionally with a time of day. A time needs `Z` or an offset, because
 // JavaScript reads a time without one in the server's time zone.
@@ -25,4 +27,36 @@ export const parseIsoTime = (text: string): Option.Option<DateTime.Utc> => {
     const year = DateTime.getPartUtc(time, "year")
     return year >= 1 && year <= 9999
   })
+}
+
+/**
+ * A time range whose start is after its end, which no run can fall in.
+ */
+export class TimeRangeReversed extends Schema.TaggedError<TimeRangeReversed>(
+  "@workflow-runs/projector/TimeRangeReversed"
+)("TimeRangeReversed", { from: Schema.String, to: Schema.String, message: Schema.String }) {}
+
+/**
+ * Fails with {@link TimeRangeReversed} when both ends are given and `from` is after `to`. The
+ * message names both values as given, each after `prefix` and its name (`--` on the command line,
+ * nothing in a query string).
+ */
+export const checkTimeRange = (
+  range: {
+    readonly from: { readonly text: string; readonly time: DateTime.Utc } | undefined
+    readonly to: { readonly text: string; readonly time: DateTime.Utc } | undefined
+  },
+  prefix: string
+): Effect.Effect<void, TimeRangeReversed> => {
+  const { from, to } = range
+  if (from === undefined || to === undefined || !DateTime.greaterThan(from.time, to.time)) return Effect.void
+  return Effect.fail(
+    new TimeRangeReversed({
+      from: from.text,
+      to: to.text,
+      message: `${prefix}from ${JSON.stringify(from.text)} is after ${prefix}to ${
+        JSON.stringify(to.text)
+      }, so no run can match: give the earlier time as ${prefix}from`
+    })
+  )
 }
