@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerError from "@effect/platform/HttpServerError"
@@ -38,6 +39,8 @@ export interface Options {
   /** The bearer token of the audit API. */
   readonly auditToken: Redacted.Redacted<string>
 }
+
+const webhookPath = "/webhooks/stripe"
 
 const webhookRoute = (options: Webhook.Options) =>
   Effect.gen(function*() {
@@ -83,7 +86,7 @@ const metricsRoute = Effect.map(
  */
 export const router = (options: Options) =>
   HttpRouter.empty.pipe(
-    HttpRouter.post("/webhooks/stripe", webhookRoute(options.webhook)),
+    HttpRouter.post(webhookPath, webhookRoute(options.webhook)),
     HttpRouter.get("/metrics", metricsRoute),
     HttpRouter.get("/healthz", healthRoute),
     HttpRouter.mount("/audit", AuditApi.router(options.auditToken, options.webhook.secrets))
@@ -118,8 +121,14 @@ const logDefects = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerRespon
  */
 export const layer = (options: Options) =>
   HttpServer.serve(logDefects(router(options))).pipe(
+    // `Webhook.handle` opens the notification's span, so the server's own span, with an attribute
+    // per request header, is left out there.
+    HttpMiddleware.withTracerDisabledWhen(isWebhookRequest),
     Layer.provideMerge(NodeHttpServer.layer(drainingServer, { host: options.host, port: options.port }))
   )
+
+const isWebhookRequest = (request: HttpServerRequest.HttpServerRequest) =>
+  request.method === "POST" && request.url.split("?", 1)[0] === webhookPath
 
 // Stopping removes the app's request listener before closing the server, and closing waits for
 // every open connection. A request that arrived on a kept-alive connection in between would get

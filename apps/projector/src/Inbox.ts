@@ -7,6 +7,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as SqlSchema from "@effect/sql/SqlSchema"
+import { Database } from "@workflow-runs/store"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -119,6 +120,7 @@ const Row = Schema.Struct({
  */
 export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
+  const prepared = yield* Database.makePrepared
 
   const findRow = SqlSchema.findOne({
     Request: Schema.String,
@@ -133,15 +135,25 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
     )
 
   // The request is always the first event of an attempt's stream, and a stream with events has
-  // one at version 1, so the primary key finds both.
-  const screen = (eventId: string, streams: { readonly attempt: string | null; readonly run: string | null }) =>
-    sql<{ known: boolean; attempt_requested: boolean; run_stream_empty: boolean }>`select
-        exists (select 1 from webhook_inbox where event_id = ${eventId}) as known,
+  // one at version 1, so the primary key finds both. It runs on every notification, so it is
+  // prepared once per connection.
+  const screenStatement: Database.PreparedStatement = {
+    name: "projector_screen_notification",
+    text: `select
+        exists (select 1 from webhook_inbox where event_id = $1::text) as known,
         exists (select 1 from run_events
-                where stream_id = ${streams.attempt} and version = 1 and type = 'InvocationRequested')
+                where stream_id = $2::text and version = 1 and type = 'InvocationRequested')
           as attempt_requested,
-        not exists (select 1 from run_events where stream_id = ${streams.run} and version = 1)
-          as run_stream_empty`.pipe(
+        not exists (select 1 from run_events where stream_id = $3::text and version = 1)
+          as run_stream_empty`
+  }
+
+  const screen = (eventId: string, streams: { readonly attempt: string | null; readonly run: string | null }) =>
+    prepared<{ known: boolean; attempt_requested: boolean; run_stream_empty: boolean }>(screenStatement, [
+      eventId,
+      streams.attempt,
+      streams.run
+    ]).pipe(
       Effect.map(([row]): Screened => ({
         known: row?.known === true,
         attemptRequested: row?.attempt_requested === true,

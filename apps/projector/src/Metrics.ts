@@ -161,26 +161,46 @@ export const countReconcilerRetry: Effect.Effect<void> = Metric.increment(
 export const stripeObserver: Layer.Layer<RequestObserver.RequestObserver> = RequestObserver.layer({
   onAttempt: (attempt) =>
     Effect.all([
-      Metric.increment(
-        Metric.tagged(Metric.tagged(stripeAttempts, "operation", attempt.operation), "outcome", String(attempt.outcome))
-      ),
-      Metric.update(
-        Metric.tagged(stripeAttemptLatency, "operation", attempt.operation),
-        Duration.toSeconds(attempt.duration)
-      )
+      Metric.increment(attemptCounter(attempt.operation, String(attempt.outcome))),
+      Metric.update(attemptLatency(attempt.operation), Duration.toSeconds(attempt.duration))
     ], { discard: true }),
-  onRetry: (retry) =>
-    Metric.increment(
-      Metric.tagged(Metric.tagged(stripeRetries, "source", "adapter"), "operation", retry.operation)
-    ),
+  onRetry: (retry) => Metric.increment(adapterRetryCounter(retry.operation)),
   onCall: (call) =>
     Effect.all([
-      Metric.increment(
-        Metric.tagged(Metric.tagged(stripeCalls, "operation", call.operation), "outcome", call.outcome)
-      ),
-      Metric.update(Metric.tagged(stripeLatency, "operation", call.operation), Duration.toSeconds(call.duration))
+      Metric.increment(callCounter(call.operation, call.outcome)),
+      Metric.update(callLatency(call.operation), Duration.toSeconds(call.duration))
     ], { discard: true })
 })
+
+// Makes each tagged metric once per tag values. The registry caches a metric's entry by the
+// identity of its tags, so a metric tagged anew on every call would hash its key on every update.
+const taggedOnce = <Args extends ReadonlyArray<string>, A>(make: (...values: Args) => A) => {
+  const cache = new Map<string, A>()
+  return (...values: Args): A => {
+    const key = values.join("\u0000")
+    const found = cache.get(key)
+    if (found !== undefined) return found
+    const metric = make(...values)
+    cache.set(key, metric)
+    return metric
+  }
+}
+
+const attemptCounter = taggedOnce((operation: string, outcome: string) =>
+  Metric.tagged(Metric.tagged(stripeAttempts, "operation", operation), "outcome", outcome)
+)
+
+const attemptLatency = taggedOnce((operation: string) => Metric.tagged(stripeAttemptLatency, "operation", operation))
+
+const adapterRetryCounter = taggedOnce((operation: string) =>
+  Metric.tagged(Metric.tagged(stripeRetries, "source", "adapter"), "operation", operation)
+)
+
+const callCounter = taggedOnce((operation: string, outcome: string) =>
+  Metric.tagged(Metric.tagged(stripeCalls, "operation", operation), "outcome", outcome)
+)
+
+const callLatency = taggedOnce((operation: string) => Metric.tagged(stripeLatency, "operation", operation))
 
 const escapeLabel = (value: string) => value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, "\\\"")
 

@@ -1,7 +1,7 @@
 /**
- * Records what a run's snapshot implies: in one transaction, the transitions the log lacks
- * (appended first, against the run's version) and then the inbox row of the notification that
- * led to it. Every writer of run events in the app goes through here, so late, duplicate,
+ * Records what a run's snapshot implies: in one statement, so one transaction, the transitions
+ * the log lacks (appended first, against the run's version) and then the inbox row of the
+ * notification that led to it. Every writer of run events in the app goes through here, so late, duplicate,
  * out-of-order and early notifications and the reconciler all converge on the same log.
  *
  * @since 0.1.0
@@ -129,13 +129,16 @@ export const make = Effect.gen(function*() {
         })
     })
 
+  // No transaction: the append statement writes the inbox row after its events when it appends
+  // any, and every other path writes only the inbox row, in one statement. The read before needs
+  // none either, because the append is a compare-and-set on the version it read.
   const attempt = (
     snapshot: WorkflowRun.WorkflowRun,
     metadata: EventStore.Metadata,
     write: Option.Option<InboxWrite>,
     read: Effect.Effect<EventStore.StreamEvents<RunEvent.RunEvent>, StoreError.StoreError>
   ) =>
-    sql.withTransaction(Effect.gen(function*() {
+    Effect.gen(function*() {
       const stream = yield* read
       const state = yield* Either.match(RunState.fold(stream.events), {
         onLeft: (error) => Effect.die(error),
@@ -148,56 +151,75 @@ export const make = Effect.gen(function*() {
         return recorded
       }
       const events = missing.right
-      let appended = 0
-      if (events.length > 0) {
-        const result = yield* store.appendRun(snapshot.id, stream.version, events, metadata)
-        appended = result._tag === "Appended" ? result.events.length : 0
-      }
       const after = RunState.fold([...stream.events, ...events])
       const incomplete = isTerminalStatus(snapshot) && Either.isRight(after) && !RunState.isTerminal(after.right)
-      let outcome: Recorded["outcome"] = appended > 0 ? "appended" : "already_recorded"
-      if (incomplete) outcome = "incomplete"
-      const recorded: Recorded = {
-        outcome,
+      const outcomeOf = (appended: number): Recorded => ({
+        outcome: incomplete ? "incomplete" : appended > 0 ? "appended" : "already_recorded",
         appended,
         reason: Option.none()
+      })
+      if (events.length === 0) {
+        const recorded = outcomeOf(0)
+        yield* writeInbox(write, snapshot.id, recorded)
+        return recorded
       }
+      // Leading events a concurrent writer stored leave fewer appended but the same outcome, and
+      // the store adds the number appended to the row's detail.
+      const planned = outcomeOf(events.length)
+      const result = yield* store.appendRun(snapshot.id, stream.version, events, metadata, {
+        inbox: Option.getOrUndefined(Option.map(write, (entry) => ({
+          eventId: entry.eventId,
+          rawBody: entry.rawBody,
+          outcome: planned.outcome,
+          runId: snapshot.id,
+          detail: null
+        })))
+      })
+      if (result._tag === "Appended") return outcomeOf(result.events.length)
+      const recorded = outcomeOf(0)
       yield* writeInbox(write, snapshot.id, recorded)
       return recorded
-    }))
+    })
 
-  const record = Effect.fn("RunProjector.record")(function*(
+  // A lost compare-and-set reads the stream again and retries, up to `remaining` more times.
+  const attemptUntilSettled = (
+    snapshot: WorkflowRun.WorkflowRun,
+    metadata: EventStore.Metadata,
+    write: Option.Option<InboxWrite>,
+    read: Effect.Effect<EventStore.StreamEvents<RunEvent.RunEvent>, StoreError.StoreError>,
+    remaining: number
+  ): Effect.Effect<Recorded, RecordError | StoreError.EventIdConflict> =>
+    Effect.catchTag(attempt(snapshot, metadata, write, read), "StreamVersionConflict", (conflict) => {
+      if (remaining === 0) return Effect.fail(conflict)
+      return Metric.increment(Metrics.appendConflicts).pipe(
+        Effect.zipRight(
+          Effect.logDebug("Run version moved during the append; retrying").pipe(
+            Effect.annotateLogs({ run_id: snapshot.id, actual_version: conflict.actual })
+          )
+        ),
+        Effect.zipRight(attemptUntilSettled(snapshot, metadata, write, store.readRun(snapshot.id), remaining - 1))
+      )
+    })
+
+  // Runs on every notification, so it opens no span of its own.
+  const record = (
     snapshot: WorkflowRun.WorkflowRun,
     metadata: EventStore.Metadata,
     write: Option.Option<InboxWrite>,
     options?: { readonly runStreamEmpty?: boolean | undefined }
-  ) {
-    yield* Effect.annotateCurrentSpan("run_id", snapshot.id)
-    const readRun = store.readRun(snapshot.id)
-    let read = options?.runStreamEmpty === true ? Effect.succeed(emptyStream) : readRun
-    const once = Effect.suspend(() => {
-      const first = read
-      read = readRun
-      return attempt(snapshot, metadata, write, first)
-    })
-    const recorded = yield* once.pipe(
-      Effect.tapErrorTag("StreamVersionConflict", (conflict) =>
-        Effect.zipRight(
-          Metric.increment(Metrics.appendConflicts),
-          Effect.logDebug("Run version moved during the append; retrying").pipe(
-            Effect.annotateLogs({ run_id: snapshot.id, actual_version: conflict.actual })
-          )
-        )),
-      Effect.retry({ times: maxConflictRetries, while: (error) => error._tag === "StreamVersionConflict" }),
+  ): Effect.Effect<Recorded, RecordError> => {
+    const read = options?.runStreamEmpty === true ? Effect.succeed(emptyStream) : store.readRun(snapshot.id)
+    return attemptUntilSettled(snapshot, metadata, write, read, maxConflictRetries).pipe(
       Effect.catchTag("EventIdConflict", (conflict) => {
-        // The append failed, so its transaction rolled back; the contradiction is kept on its own.
+        // The append failed, so it wrote nothing; the contradiction is kept on its own.
         const recorded: Recorded = { outcome: "contradiction", appended: 0, reason: Option.some(conflict.message) }
-        return Effect.as(sql.withTransaction(writeInbox(write, snapshot.id, recorded)), recorded)
-      })
+        return Effect.as(writeInbox(write, snapshot.id, recorded), recorded)
+      }),
+      Effect.tap((recorded) =>
+        recorded.appended > 0 ? Metric.incrementBy(Metrics.eventsAppended, recorded.appended) : Effect.void
+      )
     )
-    if (recorded.appended > 0) yield* Metric.incrementBy(Metrics.eventsAppended, recorded.appended)
-    return recorded
-  })
+  }
 
   const settleInvocation = Effect.fn("RunProjector.settleInvocation")(function*(
     idempotencyKey: string,

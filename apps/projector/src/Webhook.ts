@@ -214,13 +214,7 @@ const recordRun = Effect.fnUntraced(function*(
   return { status: 200, body: { received: true, outcome, appended } } satisfies Answer
 })
 
-/**
- * Handles one notification body and its `Stripe-Signature` header.
- *
- * @since 0.1.0
- * @category handling
- */
-export const handle = Effect.fn("Webhook.handle")(function*(
+const handleNotification = Effect.fnUntraced(function*(
   body: Uint8Array,
   signature: string | undefined,
   options: Options
@@ -244,6 +238,11 @@ export const handle = Effect.fn("Webhook.handle")(function*(
     }
   }
   const notification = parsed.right
+  yield* Effect.annotateCurrentSpan({
+    stripe_event_id: notification.id,
+    stripe_event_type: notification.type,
+    ...(notification._tag === "UnknownEventNotification" ? {} : { run_id: notification.runId })
+  })
   const rawBody = utf8.decode(body)
   return yield* Effect.gen(function*() {
     const inbox = yield* Inbox.Inbox
@@ -280,3 +279,22 @@ export const handle = Effect.fn("Webhook.handle")(function*(
     )
   }).pipe(Effect.annotateLogs({ stripe_event_id: notification.id, stripe_event_type: notification.type }))
 })
+
+/**
+ * Handles one notification body and its `Stripe-Signature` header, in one span named
+ * `Webhook.handle` with the event's id and type, the run id and the response status.
+ *
+ * @since 0.1.0
+ * @category handling
+ */
+export const handle = (
+  body: Uint8Array,
+  signature: string | undefined,
+  options: Options
+): Effect.Effect<Answer, never, Inbox.Inbox | RunProjector.RunProjector | Workflows.Workflows> =>
+  handleNotification(body, signature, options).pipe(
+    Effect.tap((answer) => Effect.annotateCurrentSpan("http.response.status_code", answer.status)),
+    // The span is opened on every notification, and a stack trace of its caller would only name
+    // the HTTP route.
+    Effect.withSpan("Webhook.handle", { captureStackTrace: false })
+  )

@@ -2,10 +2,10 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, layer } from "@effect/vitest"
 import { Ids, WorkflowRun } from "@workflow-runs/core"
 import { Inbox, Projector, RunProjector } from "@workflow-runs/projector"
-import { EventStore, Invocation } from "@workflow-runs/store"
+import { Database, EventStore, Invocation } from "@workflow-runs/store"
 import { Effect, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
-import { database, historyTypes, recordAttempt } from "./support/harness.js"
+import { database, historyTypes, recordAttempt, testDatabaseUrl } from "./support/harness.js"
 
 const services = Projector.services.pipe(Layer.provideMerge(database))
 
@@ -29,6 +29,23 @@ const snapshot = (runId: string, status: "started" | "succeeded" | "failed", fin
     workflow: "wf_test_projector",
     livemode: false
   })
+
+// A writer over a SQL client that counts the transactions it opens.
+const countingTransactions = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  let transactions = 0
+  const counting = new Proxy(sql, {
+    get: (target, property, receiver) =>
+      property === "withTransaction"
+        ? <A, E, R>(effect: Effect.Effect<A, E, R>) => {
+          transactions++
+          return target.withTransaction(effect)
+        }
+        : Reflect.get(target, property, receiver)
+  })
+  const projector = yield* RunProjector.make.pipe(Effect.provideService(SqlClient.SqlClient, counting))
+  return { projector, transactions: () => transactions }
+})
 
 const newRunId = () => `wfrun_test_${randomUUID().replaceAll("-", "")}`
 
@@ -109,22 +126,11 @@ describe("RunProjector", () => {
 
     it.effect("skips an unrecorded key without a transaction", () =>
       Effect.gen(function*() {
-        const sql = yield* SqlClient.SqlClient
-        let transactions = 0
-        const counting = new Proxy(sql, {
-          get: (target, property, receiver) =>
-            property === "withTransaction"
-              ? <A, E, R>(effect: Effect.Effect<A, E, R>) => {
-                transactions++
-                return target.withTransaction(effect)
-              }
-              : Reflect.get(target, property, receiver)
-        })
-        const projector = yield* RunProjector.make.pipe(Effect.provideService(SqlClient.SqlClient, counting))
+        const { projector, transactions } = yield* countingTransactions
         const key = `test-unrecorded-${randomUUID()}`
         const run = yield* snapshot(newRunId(), "started", null)
         expect(yield* projector.settleInvocation(key, run)).toBe(false)
-        expect(transactions).toBe(0)
+        expect(transactions()).toBe(0)
         const store = yield* EventStore.EventStore
         const stream = yield* store.readInvocation(Invocation.IdempotencyKey.make(key))
         expect(stream.events).toEqual([])
@@ -148,6 +154,48 @@ describe("RunProjector", () => {
         const contradiction = yield* projector.record(failed, {}, Option.none(), { runStreamEmpty: true })
         expect(contradiction.outcome).toBe("contradiction")
         expect(yield* historyTypes(runId)).toEqual(["RunStarted", "RunSucceeded"])
+      }))
+    it.effect("records events and inbox row without a transaction", () =>
+      Effect.gen(function*() {
+        const { projector, transactions } = yield* countingTransactions
+        const runId = newRunId()
+        const eventId = `evt_test_${randomUUID()}`
+        const recorded = yield* projector.record(
+          yield* snapshot(runId, "succeeded", "2026-04-08T14:33:31.902Z"),
+          { source: "test" },
+          Option.some({ eventId, rawBody: "{\"id\":1}" }),
+          { runStreamEmpty: true }
+        )
+        expect([recorded.outcome, recorded.appended]).toEqual(["appended", 2])
+        expect(transactions()).toBe(0)
+        expect(yield* historyTypes(runId)).toEqual(["RunStarted", "RunSucceeded"])
+        const row = yield* Effect.flatMap(Inbox.Inbox, (inbox) => inbox.find(eventId))
+        expect(row).toEqual(Option.some({
+          eventId,
+          rawBody: "{\"id\":1}",
+          outcome: "appended",
+          runId,
+          detail: { appended: 2 }
+        }))
+      }))
+
+    it.scoped("screens a notification with a prepared statement", () =>
+      Effect.gen(function*() {
+        const url = yield* testDatabaseUrl
+        // Migrations need a connection besides the one holding their lock, so the check uses a
+        // client of its own, with one connection for the screen and the query after it.
+        yield* Layer.build(Database.layer({ url, maxConnections: 2 }))
+        const prepared = yield* Effect.gen(function*() {
+          const inbox = yield* Inbox.Inbox
+          const sql = yield* SqlClient.SqlClient
+          const screened = yield* inbox.screen(`evt_test_${randomUUID()}`, { attempt: null, run: "run/none" })
+          const names = yield* sql.unsafe<{ name: string }>("select name from pg_prepared_statements")
+          return { screened, names: names.map((row) => row.name) }
+        }).pipe(
+          Effect.provide(Inbox.layer.pipe(Layer.provideMerge(Database.layerClient({ url, maxConnections: 1 }))))
+        )
+        expect(prepared.screened).toEqual({ known: false, attemptRequested: false, runStreamEmpty: true })
+        expect(prepared.names).toEqual(["projector_screen_notification"])
       }))
   })
 })

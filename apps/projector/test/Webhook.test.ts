@@ -4,7 +4,7 @@ import { Inbox } from "@workflow-runs/projector"
 import { DefaultWorkflows } from "@workflow-runs/simulator"
 import { EventStore, Invocation, PgEventStore, RunLog } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Option, Tracer } from "effect"
 import {
   database,
   eventually,
@@ -256,5 +256,38 @@ describe("Webhook", () => {
           runStreamEmpty: false
         })
       }))
+    it.effect("opens one span per notification", () =>
+      Effect.gen(function*() {
+        const spans: Array<Tracer.Span> = []
+        const inner = yield* Effect.tracer
+        const recording = Tracer.make({
+          span: (...args) => {
+            const span = inner.span(...args)
+            spans.push(span)
+            return span
+          },
+          context: inner.context
+        })
+        const { secret, simulator, url } = yield* startStack({ register: false }).pipe(Effect.withTracer(recording))
+        const run = yield* simulator.startRun({ workflow: DefaultWorkflows.anyInput, trigger: "dashboard" })
+        const eventId = newEventId()
+        const answer = yield* deliver(url, thinRunEvent({ eventId, runId: run.id }), { secret })
+        expect(answer.status).toBe(200)
+        const handled = spans.filter((span) => span.name === "Webhook.handle")
+        expect(handled).toHaveLength(1)
+        const span = handled[0]!
+        expect(Object.fromEntries(span.attributes)).toEqual({
+          stripe_event_id: eventId,
+          stripe_event_type: "v2.extend.workflow_run.started",
+          run_id: run.id,
+          "http.response.status_code": 200
+        })
+        const serverSpans = spans.filter((other) => other.name.startsWith("http.server"))
+        expect(serverSpans.filter((other) => other.attributes.get("url.path") === "/webhooks/stripe")).toHaveLength(0)
+        const retrieve = spans.filter((other) => other.name === "Workflows.retrieveWorkflowRun")
+        expect(retrieve.map((other) => Option.map(other.parent, (parent) => parent === span))).toEqual([
+          Option.some(true)
+        ])
+      }).pipe(Effect.scoped))
   })
 })

@@ -24,6 +24,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import pg from "pg"
 import * as EmbeddedDatabase from "./EmbeddedDatabase.js"
+import * as Prepared from "./internal/prepared.js"
 import * as Migrations from "./Migrations.js"
 
 const int8Oid = 20
@@ -130,6 +131,37 @@ const reasonOf = (error: unknown): string => {
  * @category models
  */
 export class Pool extends Context.Tag("@workflow-runs/store/Database/Pool")<Pool, pg.Pool>() {}
+
+/**
+ * A statement with the name it is prepared under on each connection. The name must be unique
+ * per statement text, because a connection keeps the first text it prepared under a name.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type PreparedStatement = Prepared.PreparedStatement
+
+/**
+ * Makes a runner of prepared statements over the `SqlClient` and, when the context has one, its
+ * {@link Pool}. Outside a transaction a statement runs as a named prepared statement on the pool,
+ * without the client's span. Inside a transaction, or without a pool, it runs unnamed through
+ * the client. Interrupting the fiber does not cancel a statement sent on the pool.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makePrepared: Effect.Effect<
+  <Row extends object>(
+    statement: PreparedStatement,
+    parameters: ReadonlyArray<unknown>
+  ) => Effect.Effect<ReadonlyArray<Row>, SqlError>,
+  never,
+  SqlClient.SqlClient
+> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const pool = yield* Effect.serviceOption(Pool)
+  return (statement, parameters) => Prepared.run(sql, pool, undefined, statement, parameters)
+})
 
 // The time the first connection may take, as `@effect/sql-pg` allows by default.
 const connectTimeout = Duration.seconds(5)

@@ -55,6 +55,37 @@ export type ExpectedVersion = number | "any"
 export type Metadata = Readonly<Record<string, unknown>>
 
 /**
+ * A row of the webhook inbox (`webhook_inbox`): the notification behind a run append, its raw
+ * body as received, and what became of it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface InboxRow {
+  readonly eventId: string
+  readonly rawBody: string
+  readonly outcome: string
+  readonly runId: string | null
+  readonly detail: Readonly<Record<string, unknown>> | null
+}
+
+/**
+ * Options of a run append.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AppendRunOptions {
+  /**
+   * An inbox row written by the append's own statement, after the events, when the append
+   * writes any event (the result is `Appended`), with the number of events written added to its
+   * `detail` as `appended`. After a `Duplicate` or an error the inbox is left alone. A row
+   * already stored for the event id is kept.
+   */
+  readonly inbox?: InboxRow | undefined
+}
+
+/**
  * Where an event is in its stream and in the global log.
  *
  * @since 0.1.0
@@ -174,12 +205,13 @@ export interface FeedOptions {
  * @category models
  */
 export interface Service {
-  /** Appends run events to the run's stream. */
+  /** Appends run events to the run's stream, with the inbox row of `options` if given. */
   readonly appendRun: (
     runId: Ids.WorkflowRunId,
     expected: ExpectedVersion,
     events: ReadonlyArray<RunEvent.RunEvent>,
-    metadata?: Metadata
+    metadata?: Metadata,
+    options?: AppendRunOptions
   ) => Effect.Effect<AppendResult, AppendError>
 
   /** Appends invocation events to the attempt's stream. */

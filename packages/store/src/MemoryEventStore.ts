@@ -30,6 +30,8 @@ interface StoredForm {
 interface State {
   readonly log: ReadonlyArray<StoredForm>
   readonly streams: ReadonlyMap<string, ReadonlyArray<StoredForm>>
+  /** Inbox rows written with run appends, keyed by event id. Nothing reads them back. */
+  readonly inbox: ReadonlyMap<string, EventStore.InboxRow>
 }
 
 const sameContent = (stored: StoredForm, event: Codec.EncodedEvent): boolean =>
@@ -50,13 +52,14 @@ const positionOf = (stored: StoredForm): EventStore.EventPosition => ({
  * @category constructors
  */
 export const make: Effect.Effect<EventStore.Service> = Effect.gen(function*() {
-  const state = yield* Ref.make<State>({ log: [], streams: new Map() })
+  const state = yield* Ref.make<State>({ log: [], streams: new Map(), inbox: new Map() })
 
   const appendExact = (
     stream: string,
     expected: number,
     events: ReadonlyArray<Codec.EncodedEvent>,
     metadata: Record<string, unknown>,
+    inboxRow: EventStore.InboxRow | undefined,
     now: DateTime.Utc
   ) =>
     Ref.modify(state, (current): readonly [
@@ -135,6 +138,13 @@ export const make: Effect.Effect<EventStore.Service> = Effect.gen(function*() {
       })
       const streams = new Map(current.streams)
       streams.set(stream, [...stored, ...appended])
+      let inbox = current.inbox
+      if (inboxRow !== undefined && !inbox.has(inboxRow.eventId)) {
+        inbox = new Map(inbox).set(inboxRow.eventId, {
+          ...inboxRow,
+          detail: { ...inboxRow.detail, appended: appended.length }
+        })
+      }
       return [
         Effect.succeed(
           new EventStore.Appended({
@@ -144,7 +154,7 @@ export const make: Effect.Effect<EventStore.Service> = Effect.gen(function*() {
             duplicates: existing.slice(0, k).map((form) => positionOf(form!))
           })
         ),
-        { log: [...current.log, ...appended], streams }
+        { log: [...current.log, ...appended], streams, inbox }
       ]
     }).pipe(Effect.flatten)
 
@@ -152,7 +162,8 @@ export const make: Effect.Effect<EventStore.Service> = Effect.gen(function*() {
     stream: string,
     expected: EventStore.ExpectedVersion,
     events: ReadonlyArray<Codec.EncodedEvent>,
-    metadata: EventStore.Metadata | undefined
+    metadata: EventStore.Metadata | undefined,
+    inbox?: EventStore.InboxRow
   ) =>
     Effect.gen(function*() {
       const now = yield* DateTime.now
@@ -162,7 +173,8 @@ export const make: Effect.Effect<EventStore.Service> = Effect.gen(function*() {
         return new EventStore.Appended({ stream, version: yield* version, events: [], duplicates: [] })
       }
       yield* checkDistinctIds(stream, events)
-      return yield* withExpectedVersion(expected, version, (exact) => appendExact(stream, exact, events, escaped, now))
+      return yield* withExpectedVersion(expected, version, (exact) =>
+        appendExact(stream, exact, events, escaped, inbox, now))
     })
 
   const readStream = (stream: string) =>
@@ -181,8 +193,8 @@ export const make: Effect.Effect<EventStore.Service> = Effect.gen(function*() {
   })
 
   return {
-    appendRun: (runId: Ids.WorkflowRunId, expected, events: ReadonlyArray<RunEvent.RunEvent>, metadata) =>
-      append(EventStore.runStream(runId), expected, events.map(Codec.encodeRun), metadata),
+    appendRun: (runId: Ids.WorkflowRunId, expected, events: ReadonlyArray<RunEvent.RunEvent>, metadata, options) =>
+      append(EventStore.runStream(runId), expected, events.map(Codec.encodeRun), metadata, options?.inbox),
     appendInvocation: (key: Invocation.IdempotencyKey, expected, events, metadata) =>
       append(EventStore.invocationStream(key), expected, events.map(Codec.encodeInvocation), metadata),
     readRun: (runId) =>

@@ -19,6 +19,7 @@ import * as AppendOne from "./internal/appendOne.js"
 import * as Codec from "./internal/codec.js"
 import { feedFrom } from "./internal/feed.js"
 import * as Heads from "./internal/heads.js"
+import { inboxParameters, withInbox } from "./internal/inbox.js"
 import { escapeJsonIfNeeded } from "./internal/jsonText.js"
 import * as Prepared from "./internal/prepared.js"
 import { eventColumns, EventRow, findAll, toStoredEvent } from "./internal/rows.js"
@@ -78,6 +79,17 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
       name: AppendOne.appendOneFunctionName(head),
       text: AppendOne.appendOneCall(head)
     }])
+  )
+  // Only run appends write an inbox row.
+  const withInboxStatement = withInbox(
+    statements.get(Heads.runs)!,
+    Heads.appendParameterCount,
+    { condition: "appended.written", count: "cardinality(appended.positions)" }
+  )
+  const oneEventWithInboxStatement = withInbox(
+    oneEventStatements.get(Heads.runs)!,
+    AppendOne.appendOneParameterCount,
+    { condition: "appended.outcome = 'appended'", count: "1" }
   )
 
   const headVersion = (head: Heads.HeadTable, key: string) =>
@@ -188,21 +200,29 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     expected: number,
     event: Codec.EncodedEvent,
     metadata: Record<string, unknown>,
+    inbox: EventStore.InboxRow | undefined,
     span: Tracer.Span
   ): Effect.Effect<EventStore.AppendResult, AppendError> =>
     Effect.matchEffect(
-      Prepared.run<AppendOne.AppendOneRow>(sql, pool, span, oneEventStatements.get(head)!, [
-        stream,
-        expected,
-        key,
-        event.eventId,
-        event.type,
-        JSON.stringify(event.data),
-        JSON.stringify(metadata),
-        event.occurredAt,
-        digestOf(stream, expected + 1, event, metadata),
-        JSON.stringify(event.patch)
-      ]),
+      Prepared.run<AppendOne.AppendOneRow>(
+        sql,
+        pool,
+        span,
+        inbox === undefined ? oneEventStatements.get(head)! : oneEventWithInboxStatement,
+        [
+          stream,
+          expected,
+          key,
+          event.eventId,
+          event.type,
+          JSON.stringify(event.data),
+          JSON.stringify(metadata),
+          event.occurredAt,
+          digestOf(stream, expected + 1, event, metadata),
+          JSON.stringify(event.patch),
+          ...(inbox === undefined ? [] : inboxParameters(inbox))
+        ]
+      ),
       {
         onFailure: (error) =>
           uniqueViolation(error)
@@ -219,12 +239,14 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     expected: number,
     events: ReadonlyArray<Codec.EncodedEvent>,
     metadata: Record<string, unknown>,
+    inbox: EventStore.InboxRow | undefined,
     span: Tracer.Span
   ) =>
     Effect.gen(function*() {
       const digests = digestsOf(stream, expected, events, metadata)
       const metadataText = JSON.stringify(metadata)
-      const rows = yield* Prepared.run<AppendRow>(sql, pool, span, statements.get(head)!, [
+      const statement = inbox === undefined ? statements.get(head)! : withInboxStatement
+      const rows = yield* Prepared.run<AppendRow>(sql, pool, span, statement, [
         stream,
         expected,
         key,
@@ -234,7 +256,8 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
         events.map(() => metadataText),
         events.map((event) => event.occurredAt),
         digests,
-        events.map((event) => JSON.stringify(event.patch))
+        events.map((event) => JSON.stringify(event.patch)),
+        ...(inbox === undefined ? [] : inboxParameters(inbox))
       ]).pipe(
         Effect.map(Option.some),
         Effect.catchIf(uniqueViolation, () => Effect.succeed(Option.none())),
@@ -296,6 +319,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     expected: EventStore.ExpectedVersion,
     events: ReadonlyArray<Codec.EncodedEvent>,
     metadata: EventStore.Metadata | undefined,
+    inbox: EventStore.InboxRow | undefined,
     span: Tracer.Span
   ): Effect.Effect<EventStore.AppendResult, AppendError> => {
     const escaped = escapeJsonIfNeeded(metadata ?? {}) as Record<string, unknown>
@@ -311,7 +335,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
       return withExpectedVersion(
         expected,
         currentVersion,
-        (exact) => appendOne(stream, head, key, exact, event, escaped, span)
+        (exact) => appendOne(stream, head, key, exact, event, escaped, inbox, span)
       )
     }
     return Effect.withParentSpan(
@@ -320,7 +344,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
         withExpectedVersion(
           expected,
           currentVersion,
-          (exact) => appendExact(stream, head, key, exact, events, escaped, span)
+          (exact) => appendExact(stream, head, key, exact, events, escaped, inbox, span)
         )
       ),
       span
@@ -343,7 +367,8 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     runId: Ids.WorkflowRunId,
     expected: EventStore.ExpectedVersion,
     events: ReadonlyArray<RunEvent.RunEvent>,
-    metadata?: EventStore.Metadata
+    metadata?: EventStore.Metadata,
+    options?: EventStore.AppendRunOptions
   ) =>
     appendSpan("EventStore.appendRun", { run_id: runId, events: events.length }, (span) => {
       const foreign = events.find((event) => event.runId !== runId)
@@ -357,6 +382,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
         expected,
         events.map(Codec.encodeRun),
         metadata,
+        options?.inbox,
         span
       )
     })
@@ -379,6 +405,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
         expected,
         events.map(Codec.encodeInvocation),
         metadata,
+        undefined,
         span
       )
     })

@@ -12,7 +12,7 @@ import * as Invocation from "../src/Invocation.js"
 import * as PgEventStore from "../src/PgEventStore.js"
 import * as RunLog from "../src/RunLog.js"
 import { pgStore } from "./support/database.js"
-import { at, newKey, newRunId, started, succeeded } from "./support/fixtures.js"
+import { at, failed, newKey, newRunId, started, succeeded } from "./support/fixtures.js"
 import { urlOf } from "./support/urls.js"
 
 const unknownOutcome = (key: Invocation.IdempotencyKey, occurrence: number) =>
@@ -178,6 +178,19 @@ describe("postgres store", () => {
           const beforeAppends = yield* sql.unsafe<{ name: string }>("select name from pg_prepared_statements")
           yield* store.appendRun(runId, 0, [started(runId)])
           yield* store.appendRun(batch, 0, [started(batch), succeeded(batch)])
+          const inbox = (eventId: string) => ({
+            eventId,
+            rawBody: "{}",
+            outcome: "appended",
+            runId: null,
+            detail: null
+          })
+          const withInbox = newRunId()
+          const batchWithInbox = newRunId()
+          yield* store.appendRun(withInbox, 0, [started(withInbox)], {}, { inbox: inbox(`evt_${withInbox}`) })
+          yield* store.appendRun(batchWithInbox, 0, [started(batchWithInbox), succeeded(batchWithInbox)], {}, {
+            inbox: inbox(`evt_${batchWithInbox}`)
+          })
           const afterAppends = yield* sql.unsafe<{ name: string }>("select name from pg_prepared_statements")
           return { before: beforeAppends.map((row) => row.name), after: afterAppends.map((row) => row.name) }
         }).pipe(
@@ -188,7 +201,12 @@ describe("postgres store", () => {
           )
         )
         expect(prepared.before).toEqual([])
-        expect([...prepared.after].sort()).toEqual(["append_one_to_workflow_runs", "append_to_workflow_runs"])
+        expect([...prepared.after].sort()).toEqual([
+          "append_one_to_workflow_runs",
+          "append_one_to_workflow_runs_with_inbox",
+          "append_to_workflow_runs",
+          "append_to_workflow_runs_with_inbox"
+        ])
       }))
 
     it.effect("traces each append in one span", () =>
@@ -330,6 +348,80 @@ describe("postgres store", () => {
         expect(outcome.report.events).toBeGreaterThan(0)
         expect(String((outcome.update.cause as Error).message)).toContain("permission denied")
         expect(String((outcome.remove.cause as Error).message)).toContain("permission denied")
+      }))
+    it.effect("writes the inbox row with a whole append", () =>
+      Effect.gen(function*() {
+        const store = yield* EventStore.EventStore
+        const sql = yield* SqlClient.SqlClient
+        const inboxRow = (runId: string) => ({
+          eventId: `evt_${runId}`,
+          rawBody: `{"id":"evt_${runId}"}`,
+          outcome: "appended",
+          runId,
+          detail: { reason: "test" }
+        })
+        const rowOf = (runId: string) =>
+          sql.unsafe<{ raw_body: string; outcome: string; run_id: string; detail: unknown }>(
+            "select raw_body, outcome, run_id, detail from webhook_inbox where event_id = $1",
+            [`evt_${runId}`]
+          )
+        const batch = newRunId()
+        const appended = yield* store.appendRun(batch, 0, [started(batch), succeeded(batch)], {}, {
+          inbox: inboxRow(batch)
+        })
+        expect(appended._tag).toBe("Appended")
+        expect(yield* rowOf(batch)).toEqual([{
+          raw_body: `{"id":"evt_${batch}"}`,
+          outcome: "appended",
+          run_id: batch,
+          detail: { reason: "test", appended: 2 }
+        }])
+        const single = newRunId()
+        yield* store.appendRun(single, 0, [started(single)], {}, { inbox: inboxRow(single) })
+        expect(yield* rowOf(single)).toHaveLength(1)
+        const inTransaction = newRunId()
+        yield* sql.withTransaction(store.appendRun(inTransaction, 0, [started(inTransaction)], {}, {
+          inbox: inboxRow(inTransaction)
+        }))
+        expect(yield* rowOf(inTransaction)).toHaveLength(1)
+      }))
+
+    it.effect("writes the inbox row only with appended events", () =>
+      Effect.gen(function*() {
+        const store = yield* EventStore.EventStore
+        const sql = yield* SqlClient.SqlClient
+        const runId = newRunId()
+        yield* store.appendRun(runId, 0, [started(runId)])
+        const row = (eventId: string) => ({ eventId, rawBody: "{}", outcome: "appended", runId, detail: null })
+        const count = (eventId: string) =>
+          Effect.map(
+            sql.unsafe<{ n: number }>("select count(*)::int as n from webhook_inbox where event_id = $1", [eventId]),
+            (rows) => rows[0]!.n
+          )
+        const duplicate = yield* store.appendRun(runId, 0, [started(runId)], {}, { inbox: row(`evt_dup_${runId}`) })
+        expect(duplicate._tag).toBe("Duplicate")
+        expect(yield* count(`evt_dup_${runId}`)).toBe(0)
+        const stale = yield* Effect.flip(
+          store.appendRun(runId, 0, [failed(runId)], {}, { inbox: row(`evt_stale_${runId}`) })
+        )
+        expect(stale._tag).toBe("StreamVersionConflict")
+        expect(yield* count(`evt_stale_${runId}`)).toBe(0)
+        const different = yield* Effect.flip(
+          store.appendRun(runId, 0, [started(runId, { occurredAt: "2026-04-08T14:33:28.000Z" }), failed(runId)], {}, {
+            inbox: row(`evt_different_${runId}`)
+          })
+        )
+        expect(different._tag).toBe("EventIdConflict")
+        expect(yield* count(`evt_different_${runId}`)).toBe(0)
+        const leading = yield* store.appendRun(runId, 0, [started(runId), succeeded(runId)], {}, {
+          inbox: row(`evt_leading_${runId}`)
+        })
+        expect(leading._tag).toBe("Appended")
+        if (leading._tag === "Appended") expect(leading.duplicates).toHaveLength(1)
+        const written = yield* sql.unsafe<{ detail: unknown }>("select detail from webhook_inbox where event_id = $1", [
+          `evt_leading_${runId}`
+        ])
+        expect(written).toEqual([{ detail: { appended: 1 } }])
       }))
   })
 })

@@ -182,14 +182,7 @@ const nestedDeeperThan = (value: unknown, limit: number): boolean => {
   return false
 }
 
-/**
- * Decodes a notification body that was already verified. Prefer {@link parse}, which verifies
- * the signature first.
- *
- * @since 0.1.0
- * @category decoding
- */
-export const decode = Effect.fn("EventNotification.decode")(function*(payload: Uint8Array | string) {
+const decodeUntraced = Effect.fnUntraced(function*(payload: Uint8Array | string) {
   let text: string
   try {
     text = typeof payload === "string" ? payload : utf8.decode(payload)
@@ -264,7 +257,19 @@ export const decode = Effect.fn("EventNotification.decode")(function*(payload: U
 })
 
 /**
- * Verifies the `Stripe-Signature` header over the raw body and decodes the notification.
+ * Decodes a notification body that was already verified. Prefer {@link parse}, which verifies
+ * the signature first.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decode = Effect.fn("EventNotification.decode")(function*(payload: Uint8Array | string) {
+  return yield* decodeUntraced(payload)
+})
+
+/**
+ * Verifies the `Stripe-Signature` header over the raw body and decodes the notification. It opens
+ * one span, since a receiver calls it on every notification.
  *
  * @since 0.1.0
  * @category decoding
@@ -274,8 +279,8 @@ export const parse = Effect.fn("EventNotification.parse")(function*(
   signatureHeader: string | null | undefined,
   options: WebhookSignature.VerifyOptions
 ) {
-  yield* WebhookSignature.verify(payload, signatureHeader, options)
-  return yield* decode(payload)
+  yield* WebhookSignature.verifyUntraced(payload, signatureHeader, options)
+  return yield* decodeUntraced(payload)
 })
 
 const followUp = (notification: EventNotification): Workflows.RequestOptions => ({

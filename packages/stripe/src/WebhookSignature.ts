@@ -169,13 +169,11 @@ const matches = (expected: Buffer, candidate: string): boolean => {
 }
 
 /**
- * Verifies the `Stripe-Signature` header of a notification against its raw body, the bytes as
- * received. The current time comes from `Clock`.
+ * {@link verify} without a span of its own, for a caller that verifies inside its own span.
  *
- * @since 0.1.0
- * @category verification
+ * @internal
  */
-export const verify = Effect.fn("WebhookSignature.verify")(function*(
+export const verifyUntraced = Effect.fnUntraced(function*(
   payload: Uint8Array | string,
   header: string | null | undefined,
   options: VerifyOptions
@@ -219,4 +217,19 @@ export const verify = Effect.fn("WebhookSignature.verify")(function*(
       message: "No v1 signature matches the payload under the configured secrets"
     })
   }
+})
+
+/**
+ * Verifies the `Stripe-Signature` header of a notification against its raw body, the bytes as
+ * received. The current time comes from `Clock`.
+ *
+ * @since 0.1.0
+ * @category verification
+ */
+export const verify = Effect.fn("WebhookSignature.verify")(function*(
+  payload: Uint8Array | string,
+  header: string | null | undefined,
+  options: VerifyOptions
+) {
+  return yield* verifyUntraced(payload, header, options)
 })

@@ -6,6 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as Tracer from "effect/Tracer"
 import { withServer } from "./utils/live.js"
 
 const secrets = [Redacted.make("whsec_notifications")] as const
@@ -233,4 +234,24 @@ describe("EventNotification", () => {
       const full = yield* EventNotification.fetchEvent(decoded)
       assert.strictEqual(full.type, "v2.extend.workflow_run.succeeded")
     }).pipe(Effect.provide(Workflows.layerTest())))
+  it.effect("parses in one span", () =>
+    Effect.gen(function*() {
+      const names: Array<string> = []
+      const inner = yield* Effect.tracer
+      const recording = Tracer.make({
+        span: (...args) => {
+          names.push(args[0])
+          return inner.span(...args)
+        },
+        context: inner.context
+      })
+      const body = JSON.stringify(notification("v2.extend.workflow_run.started"))
+      const header = yield* signed(body)
+      yield* EventNotification.parse(body, header, { secrets }).pipe(Effect.withTracer(recording))
+      assert.deepStrictEqual(names, ["EventNotification.parse"])
+      names.length = 0
+      yield* WebhookSignature.verify(body, header, { secrets }).pipe(Effect.withTracer(recording))
+      yield* EventNotification.decode(body).pipe(Effect.withTracer(recording))
+      assert.deepStrictEqual(names, ["WebhookSignature.verify", "EventNotification.decode"])
+    }))
 })

@@ -33,6 +33,9 @@ const parameters = [
   ["p_patch", "jsonb"]
 ] as const
 
+/** The number of parameters of {@link appendOneCall}. */
+export const appendOneParameterCount: number = parameters.length
+
 /** The name of the function that appends one event to a stream headed by `head`. */
 export const appendOneFunctionName = (head: HeadTable): string => `append_one_to_${head.table}`
 

@@ -79,6 +79,9 @@ const appendParameters = [
   ["p_patches", "text[]"]
 ] as const
 
+/** The number of parameters of {@link appendCall}. */
+export const appendParameterCount: number = appendParameters.length
+
 const appendResults = [
   ["first_write", "boolean"],
   ["all_duplicates", "boolean"],

@@ -16,7 +16,8 @@ export interface PreparedStatement {
  * Runs `statement` with `parameters` and returns its rows. Outside a transaction, with a pool
  * at hand, it runs as a named prepared statement on the pool. Inside a transaction it must run
  * on the transaction's connection, which only the `SqlClient` reaches, so it runs there as an
- * unnamed statement, as without a pool, and the client's span gets `parent` as its parent.
+ * unnamed statement, as without a pool, and the client's span gets `parent`, if given, as its
+ * parent.
  *
  * NOTE: interrupting the fiber does not cancel a statement sent on the pool; the statement
  * completes and its connection returns to the pool.
@@ -24,11 +25,14 @@ export interface PreparedStatement {
 export const run = <Row extends object>(
   sql: SqlClient.SqlClient,
   pool: Option.Option<pg.Pool>,
-  parent: Tracer.Span,
+  parent: Tracer.Span | undefined,
   statement: PreparedStatement,
   parameters: ReadonlyArray<unknown>
 ): Effect.Effect<ReadonlyArray<Row>, SqlError> => {
-  const onClient = () => Effect.withParentSpan(sql.unsafe<Row>(statement.text, parameters), parent)
+  const onClient = () => {
+    const query = sql.unsafe<Row>(statement.text, parameters)
+    return parent === undefined ? query : Effect.withParentSpan(query, parent)
+  }
   if (Option.isNone(pool)) return onClient()
   return Effect.flatMap(
     Effect.serviceOption(SqlClient.TransactionConnection),
