@@ -13,19 +13,21 @@ import type { ServiceResults } from "./ServiceSuite.js"
 /** Everything a run measured, with the facts needed to read it. */
 export interface BenchReport {
   readonly mode: string
+  /** The benchmarks the run was limited to with `--only`; `undefined` when it ran every one. */
+  readonly only?: ReadonlyArray<string> | undefined
   /** A notice printed at the top of the page, for example that the run is provisional. */
   readonly notice?: string | undefined
   readonly startedAt: Date
   readonly durationSeconds: number
   readonly machine: Machine
-  readonly append: AppendResults
-  readonly growth: GrowthResults
-  readonly rebuild: RebuildResults
+  readonly append?: AppendResults | undefined
+  readonly growth?: GrowthResults | undefined
+  readonly rebuild?: RebuildResults | undefined
   /** Invoking, webhook ingestion and the projector's memory, when the run measured them. */
   readonly services?: ServiceResults | undefined
 }
 
-/** Sections every report has, in order; the smoke test checks them. */
+/** Sections of a report of every benchmark, in order; the smoke test checks them. */
 export const sectionTitles = [
   "Machine",
   "How the figures are taken",
@@ -60,7 +62,9 @@ const machineSection = (report: BenchReport): string => {
       ["load average at start (1, 5, 15 min)", machine.loadAverageAtStart.join(", ")],
       [
         "run",
-        `${report.mode} mode, started ${report.startedAt.toISOString()}, took ${Math.round(report.durationSeconds)} s`
+        `${report.mode} mode${
+          report.only === undefined ? "" : ` limited to ${report.only.join(", ")}`
+        }, started ${report.startedAt.toISOString()}, took ${Math.round(report.durationSeconds)} s`
       ]
     ]),
     "",
@@ -69,16 +73,22 @@ const machineSection = (report: BenchReport): string => {
 }
 
 const methodSection = (report: BenchReport): string => {
-  const append = report.append.options
-  const growth = report.growth.options
-  const calls = Object.entries(append.callsPerRound).map(([writers, count]) => `${count} at ${writers}`).join(", ")
+  const append = report.append?.options
+  const growth = report.growth?.options
+  const calls = append === undefined
+    ? ""
+    : Object.entries(append.callsPerRound).map(([writers, count]) => `${count} at ${writers}`).join(", ")
   return [
     `## ${sectionTitles[1]}`,
     "",
-    `- Every figure is the median over ${append.rounds} rounds (append benchmark) or ${growth.rounds} rounds (growth), with the min and max round in brackets.`,
+    `- Every figure is the median over its rounds, with the min and max round in brackets.`,
     `- tinybench runs each round: in its task-concurrency mode it keeps N calls in flight, one per concurrent writer, and records each call's latency. The rate is the round's calls over its wall time.`,
-    `- Appends: every contender has its own schema on the same server and a node-postgres pool of ${append.poolSize} connections at every writer count. Calls per round: ${calls} writers; ${append.warmupCalls} untimed calls per contender before each writer count. Rounds alternate between the contenders.`,
-    `- Growth: the store's own layers on a pool of 2 connections, one call at a time, ${growth.callsPerRound} calls per round of each measurement, pages of ${growth.pageSize} events. Rounds alternate between the log sizes.`,
+    ...(append === undefined ? [] : [
+      `- Appends: ${append.rounds} rounds; every contender has its own schema on the same server and a node-postgres pool of ${append.poolSize} connections at every writer count. Calls per round: ${calls} writers; ${append.warmupCalls} untimed calls per contender before each writer count. Rounds alternate between the contenders.`
+    ]),
+    ...(growth === undefined ? [] : [
+      `- Growth: ${growth.rounds} rounds; the store's own layers on a pool of 2 connections, one call at a time, ${growth.callsPerRound} calls per round of each measurement, pages of ${growth.pageSize} events. Rounds alternate between the log sizes.`
+    ]),
     `- Ratios divide medians: a contender's rate by the peer's or the baseline's, a large log's latency by the small log's.`
   ].join("\n")
 }
@@ -181,7 +191,7 @@ const cpuFindings = (results: AppendResults, cores: number): string => {
   ].join(" ")
 }
 
-const appendSection = (report: BenchReport): string =>
+const appendSection = (report: BenchReport & { readonly append: AppendResults }): string =>
   [
     `## ${sectionTitles[2]}`,
     "",
@@ -198,7 +208,7 @@ const appendSection = (report: BenchReport): string =>
     cpuFindings(report.append, report.machine.cores)
   ].join("\n")
 
-const guaranteesSection = (report: BenchReport): string =>
+const guaranteesSection = (report: BenchReport & { readonly append: AppendResults }): string =>
   [
     `## ${sectionTitles[3]}`,
     "",
@@ -218,11 +228,13 @@ const guaranteesSection = (report: BenchReport): string =>
       .join("\n\n")
   ].join("\n")
 
-const targetsSection = (report: BenchReport): string => {
-  const subject = report.append.contenders.find((contender) => contender.role === "subject")
+const targetsSection = (report: BenchReport): string | undefined => {
+  const append = report.append
+  if (append === undefined && report.growth === undefined) return undefined
+  const subject = append?.contenders.find((contender) => contender.role === "subject")
   const pending = "not measured: the store is not a contender yet"
   const runsAt16 = (role: string) =>
-    report.append.figures.find((entry) => entry.workload === "run" && entry.writers === 16 && entry.role === role)
+    append?.figures.find((entry) => entry.workload === "run" && entry.writers === 16 && entry.role === role)
   const subjectRatio = (role: string): string => {
     if (subject === undefined) return pending
     const measured = runsAt16("subject")
@@ -235,28 +247,35 @@ const targetsSection = (report: BenchReport): string => {
     `## ${sectionTitles[6 + serviceSectionTitles.length]}`,
     "",
     table(["target", "this run"], [
-      ["store appends at 16 writers, runs of two one-event appends: at least 1.5x Emmett", subjectRatio("peer")],
-      [
-        "store appends at 16 writers, runs of two one-event appends: at least 0.5x raw INSERT",
-        subjectRatio("baseline")
-      ],
-      ...growthTargetRows(report.growth)
+      ...(append === undefined ? [] : [
+        ["store appends at 16 writers, runs of two one-event appends: at least 1.5x Emmett", subjectRatio("peer")],
+        [
+          "store appends at 16 writers, runs of two one-event appends: at least 0.5x raw INSERT",
+          subjectRatio("baseline")
+        ]
+      ]),
+      ...(report.growth === undefined ? [] : growthTargetRows(report.growth))
     ]),
     "",
     `The growth targets are stated for 1,000,000 against 10,000 events; only \`pnpm bench --full\` loads 1,000,000.`
   ].join("\n")
 }
 
-const pendingSection = (): string =>
+const pendingSection = (report: BenchReport): string =>
   [
     `## ${sectionTitles[7 + serviceSectionTitles.length]}`,
     "",
-    "- Nothing: every measurement the issues ask for runs in this suite; the projector's memory is judged only in `--full`, over 100,000 notifications."
+    report.only === undefined
+      ? "- Nothing: every measurement the issues ask for runs in this suite; the projector's memory is judged only in `--full`, over 100,000 notifications."
+      : `- This run was limited to ${
+        report.only.join(", ")
+      } with \`--only\`; \`pnpm bench\` without it runs every benchmark.`
   ].join("\n")
 
-/** Renders the report as Markdown. */
-export const render = (report: BenchReport): string =>
-  [
+/** Renders the report as Markdown, with the sections of the benchmarks that ran. */
+export const render = (report: BenchReport): string => {
+  const targets = targetsSection(report)
+  return [
     "# Benchmarks",
     "",
     ...(report.notice === undefined ? [] : [`> **${report.notice}**`, ""]),
@@ -266,17 +285,19 @@ export const render = (report: BenchReport): string =>
     "",
     methodSection(report),
     "",
-    appendSection(report),
-    "",
-    guaranteesSection(report),
-    "",
-    growthSection(report.growth, sectionTitles[4]),
-    "",
-    rebuildSection(report.rebuild, sectionTitles[5]),
-    "",
+    ...(report.append === undefined
+      ? []
+      : [
+        appendSection({ ...report, append: report.append }),
+        "",
+        guaranteesSection({ ...report, append: report.append }),
+        ""
+      ]),
+    ...(report.growth === undefined ? [] : [growthSection(report.growth, sectionTitles[4]), ""]),
+    ...(report.rebuild === undefined ? [] : [rebuildSection(report.rebuild, sectionTitles[5]), ""]),
     ...(report.services === undefined ? [] : [renderServiceSections(report.services), ""]),
-    targetsSection(report),
-    "",
-    pendingSection(),
+    ...(targets === undefined ? [] : [targets, ""]),
+    pendingSection(report),
     ""
   ].join("\n")
+}

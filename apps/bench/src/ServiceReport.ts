@@ -23,7 +23,7 @@ const verdict = (met: boolean): string => (met ? "met" : "missed")
 
 const micros = (value: number): string => integer.format(value)
 
-const invokeSection = (results: ServiceResults["invoke"]): string => {
+const invokeSection = (results: NonNullable<ServiceResults["invoke"]>): string => {
   const figure = (contender: InvokeContender, callers: number) =>
     results.figures.find((entry) => entry.contender === contender && entry.callers === callers)!
   const rows = results.figures.map((entry) => {
@@ -95,7 +95,7 @@ const invokeSection = (results: ServiceResults["invoke"]): string => {
   ].join("\n")
 }
 
-const webhookSection = (results: ServiceResults["webhooks"]): string => {
+const webhookSection = (results: NonNullable<ServiceResults["webhooks"]>): string => {
   const naive = (connections: number) =>
     results.figures.find((entry) => entry.contender === "naive" && entry.connections === connections)!
   const cpuCell = (summary: Summary | undefined) => (summary === undefined ? "not readable" : spread(summary, micros))
@@ -161,7 +161,7 @@ const webhookSection = (results: ServiceResults["webhooks"]): string => {
   ].join("\n")
 }
 
-const memorySection = (results: ServiceResults["memory"]): string => {
+const memorySection = (results: NonNullable<ServiceResults["memory"]>): string => {
   const options = results.options
   const growth = (results.slopeBytesPer1000 * 100) / results.rssAfterWarmupBytes
   return [
@@ -194,6 +194,10 @@ const memorySection = (results: ServiceResults["memory"]): string => {
   ].join("\n")
 }
 
-/** Renders the service sections. */
+/** Renders the sections of the service benchmarks that ran. */
 export const renderServiceSections = (results: ServiceResults): string =>
-  [invokeSection(results.invoke), webhookSection(results.webhooks), memorySection(results.memory)].join("\n\n")
+  [
+    results.invoke === undefined ? undefined : invokeSection(results.invoke),
+    results.webhooks === undefined ? undefined : webhookSection(results.webhooks),
+    results.memory === undefined ? undefined : memorySection(results.memory)
+  ].filter((section) => section !== undefined).join("\n\n")

@@ -17,10 +17,19 @@ export interface ServiceSizes {
 
 /** The results of the service benchmarks. */
 export interface ServiceResults {
-  readonly invoke: InvokeResults
-  readonly webhooks: WebhookResults
-  readonly memory: MemoryResults
+  readonly invoke?: InvokeResults | undefined
+  readonly webhooks?: WebhookResults | undefined
+  readonly memory?: MemoryResults | undefined
 }
+
+/** The service benchmarks a run includes. */
+export interface ServiceSelection {
+  readonly invoke: boolean
+  readonly webhooks: boolean
+  readonly memory: boolean
+}
+
+const everyService: ServiceSelection = { invoke: true, webhooks: true, memory: true }
 
 const byCount = (one: number, sixteen: number, more: number) => (count: number): number => {
   if (count === 1) return one
@@ -63,16 +72,23 @@ export const smoke: ServiceSizes = {
 export const runServiceBenchmarks = async (
   databaseUrl: string,
   sizes: ServiceSizes,
-  log: (line: string) => void
-): Promise<ServiceResults> => {
+  log: (line: string) => void,
+  selection: ServiceSelection = everyService
+): Promise<ServiceResults | undefined> => {
+  if (!selection.invoke && !selection.webhooks && !selection.memory) return undefined
   const simulator = await SimulatorProcess.start()
   try {
     log(`Simulator at ${simulator.url} (process ${simulator.child.pid})`)
-    const invoke = await runInvokeBenchmark(simulator, sizes.invoke, log)
+    const invoke = selection.invoke ? await runInvokeBenchmark(simulator, sizes.invoke, log) : undefined
+    if (!selection.webhooks && !selection.memory) return { invoke }
     const source = await SimulatorProcess.eventSource(simulator)
     try {
-      const webhooks = await runWebhookBenchmark(databaseUrl, simulator, source, sizes.webhooks, log)
-      const memory = await runMemoryBenchmark(databaseUrl, simulator, source, sizes.memory, log)
+      const webhooks = selection.webhooks
+        ? await runWebhookBenchmark(databaseUrl, simulator, source, sizes.webhooks, log)
+        : undefined
+      const memory = selection.memory
+        ? await runMemoryBenchmark(databaseUrl, simulator, source, sizes.memory, log)
+        : undefined
       return { invoke, webhooks, memory }
     } finally {
       await source.close()

@@ -87,8 +87,31 @@ export const smoke: SuiteConfig = {
   services: ServiceSuite.smoke
 }
 
+/** The benchmarks a run can be limited to with `--only`. */
+export const parts = ["append", "growth", "invoke", "webhooks", "memory"] as const
+
+/** One benchmark of the suite; `growth` includes the projection rebuild. */
+export type Part = (typeof parts)[number]
+
+/**
+ * Reads the comma-separated value of `--only`. Throws an error that names the value and the
+ * accepted names when it is empty or names an unknown benchmark.
+ */
+export const parseOnly = (text: string): ReadonlySet<Part> => {
+  const names = text.split(",").map((name) => name.trim()).filter((name) => name !== "")
+  const unknown = names.filter((name) => !(parts as ReadonlyArray<string>).includes(name))
+  if (names.length === 0 || unknown.length > 0) {
+    throw new Error(
+      `Invalid --only value "${text}": use a comma-separated list of ${parts.join(", ")}, such as --only growth,memory.`
+    )
+  }
+  return new Set(names as ReadonlyArray<Part>)
+}
+
 /** Options of a run besides its sizes. */
 export interface RunOptions {
+  /** The benchmarks to run; every one when left out. */
+  readonly only?: ReadonlySet<Part> | undefined
   /** Append contenders; `Contenders.appendContenders` when left out. */
   readonly contenders?: ReadonlyArray<AppendContender>
   readonly notice?: string | undefined
@@ -109,13 +132,23 @@ export const run = async (config: SuiteConfig, options: RunOptions = {}): Promis
       origin: database.origin,
       settings: database.serverSettings
     })
-    const append = await runAppendBenchmark(database.url, options.contenders ?? appendContenders, config.append, log)
-    const { growth, rebuild } = await runGrowthBenchmark(database.url, config.growth, log)
+    const runs = (part: Part) => options.only === undefined || options.only.has(part)
+    const append = runs("append")
+      ? await runAppendBenchmark(database.url, options.contenders ?? appendContenders, config.append, log)
+      : undefined
+    const { growth, rebuild } = runs("growth")
+      ? await runGrowthBenchmark(database.url, config.growth, log)
+      : { growth: undefined, rebuild: undefined }
     const services = config.services === undefined
       ? undefined
-      : await ServiceSuite.runServiceBenchmarks(database.url, config.services, log)
+      : await ServiceSuite.runServiceBenchmarks(database.url, config.services, log, {
+        invoke: runs("invoke"),
+        webhooks: runs("webhooks"),
+        memory: runs("memory")
+      })
     return {
       mode: config.mode,
+      only: options.only === undefined ? undefined : parts.filter((part) => options.only!.has(part)),
       notice: options.notice,
       startedAt,
       durationSeconds: (performance.now() - started) / 1000,

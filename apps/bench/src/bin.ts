@@ -10,10 +10,12 @@ import { parseArgs } from "node:util"
 import { render } from "./Report.js"
 import * as Suite from "./Suite.js"
 
-const usage = `Usage: pnpm bench [--quick | --full] [--out FILE] [--notice TEXT]
+const usage = `Usage: pnpm bench [--quick | --full] [--only LIST] [--out FILE] [--notice TEXT]
 
   --quick         small sizes, a few minutes on two cores (the default)
   --full          the large sizes, including a 1,000,000-event log and its rebuild
+  --only LIST     run only these benchmarks, comma-separated: ${Suite.parts.join(", ")}
+                  (growth includes the projection rebuild)
   --out FILE      where to write the Markdown report (default: docs/benchmarks.md)
   --notice TEXT   a notice printed at the top of the report
 
@@ -33,13 +35,14 @@ const parseOptions = () => {
         full: { type: "boolean", default: false },
         out: { type: "string" },
         notice: { type: "string" },
+        only: { type: "string" },
         help: { type: "boolean", short: "h", default: false }
       }
     })
     if (values.quick && values.full) {
       throw new UsageError("Choose one of --quick and --full.")
     }
-    return values
+    return { ...values, only: values.only === undefined ? undefined : Suite.parseOnly(values.only) }
   } catch (error) {
     throw error instanceof UsageError ? error : new UsageError(error instanceof Error ? error.message : String(error))
   }
@@ -54,7 +57,11 @@ const main = async (): Promise<void> => {
   const config = options.full ? Suite.full : Suite.quick
   const out = resolve(options.out ?? defaultOut)
   console.log(`Running the ${config.mode} benchmark suite; the report goes to ${out}`)
-  const report = await Suite.run(config, { notice: options.notice, log: (line) => console.log(line) })
+  const report = await Suite.run(config, {
+    notice: options.notice,
+    only: options.only,
+    log: (line) => console.log(line)
+  })
   await mkdir(dirname(out), { recursive: true })
   await writeFile(out, render(report))
   console.log(`Wrote ${out} after ${Math.round(report.durationSeconds)} s`)

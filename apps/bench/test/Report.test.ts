@@ -159,6 +159,17 @@ describe("Report", () => {
     expect(unreadable).toContain("The server's CPU time could not be read in this run")
   })
 
+  it("renders only the benchmarks that ran", () => {
+    const limited = render({ ...report, only: ["growth"], append: undefined, services: undefined })
+    expect(limited).toContain("## Growth with the log\n")
+    expect(limited).toContain("## Projection rebuild\n")
+    expect(limited).not.toContain("## Appending\n")
+    expect(limited).not.toContain("## Guarantees of the contenders\n")
+    expect(limited).not.toContain("store appends at 16 writers")
+    expect(limited).toContain("test mode limited to growth,")
+    expect(limited).toContain("- This run was limited to growth with `--only`")
+  })
+
   it("states the store targets as ratios", () => {
     const targets = tableRows(markdown).filter((row) => row[0]?.startsWith("store appends"))
     expect(targets.map((row) => row[1])).toEqual(["3.00x", "0.75x"])

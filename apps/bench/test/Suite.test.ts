@@ -18,7 +18,7 @@ describe("bench suite", () => {
 
   it.live("append figures cover each contender, workload and writer count", () =>
     Effect.gen(function*() {
-      const { append } = yield* report
+      const append = (yield* report).append!
       const keys = append.figures.map((figure) => `${figure.contender}/${figure.workload}/${figure.writers}`).sort()
       const expected = append.contenders.flatMap((contender) =>
         append.workloads.flatMap((workload) =>
@@ -46,7 +46,7 @@ describe("bench suite", () => {
 
   it.live("growth figures cover each kind at every size", () =>
     Effect.gen(function*() {
-      const { growth } = yield* report
+      const growth = (yield* report).growth!
       const keys = growth.figures.map((figure) => `${figure.kind}/${figure.size}`).sort()
       expect(keys).toEqual([
         "append/400",
@@ -67,7 +67,7 @@ describe("bench suite", () => {
 
   it.live("rebuild replays every run event of its log", () =>
     Effect.gen(function*() {
-      const { rebuild } = yield* report
+      const rebuild = (yield* report).rebuild!
       // The log of 400 events, plus two per append call of every growth round; tinybench may
       // run a task more often than its iteration count.
       const growth = Suite.smoke.growth
@@ -81,30 +81,30 @@ describe("bench suite", () => {
     Effect.gen(function*() {
       const { services } = yield* report
       const sizes = Suite.smoke.services!
-      const invoke = services!.invoke.figures.map((figure) => `${figure.contender}/${figure.callers}`).sort()
+      const invoke = services!.invoke!.figures.map((figure) => `${figure.contender}/${figure.callers}`).sort()
       expect(invoke).toEqual(
         ["workflow-runs", "stripe", "node:http"].flatMap((name) =>
           sizes.invoke.callers.map((count) => `${name}/${count}`)
         )
           .sort()
       )
-      for (const figure of services!.invoke.figures) {
+      for (const figure of services!.invoke!.figures) {
         expect(figure.summary.rounds).toBe(sizes.invoke.rounds)
         expect(figure.peakRssBytes.min).toBeGreaterThan(0)
         expect(figure.cpuMicrosPerCall.min).toBeGreaterThan(0)
       }
-      const webhooks = services!.webhooks.figures.map((figure) => `${figure.contender}/${figure.connections}`).sort()
+      const webhooks = services!.webhooks!.figures.map((figure) => `${figure.contender}/${figure.connections}`).sort()
       expect(webhooks).toEqual(
         ["projector", "naive"].flatMap((name) => sizes.webhooks.connections.map((count) => `${name}/${count}`)).sort()
       )
       const rounds = sizes.webhooks.rounds * sizes.webhooks.connections.length
-      expect(services!.webhooks.checkedRounds).toEqual({ projector: rounds, naive: rounds })
+      expect(services!.webhooks!.checkedRounds).toEqual({ projector: rounds, naive: rounds })
       // Both receivers and the server run on this machine, so /proc is readable for each.
-      for (const figure of services!.webhooks.figures) {
+      for (const figure of services!.webhooks!.figures) {
         expect(figure.cpu.receiver).toBeDefined()
         expect(figure.cpu.server).toBeDefined()
       }
-      const memory = services!.memory
+      const memory = services!.memory!
       expect(memory.samples.map((sample) => sample.notifications)).toEqual([0, 20, 40, 60])
       expect(Number.isFinite(memory.slopeBytesPer1000)).toBe(true)
     }), 300_000)
