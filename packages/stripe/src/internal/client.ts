@@ -17,6 +17,7 @@ import type { Endpoint, EndpointError, RawResponse } from "./errors.js"
 import { type ApiRequest, type ClientSettings, makeSender, type Transport } from "./http.js"
 import { type BaseService, withInputSchema } from "./invoke.js"
 import { listQuery } from "./query.js"
+import { decodeCommonRun } from "./runDecoder.js"
 
 const defaultApiBase = "https://api.stripe.com"
 /**
@@ -97,11 +98,13 @@ const formatPath = (path: ReadonlyArray<PropertyKey>) => path.map(String).join("
 /**
  * Makes a decoder of 2xx bodies for `schema`, which fails with a `StripeDecodeError` naming the
  * path. The parser is built once per schema rather than per response, and it runs synchronously:
- * the result is an `Either`, itself an effect.
+ * the result is an `Either`, itself an effect. A `fastPath`, when given, runs first: it returns
+ * the schema's value for the inputs it handles and `undefined` for the rest. The schema decodes
+ * the rest and reports every error.
  *
  * @internal
  */
-export const bodyDecoder = <A, I>(schema: Schema.Schema<A, I>) => {
+export const bodyDecoder = <A, I>(schema: Schema.Schema<A, I>, fastPath?: (json: unknown) => A | undefined) => {
   const parse = Schema.decodeUnknownEither(schema)
   return (response: RawResponse): Either.Either<A, StripeError.StripeDecodeError> => {
     const fail = (path: string, message: string) => {
@@ -122,6 +125,8 @@ export const bodyDecoder = <A, I>(schema: Schema.Schema<A, I>) => {
     } catch {
       return fail("", "The response body is not JSON")
     }
+    const fast = fastPath?.(json)
+    if (fast !== undefined) return Either.right(fast)
     const decoded = parse(json)
     if (Either.isRight(decoded)) return Either.right(decoded.right)
     const [first] = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
@@ -154,7 +159,7 @@ export const makeLive = (settings: ClientSettings, transport: Transport) =>
         const decoded: Effect.Effect<A, StripeError.StripeError> = decode(response)
         return decoded as Effect.Effect<A, EndpointError<E>>
       })
-    const decodeRun = bodyDecoder(WorkflowRun.WorkflowRun)
+    const decodeRun = bodyDecoder(WorkflowRun.WorkflowRun, decodeCommonRun)
     const decodeWorkflow = bodyDecoder(Workflow.Workflow)
     const decodeEvent = bodyDecoder(Event.Event)
 
