@@ -196,7 +196,8 @@ export const makeLive = (settings: ClientSettings, transport: Transport) =>
           timeout: options.timeout,
           triggeringEventId: options.triggeringEventId,
           endpoint: { _tag: "Invoke", workflowId, idempotencyKey: options.idempotencyKey },
-          operation: "invoke_workflow"
+          operation: "invoke_workflow",
+          parentSpan: options.span
         }),
 
       retrieveWorkflow: Effect.fn("Workflows.retrieveWorkflow")(function*(workflowId, options = {}) {
