@@ -93,6 +93,17 @@ export const Page = <S extends Schema.Schema.Any>(item: S) =>
     next_page_url: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
   })
 
+const decodeError = (response: RawResponse, path: string, message: string) => {
+  const requestId = response.headers["request-id"]
+  return new StripeError.StripeDecodeError({
+    status: response.status,
+    path,
+    message,
+    body: response.body,
+    ...(requestId === undefined ? {} : { requestId })
+  })
+}
+
 const formatPath = (path: ReadonlyArray<PropertyKey>) => path.map(String).join(".")
 
 /**
@@ -107,30 +118,19 @@ const formatPath = (path: ReadonlyArray<PropertyKey>) => path.map(String).join("
 export const bodyDecoder = <A, I>(schema: Schema.Schema<A, I>, fastPath?: (json: unknown) => A | undefined) => {
   const parse = Schema.decodeUnknownEither(schema)
   return (response: RawResponse): Either.Either<A, StripeError.StripeDecodeError> => {
-    const fail = (path: string, message: string) => {
-      const requestId = response.headers["request-id"]
-      return Either.left(
-        new StripeError.StripeDecodeError({
-          status: response.status,
-          path,
-          message,
-          body: response.body,
-          ...(requestId === undefined ? {} : { requestId })
-        })
-      )
-    }
     let json: unknown
     try {
       json = JSON.parse(response.body)
     } catch {
-      return fail("", "The response body is not JSON")
+      return Either.left(decodeError(response, "", "The response body is not JSON"))
     }
     const fast = fastPath?.(json)
     if (fast !== undefined) return Either.right(fast)
     const decoded = parse(json)
     if (Either.isRight(decoded)) return Either.right(decoded.right)
     const [first] = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
-    return fail(first === undefined ? "" : formatPath(first.path), first?.message ?? decoded.left.message)
+    const path = first === undefined ? "" : formatPath(first.path)
+    return Either.left(decodeError(response, path, first?.message ?? decoded.left.message))
   }
 }
 

@@ -3,8 +3,8 @@ import * as DateTime from "effect/DateTime"
 import * as Schema from "effect/Schema"
 
 // A hand-written decoder of the Workflow Run JSON that Stripe usually sends. The schema decode
-// walks six nested classes through the generic parser: about 15 µs per run against about 5 µs
-// here (JSON.parse included, measured on a 2-core AMD EPYC with Node 20). This decoder accepts
+// walks six nested classes through the generic parser: about 14 µs per run against about 2 µs
+// here (measured on a 2-core AMD EPYC with Node 20, JSON.parse excluded). This decoder accepts
 // only inputs the schema also accepts, and it builds exactly the value the schema builds: the
 // same classes, with the keys in the order of the classes' fields. For any other input it
 // returns `undefined`, and the caller runs the schema, which then decodes the input or reports
@@ -19,22 +19,49 @@ const isWorkflowId = Schema.is(Ids.WorkflowId)
 const knownRunStatuses: ReadonlySet<unknown> = new Set(["started", "succeeded", "failed"])
 const knownTriggerTypes: ReadonlySet<unknown> = new Set(["event_trigger", "manual"])
 
+// Builds the instance that `new Class(props, true)` builds: the class's prototype with `props`
+// assigned in their order. The constructor would also fill in field defaults, which none of
+// these classes has, and it costs more than the rest of this decoder together.
+const instance = <A>(Class: { readonly prototype: A }, props: object): A =>
+  Object.assign(Object.create(Class.prototype as object), props) as A
+
 const hasOwn = (object: object, key: string) => Object.prototype.hasOwnProperty.call(object, key)
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
-// The form `DateTime.formatIso` writes and Stripe sends. A string of this form that `Date`
-// parses and prints back unchanged is a real calendar date without a leap second in the years
-// 0000 to 9999, so the `Timestamp` schema accepts it and decodes it to the same instant.
+// The form `DateTime.formatIso` writes and Stripe sends.
 const canonicalTimestamp = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
 
+// The number written in `value` from `start` to `end`, all of them ASCII digits.
+const digits = (value: string, start: number, end: number) => {
+  let number = 0
+  for (let index = start; index < end; index++) number = number * 10 + value.charCodeAt(index) - 48
+  return number
+}
+
+const daysInMonth = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+const isLeapYear = (year: number) => year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+
+// Reads the canonical form field by field, without the cost of parsing it with `Date`. A value
+// that passes these checks is a real calendar date without a leap second in the years 0100 to
+// 9999, so the `Timestamp` schema accepts it, and `Date.UTC` gives the instant that its
+// `new Date(value)` gives. The years 0000 to 0099 are left to the schema, because `Date.UTC`
+// reads them as 1900 to 1999.
 const timestamp = (value: unknown): Maybe<DateTime.Utc> => {
   if (typeof value !== "string" || !canonicalTimestamp.test(value)) return undefined
-  const date = new Date(value)
-  const millis = date.getTime()
-  if (Number.isNaN(millis) || date.toISOString() !== value) return undefined
-  return DateTime.unsafeMake(millis)
+  const year = digits(value, 0, 4)
+  const month = digits(value, 5, 7)
+  const day = digits(value, 8, 10)
+  const hour = digits(value, 11, 13)
+  const minute = digits(value, 14, 16)
+  const second = digits(value, 17, 19)
+  const millisecond = digits(value, 20, 23)
+  if (year < 100 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined
+  const lastDay = month === 2 && isLeapYear(year) ? 29 : daysInMonth[month - 1]!
+  if (day > lastDay) return undefined
+  return DateTime.unsafeMake(Date.UTC(year, month - 1, day, hour, minute, second, millisecond))
 }
 
 // The `OpenObject` schema copies every own enumerable string key by assignment, as here.
@@ -66,7 +93,7 @@ const failedDetails = (value: unknown): Maybe<WorkflowRun.FailedDetails> => {
     (message) => typeof message === "string" ? message : undefined
   )
   if (errorMessage === undefined) return undefined
-  return new WorkflowRun.FailedDetails(errorMessage === absent ? {} : { errorMessage }, true)
+  return instance(WorkflowRun.FailedDetails, errorMessage === absent ? {} : { errorMessage })
 }
 
 const statusDetails = (value: unknown): Maybe<WorkflowRun.StatusDetails> => {
@@ -79,7 +106,7 @@ const statusDetails = (value: unknown): Maybe<WorkflowRun.StatusDetails> => {
   if (failed !== absent) props.failed = failed
   if (started !== absent) props.started = started
   if (succeeded !== absent) props.succeeded = succeeded
-  return new WorkflowRun.StatusDetails(props, true)
+  return instance(WorkflowRun.StatusDetails, props)
 }
 
 const statusTransitions = (value: unknown): Maybe<WorkflowRun.StatusTransitions> => {
@@ -92,21 +119,21 @@ const statusTransitions = (value: unknown): Maybe<WorkflowRun.StatusTransitions>
   if (failedAt !== absent) props.failedAt = failedAt
   if (startedAt !== absent) props.startedAt = startedAt
   if (succeededAt !== absent) props.succeededAt = succeededAt
-  return new WorkflowRun.StatusTransitions(props, true)
+  return instance(WorkflowRun.StatusTransitions, props)
 }
 
 const eventTrigger = (value: unknown): Maybe<WorkflowRun.EventTrigger> => {
   if (!isObject(value)) return undefined
   const { context, id, type } = value
   if (typeof id !== "string" || typeof context !== "string" || typeof type !== "string") return undefined
-  return new WorkflowRun.EventTrigger({ id, context, type }, true)
+  return instance(WorkflowRun.EventTrigger, { id, context, type })
 }
 
 const manualTrigger = (value: unknown): Maybe<WorkflowRun.ManualTrigger> => {
   if (!isObject(value)) return undefined
   const inputParameters = openObject(value.input_parameters)
   if (inputParameters === undefined) return undefined
-  return new WorkflowRun.ManualTrigger({ inputParameters }, true)
+  return instance(WorkflowRun.ManualTrigger, { inputParameters })
 }
 
 const runTrigger = (value: unknown): Maybe<WorkflowRun.RunTrigger> => {
@@ -119,7 +146,7 @@ const runTrigger = (value: unknown): Maybe<WorkflowRun.RunTrigger> => {
   if (eventTriggerValue !== absent) props.eventTrigger = eventTriggerValue
   if (manual !== absent) props.manual = manual
   props.type = type
-  return new WorkflowRun.RunTrigger(props as ConstructorParameters<typeof WorkflowRun.RunTrigger>[0], true)
+  return instance(WorkflowRun.RunTrigger, props)
 }
 
 /**
@@ -149,5 +176,5 @@ export const decodeCommonRun = (input: unknown): WorkflowRun.WorkflowRun | undef
   props.trigger = trigger
   props.workflow = workflow
   props.livemode = livemode
-  return new WorkflowRun.WorkflowRun(props as ConstructorParameters<typeof WorkflowRun.WorkflowRun>[0], true)
+  return instance(WorkflowRun.WorkflowRun, props)
 }
