@@ -263,6 +263,9 @@ export const backoff = (base: Duration.Duration, cap: Duration.Duration) =>
 
 const isSuccess = (status: number) => status >= 200 && status < 300
 
+const checkStatus = (response: RawResponse): Effect.Effect<RawResponse, ErrorResponse> =>
+  isSuccess(response.status) ? Effect.succeed(response) : Effect.fail(new ErrorResponse({ response }))
+
 /**
  * Resolves paths and `next_page_url`s against the API base. An absolute URL on another origin
  * is rejected so the API key never leaves the configured host. The base's prefix is computed
@@ -345,24 +348,21 @@ export const makeSender = (
 
       const sent: Attempt = { method: request.method, url, headers, body: request.body, timeout }
       let attempts = 0
+      const logFailure = (failure: AttemptFailure) =>
+        Effect.logDebug("Stripe request attempt failed").pipe(
+          Effect.annotateLogs({
+            method: request.method,
+            path: url.pathname,
+            failure: failure._tag,
+            status: failure._tag === "ErrorResponse" ? failure.response.status : undefined,
+            request_id: failure._tag === "ErrorResponse" ? failure.response.headers["request-id"] : undefined
+          }),
+          (log) => parentSpan === undefined ? log : Effect.withParentSpan(log, parentSpan)
+        )
       const attempt: Effect.Effect<RawResponse, AttemptFailure> = Effect.suspend(() => {
         attempts++
-        return transport(sent)
-      }).pipe(
-        Effect.filterOrFail((response) => isSuccess(response.status), (response) => new ErrorResponse({ response })),
-        Effect.tapError((failure) =>
-          Effect.logDebug("Stripe request attempt failed").pipe(
-            Effect.annotateLogs({
-              method: request.method,
-              path: url.pathname,
-              failure: failure._tag,
-              status: failure._tag === "ErrorResponse" ? failure.response.status : undefined,
-              request_id: failure._tag === "ErrorResponse" ? failure.response.headers["request-id"] : undefined
-            }),
-            (log) => parentSpan === undefined ? log : Effect.withParentSpan(log, parentSpan)
-          )
-        )
-      )
+        return Effect.flatMap(transport(sent), checkStatus)
+      }).pipe(Effect.tapError(logFailure))
 
       // Without an observer nothing is timed, so the common path stays as cheap as it was.
       const observed = Option.match(observer, {
@@ -432,13 +432,21 @@ export const makeSender = (
           { schedule, times: settings.maxRetries, while: isRetryable }
         )
       }
-      const call = Effect.catchAll(
-        observed,
-        (failure) =>
-          settings.maxRetries > 0 && isRetryable(failure)
-            ? Effect.catchAll(retried(failure), toError)
-            : toError(failure)
-      )
+      const afterFailure = (failure: AttemptFailure) =>
+        settings.maxRetries > 0 && isRetryable(failure)
+          ? Effect.catchAll(retried(failure), toError)
+          : toError(failure)
+      // Without an observer, the first attempt runs with fewer fiber steps than `attempt`,
+      // and its failure is logged here before it is retried or mapped.
+      const call = Option.isSome(observer)
+        ? Effect.catchAll(observed, afterFailure)
+        : Effect.catchAll(
+          Effect.suspend(() => {
+            attempts = 1
+            return Effect.flatMap(transport(sent), checkStatus)
+          }),
+          (failure) => Effect.zipRight(logFailure(failure), afterFailure(failure))
+        )
 
       const reported = Option.isNone(observer) ? call : Effect.flatMap(
         Effect.timed(Effect.either(call)),

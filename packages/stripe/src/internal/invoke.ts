@@ -127,9 +127,13 @@ export const withInputSchema = (base: BaseService): Workflows.Service => ({
       const resolved: ResolvedInvokeOptions = { ...rest, idempotencyKey, span }
       // Without a schema the body is serialized here, with no effect to run for it. A schema's
       // transformations may run effects of their own, so they run under the span.
-      const body = inputSchema === undefined
-        ? serialize(workflowId, inputParameters)
-        : Effect.withParentSpan(invokeBody(workflowId, inputParameters, inputSchema), span)
-      return Effect.flatMap(body, (text) => base.invokeWorkflow(workflowId, text, resolved))
+      if (inputSchema === undefined) {
+        const body = serialize(workflowId, inputParameters)
+        return Either.isRight(body) ? base.invokeWorkflow(workflowId, body.right, resolved) : Effect.fail(body.left)
+      }
+      return Effect.flatMap(
+        Effect.withParentSpan(invokeBody(workflowId, inputParameters, inputSchema), span),
+        (text) => base.invokeWorkflow(workflowId, text, resolved)
+      )
     })
 })
