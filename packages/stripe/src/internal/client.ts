@@ -17,6 +17,7 @@ import type { Endpoint, EndpointError, RawResponse } from "./errors.js"
 import { type ApiRequest, type ClientSettings, makeSender, type Transport } from "./http.js"
 import { type BaseService, withInputSchema } from "./invoke.js"
 import { listQuery } from "./query.js"
+import { decodeCommonRun } from "./runDecoder.js"
 
 const defaultApiBase = "https://api.stripe.com"
 /**
@@ -92,40 +93,44 @@ export const Page = <S extends Schema.Schema.Any>(item: S) =>
     next_page_url: Schema.optionalWith(Schema.NullOr(Schema.String), { exact: true })
   })
 
+const decodeError = (response: RawResponse, path: string, message: string) => {
+  const requestId = response.headers["request-id"]
+  return new StripeError.StripeDecodeError({
+    status: response.status,
+    path,
+    message,
+    body: response.body,
+    ...(requestId === undefined ? {} : { requestId })
+  })
+}
+
 const formatPath = (path: ReadonlyArray<PropertyKey>) => path.map(String).join(".")
 
 /**
  * Makes a decoder of 2xx bodies for `schema`, which fails with a `StripeDecodeError` naming the
  * path. The parser is built once per schema rather than per response, and it runs synchronously:
- * the result is an `Either`, itself an effect.
+ * the result is an `Either`, itself an effect. A `fastPath`, when given, runs first: it returns
+ * the schema's value for the inputs it handles and `undefined` for the rest. The schema decodes
+ * the rest and reports every error.
  *
  * @internal
  */
-export const bodyDecoder = <A, I>(schema: Schema.Schema<A, I>) => {
+export const bodyDecoder = <A, I>(schema: Schema.Schema<A, I>, fastPath?: (json: unknown) => A | undefined) => {
   const parse = Schema.decodeUnknownEither(schema)
   return (response: RawResponse): Either.Either<A, StripeError.StripeDecodeError> => {
-    const fail = (path: string, message: string) => {
-      const requestId = response.headers["request-id"]
-      return Either.left(
-        new StripeError.StripeDecodeError({
-          status: response.status,
-          path,
-          message,
-          body: response.body,
-          ...(requestId === undefined ? {} : { requestId })
-        })
-      )
-    }
     let json: unknown
     try {
       json = JSON.parse(response.body)
     } catch {
-      return fail("", "The response body is not JSON")
+      return Either.left(decodeError(response, "", "The response body is not JSON"))
     }
+    const fast = fastPath?.(json)
+    if (fast !== undefined) return Either.right(fast)
     const decoded = parse(json)
     if (Either.isRight(decoded)) return Either.right(decoded.right)
     const [first] = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
-    return fail(first === undefined ? "" : formatPath(first.path), first?.message ?? decoded.left.message)
+    const path = first === undefined ? "" : formatPath(first.path)
+    return Either.left(decodeError(response, path, first?.message ?? decoded.left.message))
   }
 }
 
@@ -154,7 +159,7 @@ export const makeLive = (settings: ClientSettings, transport: Transport) =>
         const decoded: Effect.Effect<A, StripeError.StripeError> = decode(response)
         return decoded as Effect.Effect<A, EndpointError<E>>
       })
-    const decodeRun = bodyDecoder(WorkflowRun.WorkflowRun)
+    const decodeRun = bodyDecoder(WorkflowRun.WorkflowRun, decodeCommonRun)
     const decodeWorkflow = bodyDecoder(Workflow.Workflow)
     const decodeEvent = bodyDecoder(Event.Event)
 
@@ -191,7 +196,8 @@ export const makeLive = (settings: ClientSettings, transport: Transport) =>
           timeout: options.timeout,
           triggeringEventId: options.triggeringEventId,
           endpoint: { _tag: "Invoke", workflowId, idempotencyKey: options.idempotencyKey },
-          operation: "invoke_workflow"
+          operation: "invoke_workflow",
+          parentSpan: options.span
         }),
 
       retrieveWorkflow: Effect.fn("Workflows.retrieveWorkflow")(function*(workflowId, options = {}) {

@@ -8,6 +8,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
+import type * as Tracer from "effect/Tracer"
 import * as Http from "node:http"
 import * as Https from "node:https"
 import type * as RequestObserver from "../RequestObserver.js"
@@ -48,6 +49,12 @@ export interface ApiRequest<E extends Endpoint = Endpoint> {
   readonly endpoint: E
   /** The operation reported to the request observer. */
   readonly operation: RequestObserver.Operation
+  /**
+   * The span of the call, which the caller has not made the current span. The sender makes it
+   * the parent of everything it runs that reads the current span. That is the transport when
+   * it reads it, the observer's callbacks, and the debug log of a failed attempt.
+   */
+  readonly parentSpan?: Tracer.Span | undefined
 }
 
 class ErrorResponse extends Data.TaggedError("ErrorResponse")<{ readonly response: RawResponse }> {}
@@ -80,7 +87,8 @@ class AttemptTimeout extends Data.TaggedError("AttemptTimeout")<{ readonly timeo
 type AttemptFailure = ErrorResponse | TransportFailure | AttemptTimeout
 
 /**
- * One attempt of a request, headers included, as a transport sends it.
+ * One attempt of a request, headers included, as a transport sends it. The headers include
+ * `content-length` when there is a body.
  *
  * @internal
  */
@@ -98,15 +106,24 @@ export interface Attempt {
  *
  * @internal
  */
-export type Transport = (attempt: Attempt) => Effect.Effect<RawResponse, TransportFailure | AttemptTimeout>
+export interface Transport {
+  (attempt: Attempt): Effect.Effect<RawResponse, TransportFailure | AttemptTimeout>
+  /** Whether sending reads the current span, as an `HttpClient` does for its request span. */
+  readonly readsCurrentSpan: boolean
+}
 
 /**
  * Sends attempts through an `HttpClient`, for {@link makeSender} with a client the caller provides.
  *
  * @internal
  */
-export const httpClientTransport = (client: HttpClient.HttpClient): Transport => (attempt) => {
-  let request = HttpClientRequest.make(attempt.method)(attempt.url).pipe(HttpClientRequest.setHeaders(attempt.headers))
+export const httpClientTransport = (client: HttpClient.HttpClient): Transport =>
+  Object.assign((attempt: Attempt) => sendWithClient(client, attempt), { readsCurrentSpan: true })
+
+const sendWithClient = (client: HttpClient.HttpClient, attempt: Attempt) => {
+  // The client sets the length of the body it sends itself.
+  const { "content-length": _, ...headers } = attempt.headers
+  let request = HttpClientRequest.make(attempt.method)(attempt.url).pipe(HttpClientRequest.setHeaders(headers))
   if (attempt.body !== undefined) request = HttpClientRequest.bodyText(request, attempt.body, "application/json")
   return client.execute(request).pipe(
     Effect.flatMap((response) =>
@@ -129,61 +146,86 @@ const responseHeaders = (headers: Http.IncomingHttpHeaders): Record<string, stri
   return flat
 }
 
+// A response read by `nodeTransport`. Only failed attempts and decode errors read the headers,
+// so Node parses and this class flattens them on the first read, not for every response.
+class NodeResponse implements RawResponse {
+  #headers: Record<string, string | undefined> | undefined
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    private readonly incoming: Http.IncomingMessage
+  ) {}
+  get headers(): Readonly<Record<string, string | undefined>> {
+    return this.#headers ??= responseHeaders(this.incoming.headers)
+  }
+}
+
+// The options `http.request` reads from a URL, as Node's `urlToHttpOptions` derives them, minus
+// the fields it leaves unused, because the agent copies every field again for each request.
+const requestOptions = (url: URL, method: string, headers: Readonly<Record<string, string>>, agent: Http.Agent) => ({
+  protocol: url.protocol,
+  hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
+  port: url.port,
+  path: `${url.pathname}${url.search}`,
+  method,
+  headers,
+  agent
+})
+
 /**
  * Sends attempts straight over `node:http` and `node:https` with the given keep-alive agents. Each
  * attempt costs one `http.request` and one timer, where an `HttpClient` adds a fiber, a span, an
  * abort controller and a body stream: measured against the simulator, that overhead cost more
- * CPU per invoke than the official client's whole call.
+ * CPU per invoke than the official client's whole call. The headers and the body leave in one
+ * write, and the body is decoded from UTF-8 once, when the whole of it has arrived.
  *
  * @internal
  */
-export const nodeTransport =
-  (agents: { readonly http: Http.Agent; readonly https: Https.Agent }): Transport => (attempt) =>
-    Effect.async<RawResponse, TransportFailure | AttemptTimeout>((resume) => {
-      let settled = false
-      // Node joins a string body to the headers in one chunk; a Buffer body would be a chunk of its own.
-      const headers = attempt.body === undefined
-        ? attempt.headers
-        : { ...attempt.headers, "content-length": String(Buffer.byteLength(attempt.body, "utf8")) }
-      const outgoing = attempt.url.protocol === "https:"
-        ? Https.request(attempt.url, { method: attempt.method, headers, agent: agents.https })
-        : Http.request(attempt.url, { method: attempt.method, headers, agent: agents.http })
-      const settle = (result: Effect.Effect<RawResponse, TransportFailure | AttemptTimeout>) => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        resume(result)
-      }
-      const fail = (error: Error) =>
-        settle(Effect.fail(new TransportFailure({ detail: describeSocketError(error) ?? error.message, cause: error })))
-      const timer = setTimeout(() => {
-        settle(Effect.fail(new AttemptTimeout({ timeout: attempt.timeout })))
-        outgoing.destroy()
-      }, Duration.toMillis(attempt.timeout))
-      outgoing.on("response", (response) => {
-        // The stream's decoder keeps a character split across two chunks whole.
-        response.setEncoding("utf8")
-        let body = ""
-        response.on("data", (chunk: string) => {
-          body += chunk
-        })
-        response.on("error", fail)
-        response.on("end", () =>
-          settle(Effect.succeed({
-            status: response.statusCode ?? 0,
-            headers: responseHeaders(response.headers),
-            body
-          })))
+export const nodeTransport = (agents: { readonly http: Http.Agent; readonly https: Https.Agent }): Transport =>
+  Object.assign((attempt: Attempt) => sendWithNode(agents, attempt), { readsCurrentSpan: false })
+
+const sendWithNode = (agents: { readonly http: Http.Agent; readonly https: Https.Agent }, attempt: Attempt) =>
+  Effect.async<RawResponse, TransportFailure | AttemptTimeout>((resume) => {
+    let settled = false
+    const outgoing = attempt.url.protocol === "https:"
+      ? Https.request(requestOptions(attempt.url, attempt.method, attempt.headers, agents.https))
+      : Http.request(requestOptions(attempt.url, attempt.method, attempt.headers, agents.http))
+    const settle = (result: Effect.Effect<RawResponse, TransportFailure | AttemptTimeout>) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      resume(result)
+    }
+    const fail = (error: Error) =>
+      settle(Effect.fail(new TransportFailure({ detail: describeSocketError(error) ?? error.message, cause: error })))
+    const timer = setTimeout(() => {
+      settle(Effect.fail(new AttemptTimeout({ timeout: attempt.timeout })))
+      outgoing.destroy()
+    }, Duration.toMillis(attempt.timeout))
+    outgoing.on("response", (response) => {
+      // One chunk is the usual case for a response of a few hundred bytes.
+      let first: Buffer | undefined
+      let rest: Array<Buffer> | undefined
+      response.on("data", (chunk: Buffer) => {
+        if (first === undefined) first = chunk
+        else (rest ??= [first]).push(chunk)
       })
-      outgoing.on("error", fail)
-      outgoing.end(attempt.body)
-      return Effect.sync(() => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        outgoing.destroy()
+      response.on("error", fail)
+      response.on("end", () => {
+        // Decoding the joined bytes keeps a character split across two chunks whole.
+        const body = rest !== undefined ? Buffer.concat(rest).toString("utf8") : first?.toString("utf8") ?? ""
+        settle(Effect.succeed(new NodeResponse(response.statusCode ?? 0, body, response)))
       })
     })
+    outgoing.on("error", fail)
+    outgoing.end(attempt.body)
+    return Effect.sync(() => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      outgoing.destroy()
+    })
+  })
 
 /**
  * Decides whether a failed attempt is retried. `Stripe-Should-Retry` decides first. Without it,
@@ -220,6 +262,9 @@ export const backoff = (base: Duration.Duration, cap: Duration.Duration) =>
   )
 
 const isSuccess = (status: number) => status >= 200 && status < 300
+
+const checkStatus = (response: RawResponse): Effect.Effect<RawResponse, ErrorResponse> =>
+  isSuccess(response.status) ? Effect.succeed(response) : Effect.fail(new ErrorResponse({ response }))
 
 /**
  * Resolves paths and `next_page_url`s against the API base. An absolute URL on another origin
@@ -260,6 +305,7 @@ export const makeSender = (
   observer: Option.Option<RequestObserver.Service> = Option.none()
 ) => {
   const schedule = backoff(settings.retryBaseDelay, settings.retryMaxDelay)
+  const spanReaders = transport.readsCurrentSpan || Option.isSome(observer)
   const resolve = urlResolver(settings.apiBase)
   // The headers every request sends, built once and copied per request.
   const commonHeaders: Readonly<Record<string, string>> = {
@@ -291,26 +337,32 @@ export const makeSender = (
       if (request.triggeringEventId !== undefined) {
         headers["stripe-request-trigger"] = `event=${request.triggeringEventId}`
       }
+      // With the length known, Node sends a string body in the same write as the headers.
+      if (request.body !== undefined) headers["content-length"] = String(Buffer.byteLength(request.body, "utf8"))
+
+      // The span becomes current once for the whole call when anything besides the failure log
+      // reads it. Otherwise only that log gets it, because making a span current costs several
+      // fiber steps.
+      const spanForCall = spanReaders ? request.parentSpan : undefined
+      const parentSpan = spanReaders ? undefined : request.parentSpan
 
       const sent: Attempt = { method: request.method, url, headers, body: request.body, timeout }
       let attempts = 0
+      const logFailure = (failure: AttemptFailure) =>
+        Effect.logDebug("Stripe request attempt failed").pipe(
+          Effect.annotateLogs({
+            method: request.method,
+            path: url.pathname,
+            failure: failure._tag,
+            status: failure._tag === "ErrorResponse" ? failure.response.status : undefined,
+            request_id: failure._tag === "ErrorResponse" ? failure.response.headers["request-id"] : undefined
+          }),
+          (log) => parentSpan === undefined ? log : Effect.withParentSpan(log, parentSpan)
+        )
       const attempt: Effect.Effect<RawResponse, AttemptFailure> = Effect.suspend(() => {
         attempts++
-        return transport(sent)
-      }).pipe(
-        Effect.filterOrFail((response) => isSuccess(response.status), (response) => new ErrorResponse({ response })),
-        Effect.tapError((failure) =>
-          Effect.logDebug("Stripe request attempt failed").pipe(
-            Effect.annotateLogs({
-              method: request.method,
-              path: url.pathname,
-              failure: failure._tag,
-              status: failure._tag === "ErrorResponse" ? failure.response.status : undefined,
-              request_id: failure._tag === "ErrorResponse" ? failure.response.headers["request-id"] : undefined
-            })
-          )
-        )
-      )
+        return Effect.flatMap(transport(sent), checkStatus)
+      }).pipe(Effect.tapError(logFailure))
 
       // Without an observer nothing is timed, so the common path stays as cheap as it was.
       const observed = Option.match(observer, {
@@ -380,25 +432,36 @@ export const makeSender = (
           { schedule, times: settings.maxRetries, while: isRetryable }
         )
       }
-      const call = Effect.catchAll(
-        observed,
-        (failure) =>
-          settings.maxRetries > 0 && isRetryable(failure)
-            ? Effect.catchAll(retried(failure), toError)
-            : toError(failure)
-      )
-
-      if (Option.isNone(observer)) return call
-      return Effect.flatMap(Effect.timed(Effect.either(call)), ([duration, result]) =>
-        Effect.zipRight(
-          observer.value.onCall({
-            operation: request.operation,
-            attempts,
-            outcome: Either.isRight(result) ? "ok" : "error",
-            duration
+      const afterFailure = (failure: AttemptFailure) =>
+        settings.maxRetries > 0 && isRetryable(failure)
+          ? Effect.catchAll(retried(failure), toError)
+          : toError(failure)
+      // Without an observer, the first attempt runs with fewer fiber steps than `attempt`,
+      // and its failure is logged here before it is retried or mapped.
+      const call = Option.isSome(observer)
+        ? Effect.catchAll(observed, afterFailure)
+        : Effect.catchAll(
+          Effect.suspend(() => {
+            attempts = 1
+            return Effect.flatMap(transport(sent), checkStatus)
           }),
-          result
-        ))
+          (failure) => Effect.zipRight(logFailure(failure), afterFailure(failure))
+        )
+
+      const reported = Option.isNone(observer) ? call : Effect.flatMap(
+        Effect.timed(Effect.either(call)),
+        ([duration, result]) =>
+          Effect.zipRight(
+            observer.value.onCall({
+              operation: request.operation,
+              attempts,
+              outcome: Either.isRight(result) ? "ok" : "error",
+              duration
+            }),
+            result
+          )
+      )
+      return spanForCall === undefined ? reported : Effect.withParentSpan(reported, spanForCall)
     })
 }
 
