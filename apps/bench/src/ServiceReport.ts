@@ -49,9 +49,9 @@ const invokeSection = (results: NonNullable<ServiceResults["invoke"]>): string =
     const p99Ratio = ours.p99Ms.median / official.p99Ms.median
     const met = rateRatio >= 1 && p99Ratio <= 1
     const cpu = (contender: InvokeContender) => micros(figure(contender, callers).cpuMicrosPerCall.median)
-    return `- ${callers} callers: rate ${ratio(rateRatio)} of the official client's, p99 ${
-      ratio(p99Ratio)
-    } of its p99: ${verdict(met)}.${
+    return `- ${callers} ${callers === 1 ? "caller" : "callers"}: rate ${
+      ratio(rateRatio)
+    } of the official client's, p99 ${ratio(p99Ratio)} of its p99: ${verdict(met)}.${
       met ?
         "" :
         ` The caller process spent ${cpu("workflow-runs")} µs of CPU per call, the official client's ${
@@ -125,7 +125,9 @@ const webhookSection = (results: NonNullable<ServiceResults["webhooks"]>): strin
     const cause = value >= 1 || ours === undefined || theirs === undefined
       ? ""
       : ` Each notification cost the projector ${ours}, the naive handler ${theirs}.`
-    return `- ${connections} connections: ${ratio(value)} of the naive handler's rate: ${verdict(value >= 1)}.${cause}`
+    return `- ${connections} ${connections === 1 ? "connection" : "connections"}: ${
+      ratio(value)
+    } of the naive handler's rate: ${verdict(value >= 1)}.${cause}`
   })
   const counts = Object.entries(results.options.notificationsPerRound).map(([connections, count]) =>
     `${count} at ${connections}`

@@ -173,6 +173,7 @@ describe("Report", () => {
   it("states the store targets as ratios", () => {
     const targets = tableRows(markdown).filter((row) => row[0]?.startsWith("store appends"))
     expect(targets.map((row) => row[1])).toEqual(["3.00x", "0.75x"])
+    expect(targets.map((row) => row[2])).toEqual(["met", "met"])
     expect(targets[0]?.[0]).toMatch(/at least 1\.5x Emmett$/)
     expect(targets[1]?.[0]).toMatch(/at least 0\.5x raw INSERT$/)
   })
@@ -190,6 +191,29 @@ describe("Report", () => {
       "1.25x at 1,000 vs 100 events (within 1.5x)",
       "1.25x at 1,000 vs 100 events (within 1.5x)",
       "1.25x at 1,000 vs 100 events (within 1.5x)"
+    ])
+    // A log below 1,000,000 events cannot judge a target stated at that size.
+    expect(new Set(growth.map((row) => row[2]))).toEqual(
+      new Set(["not judged: the target is stated at 1,000,000 events"])
+    )
+  })
+
+  it("misses an append target below its ratio", () => {
+    const slow = render({
+      ...report,
+      append: {
+        ...append,
+        figures: append.figures.map((entry) =>
+          entry.role === "subject"
+            ? { ...entry, summary: { ...entry.summary, callsPerSecond: { median: 120, min: 120, max: 120 } } }
+            : entry
+        )
+      }
+    })
+    const targets = tableRows(slow).filter((row) => row[0]?.startsWith("store appends"))
+    expect(targets.map((row) => row.slice(1))).toEqual([
+      ["1.20x", "missed: see CPU per append"],
+      ["0.30x", "missed: see CPU per append"]
     ])
   })
 

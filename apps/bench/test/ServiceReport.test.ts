@@ -75,7 +75,7 @@ describe("ServiceReport", () => {
 
   it("judges each target from the medians", () => {
     const markdown = renderServiceSections(results(memory(100_000, 50 * 1024)))
-    expect(markdown).toContain("- 1 callers: rate 1.20x of the official client's, p99 1.00x of its p99: met.\n")
+    expect(markdown).toContain("- 1 caller: rate 1.20x of the official client's, p99 1.00x of its p99: met.\n")
     expect(markdown).toContain("- 16 callers: rate 0.90x of the official client's, p99 1.33x of its p99: missed.")
     expect(markdown).toContain("- 16 connections: 0.50x of the naive handler's rate: missed.")
     expect(markdown).toContain("This run: 4.9% per 100,000: met.")

@@ -55,6 +55,23 @@ const optionalParam = (params: SearchParams, name: string): Effect.Effect<Option
   return Effect.succeed(value === undefined || value === "" ? Option.none() : Option.some(value))
 }
 
+// Reads the query parameters of an endpoint that accepts `known`, and rejects any other name,
+// so that a misspelt filter such as `worklow` fails instead of returning every run.
+const searchParams = (known: ReadonlyArray<string>) =>
+  Effect.flatMap(HttpServerRequest.ParsedSearchParams, (params) => {
+    const unknown = Object.keys(params).find((name) => !known.includes(name))
+    return unknown === undefined
+      ? Effect.succeed(params)
+      : Effect.fail(
+        new BadParameter({
+          name: unknown,
+          message: `Unknown parameter ${JSON.stringify(unknown)}; ${
+            known.length === 0 ? "this endpoint takes none" : `use ${known.join(", ")}`
+          }`
+        })
+      )
+  })
+
 const timeParam = (params: SearchParams, name: string) =>
   Effect.flatMap(optionalParam(params, name), (text) =>
     Option.match(text, {
@@ -138,6 +155,7 @@ const statusParam = (params: SearchParams) =>
 
 const history = Effect.gen(function*() {
   const { runId } = yield* HttpRouter.params
+  yield* searchParams([])
   const log = yield* RunLog.RunLog
   const id = yield* Schema.decodeUnknown(Ids.WorkflowRunId)(runId).pipe(
     Effect.mapError(() => new BadParameter({ name: "runId", message: `Invalid run id ${JSON.stringify(runId)}` }))
@@ -152,7 +170,7 @@ const history = Effect.gen(function*() {
 })
 
 const runs = Effect.gen(function*() {
-  const params = yield* HttpServerRequest.ParsedSearchParams
+  const params = yield* searchParams(["workflow", "status", "from", "to", "limit", "after"])
   const log = yield* RunLog.RunLog
   const workflowId = yield* workflowParam(params)
   const status = yield* statusParam(params)
@@ -169,7 +187,7 @@ const runs = Effect.gen(function*() {
 })
 
 const totals = Effect.gen(function*() {
-  const params = yield* HttpServerRequest.ParsedSearchParams
+  const params = yield* searchParams(["from", "to"])
   const log = yield* RunLog.RunLog
   const range = yield* rangeParams(params)
   const from = range.from ?? DateTime.make(0).pipe(Option.getOrThrow, DateTime.toUtc)
@@ -178,7 +196,7 @@ const totals = Effect.gen(function*() {
 })
 
 const verify = Effect.gen(function*() {
-  const params = yield* HttpServerRequest.ParsedSearchParams
+  const params = yield* searchParams(["expect"])
   const log = yield* RunLog.RunLog
   const expect = yield* Option.match(yield* optionalParam(params, "expect"), {
     onNone: () => Effect.succeed(undefined),

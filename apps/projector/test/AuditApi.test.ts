@@ -109,6 +109,22 @@ describe("AuditApi", () => {
         expect(equal.status).toBe(200)
       }).pipe(Effect.scoped))
 
+    it.effect("rejects an unknown parameter", () =>
+      Effect.gen(function*() {
+        const { url } = yield* startStack()
+        const cases = [
+          ["runs?worklow=wf_1", "worklow", "use workflow, status, from, to, limit, after"],
+          ["totals?limit=5", "limit", "use from, to"],
+          ["verify?anchor=x", "anchor", "use expect"],
+          ["runs/wfrun_missing?verbose=1", "verbose", "this endpoint takes none"]
+        ] as const
+        for (const [path, name, hint] of cases) {
+          const response = yield* get(`${url}/audit/${path}`)
+          expect(response.status, path).toBe(400)
+          expect(response.json().error.message, path).toBe(`Unknown parameter ${JSON.stringify(name)}; ${hint}`)
+        }
+      }).pipe(Effect.scoped))
+
     it.effect("reports health and metrics", () =>
       Effect.gen(function*() {
         const { url } = yield* startStack()
