@@ -19,6 +19,16 @@ import { database } from "./support/database.js"
 import { newRunId, started, succeeded } from "./support/fixtures.js"
 import { tamper } from "./support/tamper.js"
 import { urlOf } from "./support/urls.js"
+import { waitFor } from "./support/wait.js"
+
+// Reads the feed until it holds `count` events. A transaction open anywhere on the server holds
+// the feed's horizon back, so events committed a moment ago may not be readable yet.
+const feedOf = (count: number) =>
+  Effect.flatMap(EventStore.EventStore, (store) =>
+    waitFor(
+      `${count} events below the feed's horizon`,
+      Effect.map(store.readFeed(EventStore.start, 1000), (events) => (events.length >= count ? events : undefined))
+    ))
 
 class CommandFailed extends Data.TaggedError("CommandFailed")<{ readonly message: string }> {}
 
@@ -106,8 +116,9 @@ describe("re-sequencing", () => {
               yield* store.appendRun(runId, 0, [started(runId)])
               yield* store.appendRun(runId, 1, [succeeded(runId)])
             }
+            const feed = yield* feedOf(8)
             yield* Consumer.step(consumer, yield* Consumer.acquire(consumer), () => Effect.void)
-            return yield* store.readFeed(EventStore.start, 1000)
+            return feed
           }).pipe(Effect.provide(storeAt(source)))
           expect(sourceFeed).toHaveLength(8)
 
@@ -138,7 +149,7 @@ describe("re-sequencing", () => {
               }))
             const runId = newRunId()
             yield* store.appendRun(runId, 0, [started(runId)])
-            const withNew = yield* store.readFeed(EventStore.start, 1000)
+            const withNew = yield* feedOf(9)
             const report = yield* (yield* RunLog.RunLog).verify()
             return { neededBefore, hidden, result, neededAfter, feed, resumed, withNew, report, runId }
           }).pipe(Effect.provide(storeAt(target)))
