@@ -41,6 +41,7 @@ export const database = (embedded: boolean): Layer.Layer<
   | MigrationError
   | EmbeddedDatabase.EmbeddedDatabaseError
   | Database.DatabaseConnectionError
+  | Database.InvalidDatabaseOptions
   | ConfigError.ConfigError
 > => embedded ? Database.layerEmbedded({ dataDirectory: ".data" }) : Database.layerConfig
 

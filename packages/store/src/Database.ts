@@ -84,6 +84,20 @@ export class DatabaseConnectionError extends Schema.TaggedError<DatabaseConnecti
   }
 }
 
+/**
+ * An option of {@link Options} is out of its range. The message names the option, the accepted
+ * values and the value given.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidDatabaseOptions extends Schema.TaggedError<InvalidDatabaseOptions>(
+  "@workflow-runs/store/InvalidDatabaseOptions"
+)("InvalidDatabaseOptions", {
+  option: Schema.String,
+  message: Schema.String
+}) {}
+
 const parseUrl = (url: Redacted.Redacted<string>): URL | undefined => {
   try {
     const parsed = new URL(Redacted.value(url))
@@ -176,7 +190,19 @@ const connectTimeout = Duration.seconds(5)
  */
 export const layerClient = (
   options: Options
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | Pool, SqlError | DatabaseConnectionError> => {
+): Layer.Layer<
+  PgClient.PgClient | SqlClient.SqlClient | Pool,
+  SqlError | DatabaseConnectionError | InvalidDatabaseOptions
+> => {
+  const size = options.maxConnections
+  if (size !== undefined && !(Number.isInteger(size) && size >= 1)) {
+    return Layer.fail(
+      new InvalidDatabaseOptions({
+        option: "maxConnections",
+        message: `maxConnections must be a whole number of at least 1, such as 10; got ${size}`
+      })
+    )
+  }
   const url = parseUrl(options.url)
   if (url === undefined) {
     return Layer.fail(
@@ -234,8 +260,10 @@ export const layerClient = (
  */
 export const layer = (
   options: Options
-): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient | Pool, SqlError | DatabaseConnectionError | MigrationError> =>
-  Layer.tap(layerClient(options), (context) => Effect.provide(Migrations.run, context))
+): Layer.Layer<
+  PgClient.PgClient | SqlClient.SqlClient | Pool,
+  SqlError | DatabaseConnectionError | InvalidDatabaseOptions | MigrationError
+> => Layer.tap(layerClient(options), (context) => Effect.provide(Migrations.run, context))
 
 /**
  * A client with migrations for `DATABASE_URL`.
@@ -245,7 +273,7 @@ export const layer = (
  */
 export const layerConfig: Layer.Layer<
   PgClient.PgClient | SqlClient.SqlClient | Pool,
-  SqlError | DatabaseConnectionError | MigrationError | ConfigError.ConfigError
+  SqlError | DatabaseConnectionError | InvalidDatabaseOptions | MigrationError | ConfigError.ConfigError
 > = Layer.unwrapEffect(
   Effect.map(Config.redacted("DATABASE_URL"), (url) => layer({ url }))
 )
@@ -260,7 +288,11 @@ export const layerEmbedded = (
   options?: EmbeddedDatabase.Options & { readonly maxConnections?: number | undefined }
 ): Layer.Layer<
   PgClient.PgClient | SqlClient.SqlClient | Pool,
-  SqlError | DatabaseConnectionError | MigrationError | EmbeddedDatabase.EmbeddedDatabaseError
+  | SqlError
+  | DatabaseConnectionError
+  | InvalidDatabaseOptions
+  | MigrationError
+  | EmbeddedDatabase.EmbeddedDatabaseError
 > =>
   Layer.unwrapScoped(
     Effect.map(
@@ -279,7 +311,12 @@ export const layerFromEnv = (
   options?: { readonly maxConnections?: number | undefined }
 ): Layer.Layer<
   PgClient.PgClient | SqlClient.SqlClient | Pool,
-  SqlError | DatabaseConnectionError | MigrationError | EmbeddedDatabase.EmbeddedDatabaseError | ConfigError.ConfigError
+  | SqlError
+  | DatabaseConnectionError
+  | InvalidDatabaseOptions
+  | MigrationError
+  | EmbeddedDatabase.EmbeddedDatabaseError
+  | ConfigError.ConfigError
 > =>
   Layer.unwrapEffect(
     Effect.map(

@@ -59,3 +59,17 @@ describe("database connection errors", () => {
       expect(error.message).not.toContain("secret-password")
     }))
 })
+
+describe("database options", () => {
+  for (const size of [0, -1, 2.5, Number.NaN]) {
+    it.effect(`rejects maxConnections ${size}`, () =>
+      Effect.gen(function*() {
+        const error = yield* Layer.build(
+          Database.layer({ url: Redacted.make("postgres://app@127.0.0.1:1/ledger"), maxConnections: size })
+        ).pipe(Effect.scoped, Effect.flip)
+
+        expect(error._tag).toBe("InvalidDatabaseOptions")
+        expect(error.message).toBe(`maxConnections must be a whole number of at least 1, such as 10; got ${size}`)
+      }))
+  }
+})
