@@ -4,7 +4,7 @@
 import type { AppendFigure, AppendResults } from "./AppendScenario.js"
 import { growthSection, growthTargetRows, rebuildSection } from "./GrowthReport.js"
 import type { GrowthResults } from "./GrowthScenario.js"
-import { integer, milliseconds, rate, ratio, spread, table } from "./internal/markdown.js"
+import { micros, milliseconds, rate, ratio, spread, table } from "./internal/markdown.js"
 import type { Machine } from "./Machine.js"
 import type { RebuildResults } from "./RebuildScenario.js"
 import { renderServiceSections, serviceSectionTitles } from "./ServiceReport.js"
@@ -130,8 +130,6 @@ const appendTable = (results: AppendResults, workloadId: string): string => {
   })
   return [`### ${workload.title}`, "", workload.description, "", table(header, rows)].join("\n")
 }
-
-const micros = (value: number): string => integer.format(value)
 
 const cpuSum = (figure: AppendFigure): number | undefined =>
   figure.cpu.server === undefined ? undefined : figure.cpu.server.median + figure.cpu.client.median

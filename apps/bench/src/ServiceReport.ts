@@ -2,7 +2,7 @@
  * The report's sections on the running service: invoking, webhook ingestion and the projector's
  * memory.
  */
-import { integer, milliseconds, rate, ratio, spread, table } from "./internal/markdown.js"
+import { integer, micros, milliseconds, rate, ratio, spread, table } from "./internal/markdown.js"
 import type { InvokeContender } from "./InvokeContenders.js"
 import type { Summary } from "./Measure.js"
 import type { ServiceResults } from "./ServiceSuite.js"
@@ -20,8 +20,6 @@ export const flatGrowthLimit = 0.1
 const mebibytes = (bytes: number): string => (bytes / 2 ** 20).toFixed(1)
 
 const verdict = (met: boolean): string => (met ? "met" : "missed")
-
-const micros = (value: number): string => integer.format(value)
 
 const invokeSection = (results: NonNullable<ServiceResults["invoke"]>): string => {
   const figure = (contender: InvokeContender, callers: number) =>

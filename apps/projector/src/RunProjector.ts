@@ -153,11 +153,11 @@ export const make = Effect.gen(function*() {
       const events = missing.right
       const after = RunState.fold([...stream.events, ...events])
       const incomplete = isTerminalStatus(snapshot) && Either.isRight(after) && !RunState.isTerminal(after.right)
-      const outcomeOf = (appended: number): Recorded => ({
-        outcome: incomplete ? "incomplete" : appended > 0 ? "appended" : "already_recorded",
-        appended,
-        reason: Option.none()
-      })
+      const outcomeOf = (appended: number): Recorded => {
+        let outcome: Recorded["outcome"] = appended > 0 ? "appended" : "already_recorded"
+        if (incomplete) outcome = "incomplete"
+        return { outcome, appended, reason: Option.none() }
+      }
       if (events.length === 0) {
         const recorded = outcomeOf(0)
         yield* writeInbox(write, snapshot.id, recorded)

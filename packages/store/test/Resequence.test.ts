@@ -21,7 +21,7 @@ import { tamper } from "./support/tamper.js"
 import { urlOf } from "./support/urls.js"
 import { waitFor } from "./support/wait.js"
 
-// Reads the feed until it holds `count` events. A transaction open anywhere on the server holds
+// Reads the feed until it contains `count` events. A transaction open anywhere on the server keeps
 // the feed's horizon back, so events committed a moment ago may not be readable yet.
 const feedOf = (count: number) =>
   Effect.flatMap(EventStore.EventStore, (store) =>

@@ -9,6 +9,9 @@ export const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0
 /** A rate per second, as a whole number. */
 export const rate = (value: number): string => integer.format(value)
 
+/** A CPU time in microseconds, as a whole number. */
+export const micros = (value: number): string => integer.format(value)
+
 /** Three significant digits for latencies from microseconds to seconds. */
 export const milliseconds = (value: number): string => {
   if (value >= 100) return value.toFixed(0)

@@ -2,11 +2,11 @@ import type { InboxRow } from "../EventStore.js"
 import type { PreparedStatement } from "./prepared.js"
 
 /**
- * Extends an append statement so that it also inserts a webhook inbox row, in the same
- * statement and so the same transaction, when the append wrote events: `written` is the
- * condition on its result row `appended`, and `count` the number of events written, which is
- * added to the row's detail. The append function runs first, since the insert reads its result,
- * so it stays the transaction's first write. The inbox row's five parameters follow the
+ * Extends an append statement so that it also inserts a webhook inbox row in the same statement,
+ * and so the same transaction, when the append wrote events. `written.condition` tests the
+ * append's result row `appended`, and `written.count` gives the number of events written, which
+ * goes into the row's detail. The append function runs first, because the insert reads its
+ * result, so it stays the transaction's first write. The inbox row's five parameters follow the
  * append's `appendParameters`.
  */
 export const withInbox = (
