@@ -143,6 +143,15 @@ const createAppendOneFunctions = Effect.gen(function*() {
   yield* sql.unsafe(AppendOne.appendOneFunction(Heads.invocations))
 })
 
+// Replaces the one-event append functions: the new ones look for the event before the
+// compare-and-set only when the head existed, and set no `plan_cache_mode`, whose save and
+// restore every call paid. `create or replace` keeps the functions' grants.
+const replaceAppendOneFunctions = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.unsafe(AppendOne.appendOneFunction(Heads.runs))
+  yield* sql.unsafe(AppendOne.appendOneFunction(Heads.invocations))
+})
+
 /**
  * The migrations, by id and name.
  *
@@ -153,7 +162,8 @@ export const migrations = {
   "1_create_log": createLog,
   "2_create_append_functions": createAppendFunctions,
   "3_replace_append_functions": replaceAppendFunctions,
-  "4_create_append_one_functions": createAppendOneFunctions
+  "4_create_append_one_functions": createAppendOneFunctions,
+  "5_replace_append_one_functions": replaceAppendOneFunctions
 }
 
 /**

@@ -127,6 +127,71 @@ describe("postgres store", () => {
         expect((yield* store.readRun(other)).version).toBe(0)
       }))
 
+    it.effect("detects a redelivery inside a transaction", () =>
+      Effect.gen(function*() {
+        const store = yield* EventStore.EventStore
+        const sql = yield* SqlClient.SqlClient
+        const runId = newRunId()
+        const first = yield* store.appendRun(runId, 0, [started(runId)])
+        // The stream is at version 1, so the compare-and-set would pass. The function must find the
+        // stored event first, because a unique violation would abort the transaction.
+        const [again, changed, recorded] = yield* sql.withTransaction(
+          Effect.all([
+            store.appendRun(runId, 1, [started(runId)]),
+            Effect.flip(store.appendRun(runId, 1, [started(runId, { inputParameters: { order_id: "other" } })])),
+            sql.unsafe<{ outcome: string }>(
+              "insert into webhook_inbox (event_id, raw_body, outcome) values ($1, '{}', 'recorded') returning outcome",
+              [`evt_${runId}`]
+            )
+          ])
+        )
+        expect(again._tag).toBe("Duplicate")
+        expect(again.events).toEqual(first.events)
+        expect(changed._tag).toBe("EventIdConflict")
+        expect(recorded).toEqual([{ outcome: "recorded" }])
+        expect((yield* store.readRun(runId)).version).toBe(1)
+      }))
+
+    it.effect("resolves appends after a head row is deleted", () =>
+      Effect.gen(function*() {
+        const store = yield* EventStore.EventStore
+        const sql = yield* SqlClient.SqlClient
+        const runId = newRunId()
+        const first = yield* store.appendRun(runId, 0, [started(runId)])
+        yield* sql.unsafe("delete from workflow_runs where run_id = $1", [runId])
+        // Expecting version 0 creates the head again, so only the log's unique keys stop the event.
+        const again = yield* store.appendRun(runId, 0, [started(runId)])
+        expect(again._tag).toBe("Duplicate")
+        expect(again.events).toEqual(first.events)
+        const changed = yield* Effect.flip(
+          store.appendRun(runId, 0, [started(runId, { inputParameters: { order_id: "other" } })])
+        )
+        expect(changed._tag).toBe("EventIdConflict")
+        const other = yield* Effect.flip(store.appendRun(runId, 0, [failed(runId)]))
+        expect(other._tag).toBe("StreamVersionConflict")
+        const heads = yield* sql.unsafe<{ count: number }>(
+          "select count(*)::int as count from workflow_runs where run_id = $1",
+          [runId]
+        )
+        expect(heads).toEqual([{ count: 0 }])
+        expect((yield* store.readRun(runId)).version).toBe(1)
+      }))
+
+    it.effect("sets no plan_cache_mode on append functions", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const functions = yield* sql.unsafe<{ name: string; config: ReadonlyArray<string> | null }>(
+          `select proname as name, proconfig as config from pg_proc
+           where proname in ('append_one_to_workflow_runs', 'append_one_to_invocations')
+             and pronamespace = to_regnamespace(current_schema())
+           order by proname`
+        )
+        expect(functions).toEqual([
+          { name: "append_one_to_invocations", config: null },
+          { name: "append_one_to_workflow_runs", config: null }
+        ])
+      }))
+
     it.effect("keeps positions above 2^53 exact", () =>
       Effect.gen(function*() {
         const store = yield* EventStore.EventStore

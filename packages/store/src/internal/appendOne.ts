@@ -39,6 +39,13 @@ export const appendOneParameterCount: number = parameters.length
 /** The name of the function that appends one event to a stream headed by `head`. */
 export const appendOneFunctionName = (head: HeadTable): string => `append_one_to_${head.table}`
 
+// Looks the event up by id in its stream: its position and version, and whether its content
+// matches the one being appended.
+const findEvent =
+  `select e.position, e.version::int, e.type = p_type and e.data = p_data and e.occurred_at = p_occurred_at
+      into event_position, event_version, v_same
+      from run_events e where e.stream_id = p_stream and e.event_id = p_event_id;`
+
 /**
  * Creates the PL/pgSQL function that appends one event to a stream headed by `head`.
  * Parameters: the stream, the expected version, the head key, the event's id, type, data,
@@ -51,29 +58,30 @@ export const appendOneFunctionName = (head: HeadTable): string => `append_one_to
  * inserted. Its hash chains the digest onto the head's stored hash, which every append keeps
  * equal to the hash of the stream's last event, so the chain needs no read of that event.
  *
+ * The event is looked up before the compare-and-set only when the stream may already hold it.
+ * An append that creates the head (expected version 0) writes to a stream with no events, so it
+ * looks only when the head existed. If a deleted head row let an old event through, the
+ * insert's unique constraint rejects it and the caller resolves the outcome.
+ *
  * A writer that lost the compare-and-set waited for the winner's commit. It then looks for its
  * event once more, because the winner may have written this very event. Nothing is written
  * when the transaction already has an id: an append must be its transaction's first write for
  * the global feed to keep each stream's order.
+ *
+ * The function sets no `plan_cache_mode`, because a `SET` clause makes every call save and
+ * restore the setting.
  */
 export const appendOneFunction = (head: HeadTable): string => `
 create or replace function ${appendOneFunctionName(head)}(
   ${parameters.map(([name, type]) => `${name} ${type}`).join(", ")},
   out outcome text, out event_position bigint, out event_version int, out head_version int
-) language plpgsql set plan_cache_mode = force_generic_plan as $append$
+) language plpgsql as $append$
 declare
   v_same boolean;
   v_hash bytea;
 begin
   if pg_current_xact_id_if_assigned() is not null then
     outcome := 'not_first_write';
-    return;
-  end if;
-  select e.position, e.version::int, e.type = p_type and e.data = p_data and e.occurred_at = p_occurred_at
-    into event_position, event_version, v_same
-    from run_events e where e.stream_id = p_stream and e.event_id = p_event_id;
-  if found then
-    outcome := case when v_same then 'duplicate' else 'different' end;
     return;
   end if;
   if p_expected = 0 then
@@ -85,6 +93,11 @@ begin
     from (select p_patch as patch) m
     on conflict (${head.key}) do nothing;
   else
+    ${findEvent}
+    if found then
+      outcome := case when v_same then 'duplicate' else 'different' end;
+      return;
+    end if;
     update ${head.table} h set
       version = p_expected + 1,
       ${patchAssignments(head, ",\n      ")},
@@ -95,15 +108,11 @@ begin
     returning h.head_hash into v_hash;
   end if;
   if not found then
-    select e.position, e.version::int, e.type = p_type and e.data = p_data and e.occurred_at = p_occurred_at
-      into event_position, event_version, v_same
-      from run_events e where e.stream_id = p_stream and e.event_id = p_event_id;
-    if found and v_same then
-      outcome := 'duplicate';
+    ${findEvent}
+    if found then
+      outcome := case when v_same then 'duplicate' else 'different' end;
     else
       outcome := 'conflict';
-      event_position := null;
-      event_version := null;
       select h.version::int into head_version from ${head.table} h where h.${head.key} = p_key;
     end if;
     return;
