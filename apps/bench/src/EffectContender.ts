@@ -1,6 +1,7 @@
 /**
  * Append contenders written with Effect: a layer built from the harness's context and an
- * `append` effect, run on a `ManagedRuntime` that lives from `setup` to `teardown`.
+ * `append` function made once from its services, whose effects run on a `ManagedRuntime` that
+ * lives from `setup` to `teardown`.
  */
 import { type Effect, type Layer, ManagedRuntime } from "effect"
 import type { AppendContender, AppendEvent, ContenderContext } from "./AppendContender.js"
@@ -12,17 +13,21 @@ export interface Options<R, E> extends Omit<AppendContender, "setup"> {
    * server) are released by `teardown`. It should open at most `context.poolSize` connections.
    */
   readonly layer: (context: ContenderContext) => Layer.Layer<R, E, never>
-  /** The measured call; a failure of the effect counts as a rejected append. */
-  readonly append: (
-    stream: string,
-    expectedVersion: number,
-    events: ReadonlyArray<AppendEvent>
-  ) => Effect.Effect<unknown, unknown, R>
+  /**
+   * Makes the measured call from the layer's services, once per run, as a program would get its
+   * services once and call them many times. A failure of the call's effect counts as a rejected
+   * append.
+   */
+  readonly makeAppend: Effect.Effect<
+    (stream: string, expectedVersion: number, events: ReadonlyArray<AppendEvent>) => Effect.Effect<unknown, unknown>,
+    never,
+    R
+  >
 }
 
-/** Makes an `AppendContender` from a layer and an `append` effect. */
+/** Makes an `AppendContender` from a layer and the effect that makes its `append`. */
 export const make = <R, E>(options: Options<R, E>): AppendContender => {
-  const { layer, append, ...description } = options
+  const { layer, makeAppend, ...description } = options
   return {
     ...description,
     setup: async (context) => {
@@ -33,6 +38,7 @@ export const make = <R, E>(options: Options<R, E>): AppendContender => {
         await runtime.dispose()
         throw error
       })
+      const append = await runtime.runPromise(makeAppend)
       return {
         append: async (stream, expectedVersion, events) => {
           await runtime.runPromise(append(stream, expectedVersion, events))

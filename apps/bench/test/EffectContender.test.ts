@@ -8,7 +8,7 @@ class StaleVersion extends Data.TaggedError("StaleVersion")<{ readonly actual: n
 // A stand-in store: stream versions in a Ref, and a flag its finalizer sets.
 class Versions extends Context.Tag("test/Versions")<Versions, Ref.Ref<ReadonlyMap<string, number>>>() {}
 
-const contender = (closed: { value: boolean }, poolSizes: Array<number>) =>
+const contender = (closed: { value: boolean }, poolSizes: Array<number>, made: { count: number }) =>
   EffectContender.make({
     name: "in-memory",
     role: "subject",
@@ -24,28 +24,32 @@ const contender = (closed: { value: boolean }, poolSizes: Array<number>) =>
           () => Effect.sync(() => (closed.value = true))
         )
       ),
-    append: (stream, expectedVersion, events) =>
-      Effect.gen(function*() {
-        const versions = yield* Versions
-        const actual = (yield* Ref.get(versions)).get(stream) ?? 0
-        if (actual !== expectedVersion) return yield* new StaleVersion({ actual })
-        yield* Ref.update(versions, (current) => new Map([...current, [stream, actual + events.length]]))
-      })
+    makeAppend: Effect.map(Versions, (versions) => {
+      made.count += 1
+      return (stream: string, expectedVersion: number, events: ReadonlyArray<unknown>) =>
+        Effect.gen(function*() {
+          const actual = (yield* Ref.get(versions)).get(stream) ?? 0
+          if (actual !== expectedVersion) return yield* new StaleVersion({ actual })
+          yield* Ref.update(versions, (current) => new Map([...current, [stream, actual + events.length]]))
+        })
+    })
   })
 
 describe("EffectContender", () => {
-  it.live("runs appends on the layer and closes it", () =>
+  it.live("makes the append once, runs it and closes the layer", () =>
     Effect.gen(function*() {
       const closed = { value: false }
       const poolSizes: Array<number> = []
+      const made = { count: 0 }
       const session = yield* Effect.promise(() =>
-        contender(closed, poolSizes).setup({ url: "postgres://unused", schema: "unused", poolSize: 16 })
+        contender(closed, poolSizes, made).setup({ url: "postgres://unused", schema: "unused", poolSize: 16 })
       )
       expect(poolSizes).toEqual([16])
       yield* Effect.promise(() => session.append("wfrun_a", 0, [runStarted("wfrun_a")]))
       yield* Effect.promise(() => session.append("wfrun_a", 1, [runStarted("wfrun_a")]))
       const stale = yield* Effect.flip(Effect.tryPromise(() => session.append("wfrun_a", 1, [runStarted("wfrun_a")])))
       expect(String(stale.cause)).toMatch(/StaleVersion/)
+      expect(made.count).toBe(1)
       expect(closed.value).toBe(false)
       yield* Effect.promise(() => session.teardown())
       expect(closed.value).toBe(true)
@@ -59,7 +63,7 @@ describe("EffectContender", () => {
         mechanism: "none",
         guarantees: [],
         layer: () => Layer.fail(new StaleVersion({ actual: -1 })),
-        append: () => Effect.void
+        makeAppend: Effect.succeed(() => Effect.void)
       })
       const error = yield* Effect.flip(
         Effect.tryPromise(() => failing.setup({ url: "postgres://unused", schema: "unused", poolSize: 1 }))

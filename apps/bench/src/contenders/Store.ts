@@ -17,19 +17,20 @@ const trigger = (data: Readonly<Record<string, unknown>>) =>
   }, true)
 
 // The workload's events carry the fields of the core run events, so each maps onto one of them.
-// The values are valid by construction, so the classes skip their validation (`true`), as core's
-// own constructors do: validation belongs where untyped input is decoded, not to the append.
+// The values are valid by construction, so the ids and classes skip their validation (`true`),
+// as core's own constructors do: validation belongs where untyped input is decoded, not to the
+// append.
 const toRunEvent = (runId: Ids.WorkflowRunId, event: AppendEvent): RunEvent.RunEvent => {
   const common = {
     runId,
-    eventId: Ids.EventId.make(event.eventId),
+    eventId: Ids.EventId.make(event.eventId, true),
     occurredAt: DateTime.unsafeFromDate(event.occurredAt)
   }
   switch (event.type) {
     case "RunStarted":
       return new RunEvent.RunStarted({
         ...common,
-        workflow: Ids.WorkflowId.make(String(event.data.workflowId)),
+        workflow: Ids.WorkflowId.make(String(event.data.workflowId), true),
         trigger: trigger(event.data),
         livemode: false
       }, true)
@@ -55,14 +56,13 @@ export const store = EffectContender.make({
     PgEventStore.layer.pipe(
       Layer.provide(Database.layer({ url: Redacted.make(context.url), maxConnections: context.poolSize }))
     ),
-  append: (stream, expectedVersion, events) =>
-    Effect.flatMap(EventStore.EventStore, (eventStore) => {
-      const runId = Ids.WorkflowRunId.make(stream)
-      return eventStore.appendRun(
-        runId,
-        expectedVersion,
-        events.map((event) => toRunEvent(runId, event)),
-        events[0]?.metadata
-      )
-    })
+  makeAppend: Effect.map(EventStore.EventStore, (eventStore) => (stream, expectedVersion, events) => {
+    const runId = Ids.WorkflowRunId.make(stream, true)
+    return eventStore.appendRun(
+      runId,
+      expectedVersion,
+      events.map((event) => toRunEvent(runId, event)),
+      events[0]?.metadata
+    )
+  })
 })
