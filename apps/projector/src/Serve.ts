@@ -50,7 +50,7 @@ const settings = (options: { readonly embedded: boolean }) =>
   Config.all([
     AppConfig.serve,
     Workflows.config,
-    options.embedded ? Config.succeed(undefined) : Config.redacted("DATABASE_URL")
+    options.embedded ? Config.succeed(undefined) : Database.urlConfig
   ])
 
 const layerFrom = (

@@ -95,6 +95,21 @@ describe("Cli", () => {
       )
     }))
 
+  it.live("lists an invalid DATABASE_URL with the other variables", () =>
+    Effect.gen(function*() {
+      const url = "mysql://admin:hunter2-secret@db.internal/runs"
+      const { exit } = yield* runCli(["serve"], new Map([["DATABASE_URL", url], ["PORT", "99999"]]))
+      const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      expect(ConfigError.isConfigError(error)).toBe(true)
+      const message = AppConfig.describeError(error as ConfigError.ConfigError)
+      expect(message).toContain(
+        "DATABASE_URL is invalid: Expected a PostgreSQL URL such as postgres://user:password@127.0.0.1:5432/database"
+      )
+      expect(message).toContain("PORT is invalid")
+      expect(message).not.toContain("hunter2-secret")
+      expect(message).not.toContain("mysql:")
+    }))
+
   it.live("rejects an invalid --shutdown-timeout", () =>
     Effect.gen(function*() {
       const { exit } = yield* runCli(["serve", "--shutdown-timeout", "0 seconds"], new Map())
@@ -134,6 +149,18 @@ describe("Cli", () => {
       const text = printed.text.replaceAll(/\u001b\[[0-9;]*m/g, "")
       expect(text).toContain("[--param text...]")
       expect(text).toMatch(/--idempotency-key text\s+A user-defined piece of text\.\s+The key Stripe deduplicates/)
+    }))
+
+  it.live("describes every runs filter in its help", () =>
+    Effect.gen(function*() {
+      const printed = yield* runCli(["runs", "--help"], new Map())
+      // eslint-disable-next-line no-control-regex
+      const text = printed.text.replaceAll(/\u001b\[[0-9;]*m/g, "")
+      expect(text).toMatch(/--workflow text\s+A user-defined piece of text\.\s+Only runs of this workflow id/)
+      expect(text).toMatch(
+        /--status started \| succeeded \| failed\s+A user-defined piece of text\.\s+Only runs in this status/
+      )
+      expect(text).toMatch(/--after text\s+A user-defined piece of text\.\s+The cursor printed under the previous page/)
     }))
 
   it.live("fails naming the run when history has no such run", () =>

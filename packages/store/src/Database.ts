@@ -14,10 +14,11 @@ import type { MigrationError } from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -266,6 +267,27 @@ export const layer = (
 > => Layer.tap(layerClient(options), (context) => Effect.provide(Migrations.run, context))
 
 /**
+ * `DATABASE_URL`, read redacted: a `postgres://` or `postgresql://` URL. Any other value fails as
+ * invalid data with a message that leaves the value out, since it may hold a password.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const urlConfig: Config.Config<Redacted.Redacted<string>> = Config.string("DATABASE_URL").pipe(
+  Config.mapOrFail((text) => {
+    const url = Redacted.make(text)
+    return parseUrl(url) === undefined
+      ? Either.left(
+        ConfigError.InvalidData(
+          [],
+          "Expected a PostgreSQL URL such as postgres://user:password@127.0.0.1:5432/database"
+        )
+      )
+      : Either.right(url)
+  })
+)
+
+/**
  * A client with migrations for `DATABASE_URL`.
  *
  * @since 0.1.0
@@ -275,7 +297,7 @@ export const layerConfig: Layer.Layer<
   PgClient.PgClient | SqlClient.SqlClient | Pool,
   SqlError | DatabaseConnectionError | InvalidDatabaseOptions | MigrationError | ConfigError.ConfigError
 > = Layer.unwrapEffect(
-  Effect.map(Config.redacted("DATABASE_URL"), (url) => layer({ url }))
+  Effect.map(urlConfig, (url) => layer({ url }))
 )
 
 /**

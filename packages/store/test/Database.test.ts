@@ -1,5 +1,7 @@
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { describe, expect, it, layer as withLayer } from "@effect/vitest"
+import * as ConfigError from "effect/ConfigError"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -57,6 +59,22 @@ describe("database connection errors", () => {
       expect(error._tag).toBe("DatabaseConnectionError")
       expect(error.message).toContain("not a valid URL")
       expect(error.message).not.toContain("secret-password")
+    }))
+
+  it.effect("rejects a non-PostgreSQL DATABASE_URL", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(
+        Effect.scoped(Layer.build(Database.layerConfig)).pipe(
+          Effect.withConfigProvider(
+            ConfigProvider.fromMap(new Map([["DATABASE_URL", "mysql://app:secret-password@ledger/runs"]]))
+          )
+        )
+      )
+
+      expect(ConfigError.isConfigError(error)).toBe(true)
+      expect(String(error)).toContain("DATABASE_URL")
+      expect(String(error)).toContain("Expected a PostgreSQL URL")
+      expect(String(error)).not.toContain("secret-password")
     }))
 })
 
