@@ -249,7 +249,10 @@ const limit = Options.text("limit").pipe(
 )
 
 const runs = Command.make("runs", {
-  workflow: Options.text("workflow").pipe(Options.optional),
+  workflow: Options.text("workflow").pipe(
+    Options.optional,
+    Options.withDescription("Only runs of this workflow id (wf_...)")
+  ),
   status,
   from: timeOption("from"),
   to: timeOption("to"),
