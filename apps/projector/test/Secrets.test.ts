@@ -303,7 +303,7 @@ describe("Secrets", () => {
           [
             "database URL not a URL",
             { ...valid, DATABASE_URL: `postgres://postgres:${password}@127.0.0.1:port/x` },
-            "the database URL is not a valid URL"
+            "DATABASE_URL is invalid: Expected a PostgreSQL URL"
           ],
           ["API key empty", { ...valid, STRIPE_API_KEY: "" }, "STRIPE_API_KEY is missing"]
         ]
