@@ -57,6 +57,7 @@ export type RecordError =
   | StoreError.StoreError
   | StoreError.StreamVersionConflict
   | StoreError.AppendNotFirstWrite
+  | StoreError.InvalidAppend
 
 /**
  * The projector's writer.

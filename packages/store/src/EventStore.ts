@@ -205,7 +205,12 @@ export interface FeedOptions {
  * @category models
  */
 export interface Service {
-  /** Appends run events to the run's stream, with the inbox row of `options` if given. */
+  /**
+   * Appends run events to the run's stream, with the inbox row of `options` if given. An empty
+   * batch writes nothing and returns `Appended` with the stream's current version. An expected
+   * version that is neither `"any"` nor an integer of 0 or more, or an event of another run,
+   * fails with `InvalidAppend`.
+   */
   readonly appendRun: (
     runId: Ids.WorkflowRunId,
     expected: ExpectedVersion,
@@ -214,7 +219,7 @@ export interface Service {
     options?: AppendRunOptions
   ) => Effect.Effect<AppendResult, AppendError>
 
-  /** Appends invocation events to the attempt's stream. */
+  /** Appends invocation events to the attempt's stream, with the same outcomes as `appendRun`. */
   readonly appendInvocation: (
     key: Invocation.IdempotencyKey,
     expected: ExpectedVersion,

@@ -13,7 +13,7 @@ import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
 import * as EventStore from "./EventStore.js"
 import * as HashChain from "./HashChain.js"
-import { checkDistinctIds, digestsOf, withExpectedVersion } from "./internal/append.js"
+import { checkAppend, checkDistinctIds, digestsOf, withExpectedVersion } from "./internal/append.js"
 import * as Codec from "./internal/codec.js"
 import { feedFrom } from "./internal/feed.js"
 import { escapeJson, unescapeJson } from "./internal/jsonText.js"
@@ -193,10 +193,30 @@ export const make: Effect.Effect<EventStore.Service> = Effect.gen(function*() {
   })
 
   return {
-    appendRun: (runId: Ids.WorkflowRunId, expected, events: ReadonlyArray<RunEvent.RunEvent>, metadata, options) =>
-      append(EventStore.runStream(runId), expected, events.map(Codec.encodeRun), metadata, options?.inbox),
-    appendInvocation: (key: Invocation.IdempotencyKey, expected, events, metadata) =>
-      append(EventStore.invocationStream(key), expected, events.map(Codec.encodeInvocation), metadata),
+    appendRun: (runId: Ids.WorkflowRunId, expected, events: ReadonlyArray<RunEvent.RunEvent>, metadata, options) => {
+      const stream = EventStore.runStream(runId)
+      const invalid = checkAppend(
+        stream,
+        expected,
+        events,
+        (event) => event.runId === runId ? undefined : `run ${event.runId}`
+      )
+      return invalid !== undefined
+        ? Effect.fail(invalid)
+        : append(stream, expected, events.map(Codec.encodeRun), metadata, options?.inbox)
+    },
+    appendInvocation: (key: Invocation.IdempotencyKey, expected, events, metadata) => {
+      const stream = EventStore.invocationStream(key)
+      const invalid = checkAppend(
+        stream,
+        expected,
+        events,
+        (event) => event.idempotencyKey === key ? undefined : `attempt ${event.idempotencyKey}`
+      )
+      return invalid !== undefined
+        ? Effect.fail(invalid)
+        : append(stream, expected, events.map(Codec.encodeInvocation), metadata)
+    },
     readRun: (runId) =>
       Effect.map(readStream(EventStore.runStream(runId)), (stored) => ({
         version: stored.length,

@@ -14,7 +14,14 @@ import type { ParseError } from "effect/ParseResult"
 import type * as Tracer from "effect/Tracer"
 import * as Database from "./Database.js"
 import * as EventStore from "./EventStore.js"
-import { checkDistinctIds, digestOf, digestsOf, positionsOf, withExpectedVersion } from "./internal/append.js"
+import {
+  checkAppend,
+  checkDistinctIds,
+  digestOf,
+  digestsOf,
+  positionsOf,
+  withExpectedVersion
+} from "./internal/append.js"
 import * as AppendOne from "./internal/appendOne.js"
 import * as Codec from "./internal/codec.js"
 import { feedFrom } from "./internal/feed.js"
@@ -24,7 +31,13 @@ import { escapeJsonIfNeeded } from "./internal/jsonText.js"
 import * as Prepared from "./internal/prepared.js"
 import { eventColumns, EventRow, findAll, toStoredEvent } from "./internal/rows.js"
 import type * as Invocation from "./Invocation.js"
-import { AppendNotFirstWrite, EventIdConflict, StoreError, StreamVersionConflict } from "./StoreError.js"
+import {
+  type AppendError,
+  AppendNotFirstWrite,
+  EventIdConflict,
+  StoreError,
+  StreamVersionConflict
+} from "./StoreError.js"
 
 interface AppendRow {
   readonly first_write: boolean
@@ -38,8 +51,6 @@ interface AppendRow {
   readonly different: ReadonlyArray<number>
   readonly head_version: number | null
 }
-
-type AppendError = StoreError | StreamVersionConflict | EventIdConflict | AppendNotFirstWrite
 
 // Effect's default tracer, which keeps spans in memory only (see `appendSpan`).
 const builtInTracer: Tracer.Tracer = Effect.runSync(Effect.tracer)
@@ -398,12 +409,14 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     options?: EventStore.AppendRunOptions
   ) =>
     appendSpan("EventStore.appendRun", { run_id: runId, events: events.length }, (span) => {
-      const foreign = events.find((event) => event.runId !== runId)
-      if (foreign !== undefined) {
-        return Effect.dieMessage(`Event ${foreign.eventId} belongs to run ${foreign.runId}, not to run ${runId}`)
+      const stream = EventStore.runStream(runId)
+      const invalid = checkAppend(stream, expected, events, (event) =>
+        event.runId === runId ? undefined : `run ${event.runId}`)
+      if (invalid !== undefined) {
+        return Effect.fail(invalid)
       }
       return append(
-        EventStore.runStream(runId),
+        stream,
         Heads.runs,
         runId,
         expected,
@@ -421,12 +434,14 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     metadata?: EventStore.Metadata
   ) =>
     appendSpan("EventStore.appendInvocation", { idempotency_key: key, events: events.length }, (span) => {
-      const foreign = events.find((event) => event.idempotencyKey !== key)
-      if (foreign !== undefined) {
-        return Effect.dieMessage(`Event ${foreign.eventId} belongs to attempt ${foreign.idempotencyKey}, not to ${key}`)
+      const stream = EventStore.invocationStream(key)
+      const invalid = checkAppend(stream, expected, events, (event) =>
+        event.idempotencyKey === key ? undefined : `attempt ${event.idempotencyKey}`)
+      if (invalid !== undefined) {
+        return Effect.fail(invalid)
       }
       return append(
-        EventStore.invocationStream(key),
+        stream,
         Heads.invocations,
         key,
         expected,

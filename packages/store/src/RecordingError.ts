@@ -6,7 +6,7 @@
  */
 import { RunState } from "@workflow-runs/core"
 import * as Schema from "effect/Schema"
-import { AppendNotFirstWrite, EventIdConflict, StoreError, StreamVersionConflict } from "./StoreError.js"
+import { AppendNotFirstWrite, EventIdConflict, InvalidAppend, StoreError, StreamVersionConflict } from "./StoreError.js"
 
 /**
  * The step of an attempt whose record failed: `requested` (before the request, which was then
@@ -35,6 +35,7 @@ export const RecordingCause = Schema.Union(
   StreamVersionConflict,
   EventIdConflict,
   AppendNotFirstWrite,
+  InvalidAppend,
   RunState.InvalidRunTransition
 )
 

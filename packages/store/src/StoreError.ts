@@ -74,6 +74,23 @@ export class AppendNotFirstWrite extends Schema.TaggedError<AppendNotFirstWrite>
 }
 
 /**
+ * An append's arguments are invalid: an expected version that is neither a stream version nor
+ * `"any"`, or an event that belongs to another stream. Nothing was written, so fix the call and
+ * append again.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidAppend extends Schema.TaggedError<InvalidAppend>("@workflow-runs/store/InvalidAppend")(
+  "InvalidAppend",
+  { stream: Schema.String, reason: Schema.String }
+) {
+  override get message(): string {
+    return `Invalid append to stream ${this.stream}: ${this.reason}`
+  }
+}
+
+/**
  * A page cursor that this version did not issue.
  *
  * @since 0.1.0
@@ -94,4 +111,4 @@ export class InvalidCursor extends Schema.TaggedError<InvalidCursor>("@workflow-
  * @since 0.1.0
  * @category errors
  */
-export type AppendError = StreamVersionConflict | EventIdConflict | AppendNotFirstWrite | StoreError
+export type AppendError = StreamVersionConflict | EventIdConflict | AppendNotFirstWrite | InvalidAppend | StoreError

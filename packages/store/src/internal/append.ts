@@ -1,7 +1,7 @@
 import * as Effect from "effect/Effect"
 import type { EventPosition, ExpectedVersion } from "../EventStore.js"
 import * as HashChain from "../HashChain.js"
-import { EventIdConflict, StreamVersionConflict } from "../StoreError.js"
+import { EventIdConflict, InvalidAppend, StreamVersionConflict } from "../StoreError.js"
 import type { EncodedEvent } from "./codec.js"
 
 /** The most attempts of an append that expects `"any"` version. */
@@ -76,3 +76,34 @@ export const positionsOf = (
   positions: ReadonlyArray<bigint>
 ): ReadonlyArray<EventPosition> =>
   eventIds.map((eventId, index) => ({ eventId, version: versions[index]!, position: positions[index]! }))
+
+/**
+ * Checks an append's arguments: `expected` must be `"any"` or a stream version (a safe integer
+ * of 0 or more), and every event must belong to the stream (`owner` returns the other stream of
+ * an event that does not). Returns the error, or `undefined` when the arguments are valid.
+ */
+export const checkAppend = <Event extends { readonly eventId: string }>(
+  stream: string,
+  expected: ExpectedVersion,
+  events: ReadonlyArray<Event>,
+  owner: (event: Event) => string | undefined
+): InvalidAppend | undefined => {
+  if (expected !== "any" && !(Number.isSafeInteger(expected) && expected >= 0)) {
+    return new InvalidAppend({
+      stream,
+      reason: `expected version ${
+        String(expected)
+      } is not a stream version; pass the number of events the stream holds (an integer of 0 or more) or "any"`
+    })
+  }
+  for (const event of events) {
+    const other = owner(event)
+    if (other !== undefined) {
+      return new InvalidAppend({
+        stream,
+        reason: `event ${event.eventId} belongs to ${other}; append it to that stream`
+      })
+    }
+  }
+  return undefined
+}

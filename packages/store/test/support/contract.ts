@@ -102,6 +102,34 @@ export const eventStoreContract = (name: string, layer: Layer.Layer<EventStore.E
           expect((yield* store.readRun(runId)).version).toBe(2)
         }))
 
+      it.effect("rejects invalid append arguments", () =>
+        Effect.gen(function*() {
+          const store = yield* EventStore.EventStore
+          const runId = newRunId()
+          for (const expected of [-1, 0.5, Number.NaN]) {
+            const error = yield* Effect.flip(store.appendRun(runId, expected, [started(runId)]))
+            expect(error._tag).toBe("InvalidAppend")
+            expect(error.message).toContain(`expected version ${expected}`)
+          }
+          const other = newRunId()
+          const foreign = yield* Effect.flip(store.appendRun(runId, 0, [started(other)]))
+          expect(foreign._tag).toBe("InvalidAppend")
+          expect(foreign.message).toContain(`belongs to run ${other}`)
+          expect((yield* store.readRun(runId)).version).toBe(0)
+          expect((yield* store.readRun(other)).version).toBe(0)
+        }))
+
+      it.effect("returns the current version for an empty batch", () =>
+        Effect.gen(function*() {
+          const store = yield* EventStore.EventStore
+          const runId = newRunId()
+          yield* store.appendRun(runId, 0, [started(runId)])
+          const result = yield* store.appendRun(runId, 5, [])
+          expect(result._tag).toBe("Appended")
+          expect(result._tag === "Appended" ? result.version : -1).toBe(1)
+          expect(result.events).toEqual([])
+        }))
+
       it.effect("rejects a batch that repeats an event id", () =>
         Effect.gen(function*() {
           const store = yield* EventStore.EventStore
