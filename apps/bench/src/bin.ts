@@ -33,16 +33,34 @@ const parseOptions = () => {
       options: {
         quick: { type: "boolean", default: false },
         full: { type: "boolean", default: false },
-        out: { type: "string" },
-        notice: { type: "string" },
-        only: { type: "string" },
+        out: { type: "string", multiple: true },
+        notice: { type: "string", multiple: true },
+        only: { type: "string", multiple: true },
         help: { type: "boolean", short: "h", default: false }
       }
     })
     if (values.quick && values.full) {
       throw new UsageError("Choose one of --quick and --full.")
     }
-    return { ...values, only: values.only === undefined ? undefined : Suite.parseOnly(values.only) }
+    // A repeated option would otherwise keep only its last value without a word.
+    const single = (name: string, given: ReadonlyArray<string> | undefined): string | undefined => {
+      if (given !== undefined && given.length > 1) {
+        throw new UsageError(
+          `--${name} is given ${given.length} times; give it once${
+            name === "only" ? ", with a comma-separated list such as --only append,growth" : ""
+          }.`
+        )
+      }
+      return given?.[0]
+    }
+    const only = single("only", values.only)
+    return {
+      help: values.help,
+      full: values.full,
+      out: single("out", values.out),
+      notice: single("notice", values.notice),
+      only: only === undefined ? undefined : Suite.parseOnly(only)
+    }
   } catch (error) {
     throw error instanceof UsageError ? error : new UsageError(error instanceof Error ? error.message : String(error))
   }

@@ -33,4 +33,13 @@ describe("--only", () => {
     expect(stderr).toContain("Invalid --only value \"speed\"")
     expect(stderr).toContain("Usage: pnpm bench")
   })
+
+  it("exits 2 when --only is given twice", async () => {
+    const { code, stderr } = await runBin(["--only", "append", "--only", "growth"])
+    expect(code).toBe(2)
+    expect(stderr).toContain(
+      "--only is given 2 times; give it once, with a comma-separated list such as --only append,growth"
+    )
+    expect(stderr).toContain("Usage: pnpm bench")
+  })
 })

@@ -170,6 +170,17 @@ describe("Report", () => {
     expect(limited).toContain("- This run was limited to growth with `--only`")
   })
 
+  it("explains only the targets of the benchmarks that ran", () => {
+    const appendOnly = render({ ...report, only: ["append"], growth: undefined, services: undefined })
+    expect(appendOnly).toContain("a ratio within a few percent of its target can fall on the other side")
+    expect(appendOnly).not.toContain("The growth targets are stated")
+    expect(appendOnly).not.toContain("give their own verdicts")
+    const growthOnly = render({ ...report, only: ["growth"], append: undefined, services: undefined })
+    expect(growthOnly).toContain("The growth targets are stated for 1,000,000 against 10,000 events")
+    expect(growthOnly).not.toContain("a ratio within a few percent")
+    expect(markdown).not.toContain("give their own verdicts")
+  })
+
   it("states the store targets as ratios", () => {
     const targets = tableRows(markdown).filter((row) => row[0]?.startsWith("store appends"))
     expect(targets.map((row) => row[1])).toEqual(["3.00x", "0.75x"])
