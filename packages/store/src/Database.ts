@@ -23,6 +23,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import pg from "pg"
 import * as EmbeddedDatabase from "./EmbeddedDatabase.js"
 import * as Prepared from "./internal/prepared.js"
@@ -181,6 +182,15 @@ export const makePrepared: Effect.Effect<
 // The time the first connection may take, as `@effect/sql-pg` allows by default.
 const connectTimeout = Duration.seconds(5)
 
+// Checks a pool size before anything starts: a whole number of at least 1, or the default.
+const checkPoolSize = (size: number | undefined): InvalidDatabaseOptions | undefined =>
+  size === undefined || (Number.isInteger(size) && size >= 1)
+    ? undefined
+    : new InvalidDatabaseOptions({
+      option: "maxConnections",
+      message: `maxConnections must be a whole number of at least 1, such as 10; got ${size}`
+    })
+
 /**
  * A client for `options.url`, without migrations, and its {@link Pool}. Fails with a
  * {@link DatabaseConnectionError} when the URL is not a `postgres://` or `postgresql://` URL, or
@@ -195,15 +205,8 @@ export const layerClient = (
   PgClient.PgClient | SqlClient.SqlClient | Pool,
   SqlError | DatabaseConnectionError | InvalidDatabaseOptions
 > => {
-  const size = options.maxConnections
-  if (size !== undefined && !(Number.isInteger(size) && size >= 1)) {
-    return Layer.fail(
-      new InvalidDatabaseOptions({
-        option: "maxConnections",
-        message: `maxConnections must be a whole number of at least 1, such as 10; got ${size}`
-      })
-    )
-  }
+  const invalid = checkPoolSize(options.maxConnections)
+  if (invalid !== undefined) return Layer.fail(invalid)
   const url = parseUrl(options.url)
   if (url === undefined) {
     return Layer.fail(
@@ -317,10 +320,15 @@ export const layerEmbedded = (
   | EmbeddedDatabase.EmbeddedDatabaseError
 > =>
   Layer.unwrapScoped(
-    Effect.map(
-      EmbeddedDatabase.start(options),
-      (server) => layer({ url: server.url, maxConnections: options?.maxConnections })
-    )
+    Effect.suspend((): Effect.Effect<
+      EmbeddedDatabase.EmbeddedDatabase,
+      EmbeddedDatabase.EmbeddedDatabaseError | InvalidDatabaseOptions,
+      Scope.Scope
+    > => {
+      // Checked first, so an invalid pool size does not start a server only to stop it.
+      const invalid = checkPoolSize(options?.maxConnections)
+      return invalid !== undefined ? Effect.fail(invalid) : EmbeddedDatabase.start(options)
+    }).pipe(Effect.map((server) => layer({ url: server.url, maxConnections: options?.maxConnections })))
   )
 
 /**

@@ -6,7 +6,10 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { randomUUID } from "node:crypto"
+import { existsSync } from "node:fs"
 import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import * as Database from "../src/Database.js"
 import { database } from "./support/database.js"
 import { urlOf } from "./support/urls.js"
@@ -90,4 +93,16 @@ describe("database options", () => {
         expect(error.message).toBe(`maxConnections must be a whole number of at least 1, such as 10; got ${size}`)
       }))
   }
+
+  it.effect("rejects an embedded pool size before starting a server", () =>
+    Effect.gen(function*() {
+      const dataDirectory = join(tmpdir(), `wfr-embedded-${randomUUID()}`)
+      const error = yield* Layer.build(Database.layerEmbedded({ dataDirectory, maxConnections: 0 })).pipe(
+        Effect.scoped,
+        Effect.flip
+      )
+
+      expect(error._tag).toBe("InvalidDatabaseOptions")
+      expect(existsSync(dataDirectory)).toBe(false)
+    }))
 })
