@@ -207,9 +207,9 @@ export interface FeedOptions {
 export interface Service {
   /**
    * Appends run events to the run's stream, with the inbox row of `options` if given. An empty
-   * batch writes nothing and returns `Appended` with the stream's current version. An expected
-   * version that is neither `"any"` nor an integer of 0 or more, or an event of another run,
-   * fails with `InvalidAppend`.
+   * batch writes nothing and returns `Appended` with the stream's current version, whatever the
+   * expected version. An expected version that is neither `"any"` nor an integer of 0 or more, or
+   * an event of another run, fails with `InvalidAppend`.
    */
   readonly appendRun: (
     runId: Ids.WorkflowRunId,

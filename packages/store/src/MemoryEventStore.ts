@@ -199,7 +199,7 @@ export const make: Effect.Effect<EventStore.Service> = Effect.gen(function*() {
         stream,
         expected,
         events,
-        (event) => event.runId === runId ? undefined : `run ${event.runId}`
+        (event) => event.runId === runId ? undefined : EventStore.runStream(event.runId)
       )
       return invalid !== undefined
         ? Effect.fail(invalid)
@@ -211,7 +211,7 @@ export const make: Effect.Effect<EventStore.Service> = Effect.gen(function*() {
         stream,
         expected,
         events,
-        (event) => event.idempotencyKey === key ? undefined : `attempt ${event.idempotencyKey}`
+        (event) => event.idempotencyKey === key ? undefined : EventStore.invocationStream(event.idempotencyKey)
       )
       return invalid !== undefined
         ? Effect.fail(invalid)

@@ -411,7 +411,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     appendSpan("EventStore.appendRun", { run_id: runId, events: events.length }, (span) => {
       const stream = EventStore.runStream(runId)
       const invalid = checkAppend(stream, expected, events, (event) =>
-        event.runId === runId ? undefined : `run ${event.runId}`)
+        event.runId === runId ? undefined : EventStore.runStream(event.runId))
       if (invalid !== undefined) {
         return Effect.fail(invalid)
       }
@@ -436,7 +436,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     appendSpan("EventStore.appendInvocation", { idempotency_key: key, events: events.length }, (span) => {
       const stream = EventStore.invocationStream(key)
       const invalid = checkAppend(stream, expected, events, (event) =>
-        event.idempotencyKey === key ? undefined : `attempt ${event.idempotencyKey}`)
+        event.idempotencyKey === key ? undefined : EventStore.invocationStream(event.idempotencyKey))
       if (invalid !== undefined) {
         return Effect.fail(invalid)
       }

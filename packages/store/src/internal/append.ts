@@ -101,7 +101,7 @@ export const checkAppend = <Event extends { readonly eventId: string }>(
     if (other !== undefined) {
       return new InvalidAppend({
         stream,
-        reason: `event ${event.eventId} belongs to ${other}; append it to that stream`
+        reason: `event ${event.eventId} belongs to stream ${other}; append it to that stream`
       })
     }
   }

@@ -114,7 +114,9 @@ export const eventStoreContract = (name: string, layer: Layer.Layer<EventStore.E
           const other = newRunId()
           const foreign = yield* Effect.flip(store.appendRun(runId, 0, [started(other)]))
           expect(foreign._tag).toBe("InvalidAppend")
-          expect(foreign.message).toContain(`belongs to run ${other}`)
+          expect(foreign.message).toContain(
+            `belongs to stream ${EventStore.runStream(other)}; append it to that stream`
+          )
           expect((yield* store.readRun(runId)).version).toBe(0)
           expect((yield* store.readRun(other)).version).toBe(0)
         }))
