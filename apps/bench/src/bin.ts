@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * `pnpm bench [--full] [--out FILE] [--notice TEXT]`: runs the benchmark suite and writes
- * docs/benchmarks.md.
+ * `pnpm bench [--quick | --full] [--only LIST] [--out FILE] [--notice TEXT]`: runs the benchmark
+ * suite and writes docs/benchmarks.md, or the file `--out` names.
  */
 import { mkdir, writeFile } from "node:fs/promises"
 import { dirname, resolve } from "node:path"

@@ -198,7 +198,9 @@ const invoke = Command.make("invoke", {
 const timeOption = (name: string) =>
   Options.text(name).pipe(
     Options.optional,
-    Options.withDescription(`Runs started ${name === "from" ? "at or after" : "before"} this ISO 8601 time`)
+    Options.withDescription(
+      `Runs started ${name === "from" ? "at or after" : "before"} this ISO 8601 time, with Z or an offset`
+    )
   )
 
 const parseTime = (name: string, value: Option.Option<string>) =>
@@ -245,7 +247,7 @@ const limit = Options.text("limit").pipe(
       : Effect.fail(invalidOption(`--limit must be an integer from 1 to 1000, such as 50, got ${JSON.stringify(text)}`))
   ),
   Options.withDefault(50),
-  Options.withDescription("How many runs to print per page, from 1 to 1000")
+  Options.withDescription("How many runs to print per page, from 1 to 1000 (default 50)")
 )
 
 const runs = Command.make("runs", {
