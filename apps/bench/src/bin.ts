@@ -42,16 +42,16 @@ const parseOptions = () => {
     if (values.quick && values.full) {
       throw new UsageError("Choose one of --quick and --full.")
     }
-    // A repeated option would otherwise keep only its last value without a word.
-    const single = (name: string, given: ReadonlyArray<string> | undefined): string | undefined => {
-      if (given !== undefined && given.length > 1) {
+    // A repeated option would otherwise keep only its last value, silently.
+    const single = (name: string, occurrences: ReadonlyArray<string> | undefined): string | undefined => {
+      if (occurrences !== undefined && occurrences.length > 1) {
         throw new UsageError(
-          `--${name} is given ${given.length} times; give it once${
+          `--${name} is given ${occurrences.length} times; give it once${
             name === "only" ? ", with a comma-separated list such as --only append,growth" : ""
           }.`
         )
       }
-      return given?.[0]
+      return occurrences?.[0]
     }
     const only = single("only", values.only)
     return {

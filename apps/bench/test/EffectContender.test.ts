@@ -8,7 +8,7 @@ class StaleVersion extends Data.TaggedError("StaleVersion")<{ readonly actual: n
 // A stand-in store: stream versions in a Ref, and a flag its finalizer sets.
 class Versions extends Context.Tag("test/Versions")<Versions, Ref.Ref<ReadonlyMap<string, number>>>() {}
 
-const contender = (closed: { value: boolean }, poolSizes: Array<number>, made: { count: number }) =>
+const contender = (closed: { value: boolean }, poolSizes: Array<number>, makeCalls: { count: number }) =>
   EffectContender.make({
     name: "in-memory",
     role: "subject",
@@ -25,7 +25,7 @@ const contender = (closed: { value: boolean }, poolSizes: Array<number>, made: {
         )
       ),
     makeAppend: Effect.map(Versions, (versions) => {
-      made.count += 1
+      makeCalls.count += 1
       return (stream: string, expectedVersion: number, events: ReadonlyArray<unknown>) =>
         Effect.gen(function*() {
           const actual = (yield* Ref.get(versions)).get(stream) ?? 0
@@ -40,16 +40,16 @@ describe("EffectContender", () => {
     Effect.gen(function*() {
       const closed = { value: false }
       const poolSizes: Array<number> = []
-      const made = { count: 0 }
+      const makeCalls = { count: 0 }
       const session = yield* Effect.promise(() =>
-        contender(closed, poolSizes, made).setup({ url: "postgres://unused", schema: "unused", poolSize: 16 })
+        contender(closed, poolSizes, makeCalls).setup({ url: "postgres://unused", schema: "unused", poolSize: 16 })
       )
       expect(poolSizes).toEqual([16])
       yield* Effect.promise(() => session.append("wfrun_a", 0, [runStarted("wfrun_a")]))
       yield* Effect.promise(() => session.append("wfrun_a", 1, [runStarted("wfrun_a")]))
       const stale = yield* Effect.flip(Effect.tryPromise(() => session.append("wfrun_a", 1, [runStarted("wfrun_a")])))
       expect(String(stale.cause)).toMatch(/StaleVersion/)
-      expect(made.count).toBe(1)
+      expect(makeCalls.count).toBe(1)
       expect(closed.value).toBe(false)
       yield* Effect.promise(() => session.teardown())
       expect(closed.value).toBe(true)

@@ -13,7 +13,13 @@ import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
 import * as EventStore from "./EventStore.js"
 import * as HashChain from "./HashChain.js"
-import { checkAppend, checkDistinctIds, digestsOf, withExpectedVersion } from "./internal/append.js"
+import {
+  checkDistinctIds,
+  checkInvocationAppend,
+  checkRunAppend,
+  digestsOf,
+  withExpectedVersion
+} from "./internal/append.js"
 import * as Codec from "./internal/codec.js"
 import { feedFrom } from "./internal/feed.js"
 import { escapeJson, unescapeJson } from "./internal/jsonText.js"
@@ -195,24 +201,14 @@ export const make: Effect.Effect<EventStore.Service> = Effect.gen(function*() {
   return {
     appendRun: (runId: Ids.WorkflowRunId, expected, events: ReadonlyArray<RunEvent.RunEvent>, metadata, options) => {
       const stream = EventStore.runStream(runId)
-      const invalid = checkAppend(
-        stream,
-        expected,
-        events,
-        (event) => event.runId === runId ? undefined : EventStore.runStream(event.runId)
-      )
+      const invalid = checkRunAppend(runId, expected, events)
       return invalid !== undefined
         ? Effect.fail(invalid)
         : append(stream, expected, events.map(Codec.encodeRun), metadata, options?.inbox)
     },
     appendInvocation: (key: Invocation.IdempotencyKey, expected, events, metadata) => {
       const stream = EventStore.invocationStream(key)
-      const invalid = checkAppend(
-        stream,
-        expected,
-        events,
-        (event) => event.idempotencyKey === key ? undefined : EventStore.invocationStream(event.idempotencyKey)
-      )
+      const invalid = checkInvocationAppend(key, expected, events)
       return invalid !== undefined
         ? Effect.fail(invalid)
         : append(stream, expected, events.map(Codec.encodeInvocation), metadata)

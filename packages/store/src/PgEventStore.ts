@@ -15,8 +15,9 @@ import type * as Tracer from "effect/Tracer"
 import * as Database from "./Database.js"
 import * as EventStore from "./EventStore.js"
 import {
-  checkAppend,
   checkDistinctIds,
+  checkInvocationAppend,
+  checkRunAppend,
   digestOf,
   digestsOf,
   positionsOf,
@@ -389,7 +390,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
   //
   // Under Effect's built-in tracer no span is made. That tracer keeps its spans in memory, where
   // nothing reads an append's span, and each span (two random ids, a map, the exit handler) made
-  // about 7 KB of garbage per append. Any other tracer, OpenTelemetry's say, gets the span.
+  // about 7 KB of garbage per append. Any other tracer, for example OpenTelemetry's, gets the span.
   const appendSpan = <A, E>(
     name: string,
     attributes: Record<string, unknown>,
@@ -410,8 +411,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
   ) =>
     appendSpan("EventStore.appendRun", { run_id: runId, events: events.length }, (span) => {
       const stream = EventStore.runStream(runId)
-      const invalid = checkAppend(stream, expected, events, (event) =>
-        event.runId === runId ? undefined : EventStore.runStream(event.runId))
+      const invalid = checkRunAppend(runId, expected, events)
       if (invalid !== undefined) {
         return Effect.fail(invalid)
       }
@@ -435,8 +435,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
   ) =>
     appendSpan("EventStore.appendInvocation", { idempotency_key: key, events: events.length }, (span) => {
       const stream = EventStore.invocationStream(key)
-      const invalid = checkAppend(stream, expected, events, (event) =>
-        event.idempotencyKey === key ? undefined : EventStore.invocationStream(event.idempotencyKey))
+      const invalid = checkInvocationAppend(key, expected, events)
       if (invalid !== undefined) {
         return Effect.fail(invalid)
       }

@@ -1,6 +1,8 @@
+import type { Ids, RunEvent } from "@workflow-runs/core"
 import * as Effect from "effect/Effect"
-import type { EventPosition, ExpectedVersion } from "../EventStore.js"
+import { type EventPosition, type ExpectedVersion, invocationStream, runStream } from "../EventStore.js"
 import * as HashChain from "../HashChain.js"
+import type * as Invocation from "../Invocation.js"
 import { EventIdConflict, InvalidAppend, StreamVersionConflict } from "../StoreError.js"
 import type { EncodedEvent } from "./codec.js"
 
@@ -82,7 +84,7 @@ export const positionsOf = (
  * of 0 or more), and every event must belong to the stream (`owner` returns the other stream of
  * an event that does not). Returns the error, or `undefined` when the arguments are valid.
  */
-export const checkAppend = <Event extends { readonly eventId: string }>(
+const checkAppend = <Event extends { readonly eventId: string }>(
   stream: string,
   expected: ExpectedVersion,
   events: ReadonlyArray<Event>,
@@ -107,3 +109,24 @@ export const checkAppend = <Event extends { readonly eventId: string }>(
   }
   return undefined
 }
+
+/** Checks a run append's arguments as {@link checkAppend} does. */
+export const checkRunAppend = (
+  runId: Ids.WorkflowRunId,
+  expected: ExpectedVersion,
+  events: ReadonlyArray<RunEvent.RunEvent>
+): InvalidAppend | undefined =>
+  checkAppend(runStream(runId), expected, events, (event) => event.runId === runId ? undefined : runStream(event.runId))
+
+/** Checks an invocation append's arguments as {@link checkAppend} does. */
+export const checkInvocationAppend = (
+  key: Invocation.IdempotencyKey,
+  expected: ExpectedVersion,
+  events: ReadonlyArray<Invocation.InvocationEvent>
+): InvalidAppend | undefined =>
+  checkAppend(
+    invocationStream(key),
+    expected,
+    events,
+    (event) => event.idempotencyKey === key ? undefined : invocationStream(event.idempotencyKey)
+  )

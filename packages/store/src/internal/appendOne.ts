@@ -59,9 +59,9 @@ const findEvent =
  * equal to the hash of the stream's last event, so the chain needs no read of that event.
  *
  * The event is looked up before the compare-and-set only when the stream may already hold it.
- * An append that creates the head (expected version 0) writes to a stream with no events, so it
- * looks only when the head existed. If a deleted head row let an old event through, the
- * insert's unique constraint rejects it and the caller resolves the outcome.
+ * When the append creates the head row (expected version 0), the stream has no events yet, so it
+ * looks only if the head row already existed. If a deleted head row let an old event through,
+ * the insert's unique constraint rejects it and the caller resolves the outcome.
  *
  * A writer that lost the compare-and-set waited for the winner's commit. It then looks for its
  * event once more, because the winner may have written this very event. Nothing is written
