@@ -14,9 +14,11 @@ import * as Schema from "effect/Schema"
 const rfc3339 =
   /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/
 
-// RFC 3339 writes years with exactly four digits, so instants outside these bounds have no
-// timestamp that Stripe could send or this schema could encode.
-const earliest = new Date("0000-01-01T00:00:00.000Z")
+// RFC 3339 writes years with exactly four digits, so later instants have no timestamp that
+// Stripe could send or this schema could encode. The year 0000 has four digits but no
+// PostgreSQL `timestamptz` (its calendar goes from 1 BC to AD 1), so a decoded time could not be
+// stored.
+const earliest = new Date("0001-01-01T00:00:00.000Z")
 const latest = new Date("9999-12-31T23:59:59.999Z")
 
 const isCalendarDate = (year: number, month: number, day: number): boolean => {
@@ -26,14 +28,20 @@ const isCalendarDate = (year: number, month: number, day: number): boolean => {
   return date.getUTCDate() === day
 }
 
-const isWritable = (dateTime: DateTime.Utc): boolean =>
+/**
+ * Whether {@link Timestamp} can encode `dateTime`: an instant in the years 0001 to 9999 in UTC.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isInRange = (dateTime: DateTime.Utc): boolean =>
   dateTime.epochMillis >= earliest.getTime() && dateTime.epochMillis <= latest.getTime()
 
 /**
  * An RFC 3339 timestamp with `Z` or a numeric offset, decoded to `DateTime.Utc` with
  * millisecond precision (digits past the milliseconds are dropped). Encoding writes the
  * ISO 8601 form in UTC with milliseconds, which is the form Stripe sends. Leap seconds (`:60`)
- * and instants outside the years 0000 to 9999 in UTC are rejected.
+ * and instants outside the years 0001 to 9999 in UTC are rejected.
  *
  * @since 0.1.0
  * @category schemas
@@ -62,13 +70,13 @@ export const Timestamp: Schema.Schema<DateTime.Utc, string> = Schema.transformOr
         return fail("Expected a valid date and time")
       }
       const utc = DateTime.toUtc(parsed.value)
-      return isWritable(utc) ? ParseResult.succeed(utc) : fail("Expected a time between the years 0000 and 9999 in UTC")
+      return isInRange(utc) ? ParseResult.succeed(utc) : fail("Expected a time between the years 0001 and 9999 in UTC")
     },
     encode: (dateTime, _, ast) =>
-      isWritable(dateTime)
+      isInRange(dateTime)
         ? ParseResult.succeed(DateTime.formatIso(dateTime))
         : ParseResult.fail(
-          new ParseResult.Type(ast, dateTime, "Expected a time between the years 0000 and 9999 in UTC to encode")
+          new ParseResult.Type(ast, dateTime, "Expected a time between the years 0001 and 9999 in UTC to encode")
         )
   }
 ).annotations({

@@ -27,7 +27,7 @@ describe("Timestamp", () => {
     ["2026-04-08t14:33:27.076z", "2026-04-08T14:33:27.076Z"],
     ["2024-02-29T00:00:00Z", "2024-02-29T00:00:00.000Z"],
     ["0004-02-29T00:00:00Z", "0004-02-29T00:00:00.000Z"],
-    ["0000-02-29T12:00:00Z", "0000-02-29T12:00:00.000Z"],
+    ["0001-01-01T00:00:00Z", "0001-01-01T00:00:00.000Z"],
     ["9999-12-31T23:59:59.999Z", "9999-12-31T23:59:59.999Z"]
   ])("decodes %s to the instant %s", (input, expected) => {
     expect(DateTime.formatIso(decode(input))).toBe(expected)
@@ -67,8 +67,15 @@ describe("Timestamp", () => {
 
   it("rejects an instant past the year 9999 in UTC", () => {
     const { message } = decodeFailure(Timestamp.Timestamp, "9999-12-31T23:30:00-01:00")
-    expect(message).toContain("between the years 0000 and 9999")
+    expect(message).toContain("between the years 0001 and 9999")
   })
+
+  it.each(["0000-02-29T12:00:00Z", "0001-01-01T00:30:00+01:00"])(
+    "rejects %s, before the year 0001 in UTC, which PostgreSQL cannot store",
+    (input) => {
+      expect(decodeFailure(Timestamp.Timestamp, input).message).toContain("between the years 0001 and 9999")
+    }
+  )
 
   it("rejects a non-string", () => {
     expect(decodeFailure(Timestamp.Timestamp, 1_775_658_807_076).message).toContain("Expected string")
@@ -77,6 +84,11 @@ describe("Timestamp", () => {
   it("fails to encode an instant that RFC 3339 cannot write", () => {
     const farFuture = DateTime.unsafeMake(Date.UTC(10_000, 0, 1))
     expect(Either.isLeft(Schema.encodeEither(Timestamp.Timestamp)(farFuture))).toBe(true)
+  })
+
+  it("fails to encode an instant in the year 0000", () => {
+    const yearZero = DateTime.unsafeMake("0000-06-01T00:00:00.000Z")
+    expect(Either.isLeft(Schema.encodeEither(Timestamp.Timestamp)(yearZero))).toBe(true)
   })
 
   it.prop("round-trips any generated instant", [Timestamp.Timestamp], ([instant]) => {

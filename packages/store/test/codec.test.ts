@@ -45,6 +45,6 @@ describe("run event codec", () => {
     const runId = Ids.WorkflowRunId.make("wfrun_test_far_future")
     const event = RunEvent.succeeded(runId, DateTime.unsafeMake("+010000-01-01T00:00:00.000Z"))
 
-    expect(() => Codec.encodeRun(event)).toThrow(/between the years 0000 and 9999/)
+    expect(() => Codec.encodeRun(event)).toThrow(/between the years 0001 and 9999/)
   })
 })

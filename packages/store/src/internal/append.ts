@@ -1,4 +1,5 @@
-import type { Ids, RunEvent } from "@workflow-runs/core"
+import { type Ids, type RunEvent, Timestamp } from "@workflow-runs/core"
+import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import { type EventPosition, type ExpectedVersion, invocationStream, runStream } from "../EventStore.js"
 import * as HashChain from "../HashChain.js"
@@ -82,9 +83,11 @@ export const positionsOf = (
 /**
  * Checks an append's arguments: `expected` must be `"any"` or a stream version (a safe integer
  * of 0 or more), and every event must belong to the stream (`owner` returns the other stream of
- * an event that does not). Returns the error, or `undefined` when the arguments are valid.
+ * an event that does not). Every event's time must be in the years 0001 to 9999 in UTC, which
+ * the log can store. An event built in code without validation can carry any time. Returns the
+ * error, or `undefined` when the arguments are valid.
  */
-const checkAppend = <Event extends { readonly eventId: string }>(
+const checkAppend = <Event extends { readonly eventId: string; readonly occurredAt: DateTime.Utc }>(
   stream: string,
   expected: ExpectedVersion,
   events: ReadonlyArray<Event>,
@@ -104,6 +107,14 @@ const checkAppend = <Event extends { readonly eventId: string }>(
       return new InvalidAppend({
         stream,
         reason: `event ${event.eventId} belongs to stream ${other}; append it to that stream`
+      })
+    }
+    if (!Timestamp.isInRange(event.occurredAt)) {
+      return new InvalidAppend({
+        stream,
+        reason: `event ${event.eventId} occurred at ${
+          DateTime.formatIso(event.occurredAt)
+        }, outside the years 0001 to 9999 in UTC that the log stores; give it a time in that range`
       })
     }
   }

@@ -1,4 +1,4 @@
-import { type OpenEnum, RunEvent, type WorkflowRun } from "@workflow-runs/core"
+import { type OpenEnum, RunEvent, Timestamp, type WorkflowRun } from "@workflow-runs/core"
 import * as DateTime from "effect/DateTime"
 import * as Schema from "effect/Schema"
 import * as Invocation from "../Invocation.js"
@@ -73,10 +73,6 @@ const invocationPatch = (
   }
 }
 
-// The first and last instants that the `Timestamp` schema encodes (years 0000 to 9999 in UTC).
-const earliest = new Date("0000-01-01T00:00:00.000Z").getTime()
-const latest = new Date("9999-12-31T23:59:59.999Z").getTime()
-
 const openValue = (value: string | OpenEnum.UnknownValue): string => typeof value === "string" ? value : value.value
 
 // Writes the trigger as `RunTrigger`'s schema encodes it: Stripe's keys, and an absent branch left out.
@@ -118,8 +114,7 @@ const runData = (event: RunEvent.RunEvent): Record<string, unknown> => {
  * through the schema, which rejects it.
  */
 export const encodeRun = (event: RunEvent.RunEvent): EncodedEvent => {
-  const millis = event.occurredAt.epochMillis
-  if (millis < earliest || millis > latest) {
+  if (!Timestamp.isInRange(event.occurredAt)) {
     // Throws the schema's error for the time.
     encodeRunEvent(event)
   }

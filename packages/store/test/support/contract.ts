@@ -1,4 +1,5 @@
 import { describe, expect, layer as withLayer } from "@effect/vitest"
+import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
@@ -119,6 +120,40 @@ export const eventStoreContract = (name: string, layer: Layer.Layer<EventStore.E
           )
           expect((yield* store.readRun(runId)).version).toBe(0)
           expect((yield* store.readRun(other)).version).toBe(0)
+        }))
+
+      it.effect("rejects an event time that the log cannot store", () =>
+        Effect.gen(function*() {
+          const store = yield* EventStore.EventStore
+          const runId = newRunId()
+          // Events built in code are not range-checked, so these reach the store.
+          for (const time of ["0000-06-01T00:00:00.000Z", "+010000-01-01T00:00:00.000Z"]) {
+            const error = yield* Effect.flip(store.appendRun(runId, 0, [succeeded(runId, time)]))
+            expect(error._tag).toBe("InvalidAppend")
+            expect(error.message).toContain(`occurred at ${time}, outside the years 0001 to 9999`)
+          }
+          const inBatch = yield* Effect.flip(
+            store.appendRun(runId, 0, [started(runId), succeeded(runId, "0000-01-01T00:00:00.000Z")])
+          )
+          expect(inBatch._tag).toBe("InvalidAppend")
+          const key = newKey()
+          const attempt = Invocation.requested({
+            idempotencyKey: key,
+            occurredAt: at("0000-12-31T23:59:59.999Z"),
+            workflow: started(runId).workflow,
+            inputParameters: {},
+            actor: "ops@example.com"
+          })
+          const invocationError = yield* Effect.flip(store.appendInvocation(key, 0, [attempt]))
+          expect(invocationError._tag).toBe("InvalidAppend")
+          expect((yield* store.readRun(runId)).version).toBe(0)
+          expect((yield* store.readInvocation(key)).version).toBe(0)
+          const boundary = yield* store.appendRun(runId, 0, [
+            started(runId, { occurredAt: "0001-01-01T00:00:00.000Z" })
+          ])
+          expect(boundary._tag).toBe("Appended")
+          const read = yield* store.readRun(runId)
+          expect(DateTime.formatIso(read.events[0]!.occurredAt)).toBe("0001-01-01T00:00:00.000Z")
         }))
 
       it.effect("returns the current version for an empty batch", () =>
