@@ -184,12 +184,14 @@ const invoke = Command.make("invoke", {
     )
     const input = yield* inputOf(args.input, args.params)
     const key = Option.getOrElse(args.idempotencyKey, () => `cli-${randomUUID()}`)
-    const run = yield* RecordingWorkflows.invokeWorkflow(workflow, input, { idempotencyKey: key, actor: "cli" })
-    yield* Console.log(`Run ${run.id} of ${run.workflow}: ${String(run.status)} (idempotency key ${key})`)
-  }).pipe(
-    Effect.provide(RecordingWorkflows.layer.pipe(Layer.provide(Workflows.layerConfig()))),
-    withStore(args.embedded)
-  )).pipe(
+    yield* Effect.gen(function*() {
+      const run = yield* RecordingWorkflows.invokeWorkflow(workflow, input, { idempotencyKey: key, actor: "cli" })
+      yield* Console.log(`Run ${run.id} of ${run.workflow}: ${String(run.status)} (idempotency key ${key})`)
+    }).pipe(
+      Effect.provide(RecordingWorkflows.layer.pipe(Layer.provide(Workflows.layerConfig()))),
+      withStore(args.embedded)
+    )
+  })).pipe(
     Command.withDescription(
       "Invoke a workflow and record the attempt and its run (needs STRIPE_API_KEY and DATABASE_URL)"
     )
@@ -266,7 +268,6 @@ const runs = Command.make("runs", {
   embedded
 }, (args) =>
   Effect.gen(function*() {
-    const log = yield* RunLog.RunLog
     const workflowId = yield* Option.match(args.workflow, {
       onNone: () => Effect.succeed(undefined),
       onSome: (text) =>
@@ -279,17 +280,20 @@ const runs = Command.make("runs", {
     const from = yield* parseTime("from", args.from)
     const to = yield* parseTime("to", args.to)
     yield* checkTimeRange({ from, to }, "--")
-    const page = yield* log.runs({
-      workflowId,
-      status: Option.getOrUndefined(args.status),
-      from: from?.time,
-      to: to?.time,
-      limit: args.limit,
-      after: Option.getOrUndefined(args.after)
-    })
-    yield* Console.log(Output.runsTable(page.items))
-    if (Option.isSome(page.next)) yield* Console.log(`\nNext page: --after ${page.next.value}`)
-  }).pipe(withStore(args.embedded))).pipe(Command.withDescription("List runs in the log with filters, as a table"))
+    yield* Effect.gen(function*() {
+      const log = yield* RunLog.RunLog
+      const page = yield* log.runs({
+        workflowId,
+        status: Option.getOrUndefined(args.status),
+        from: from?.time,
+        to: to?.time,
+        limit: args.limit,
+        after: Option.getOrUndefined(args.after)
+      })
+      yield* Console.log(Output.runsTable(page.items))
+      if (Option.isSome(page.next)) yield* Console.log(`\nNext page: --after ${page.next.value}`)
+    }).pipe(withStore(args.embedded))
+  })).pipe(Command.withDescription("List runs in the log with filters, as a table"))
 
 const history = Command.make(
   "history",
@@ -299,16 +303,18 @@ const history = Command.make(
       const runId = yield* Schema.decodeUnknown(Ids.WorkflowRunId)(args.run).pipe(
         Effect.mapError(() => new InvalidInput({ message: `${JSON.stringify(args.run)} is not a run id` }))
       )
-      const log = yield* RunLog.RunLog
-      const runHistory = yield* log.history(runId)
-      if (Option.isNone(runHistory.run)) {
-        return yield* new RunNotInLog({
-          runId,
-          message: `Run ${runId} is not in the log; list the recorded runs with \`runs\``
-        })
-      }
-      yield* Console.log(Output.timeline(runId, runHistory))
-    }).pipe(withStore(args.embedded))
+      yield* Effect.gen(function*() {
+        const log = yield* RunLog.RunLog
+        const runHistory = yield* log.history(runId)
+        if (Option.isNone(runHistory.run)) {
+          return yield* new RunNotInLog({
+            runId,
+            message: `Run ${runId} is not in the log; list the recorded runs with \`runs\``
+          })
+        }
+        yield* Console.log(Output.timeline(runId, runHistory))
+      }).pipe(withStore(args.embedded))
+    })
 ).pipe(Command.withDescription("Print a run's timeline from the log"))
 
 const verify = Command.make("verify", {
@@ -325,15 +331,17 @@ const verify = Command.make("verify", {
 }, (args) =>
   Effect.gen(function*() {
     const expect = Option.isSome(args.expect) ? yield* AnchorText.decodeArgument(args.expect.value) : undefined
-    const log = yield* RunLog.RunLog
-    const report = yield* log.verify({ expect })
-    yield* Console.log(Output.verifyReport(report, { fullAnchor: args.fullAnchor }))
-    if (!report.ok) {
-      return yield* new VerificationFailed({
-        message: "The log failed verification; the lines above name each broken chain and changed event"
-      })
-    }
-  }).pipe(withStore(args.embedded))).pipe(
+    yield* Effect.gen(function*() {
+      const log = yield* RunLog.RunLog
+      const report = yield* log.verify({ expect })
+      yield* Console.log(Output.verifyReport(report, { fullAnchor: args.fullAnchor }))
+      if (!report.ok) {
+        return yield* new VerificationFailed({
+          message: "The log failed verification; the lines above name each broken chain and changed event"
+        })
+      }
+    }).pipe(withStore(args.embedded))
+  })).pipe(
     Command.withDescription("Recompute every hash chain, print the anchor, and with --expect check an earlier anchor")
   )
 

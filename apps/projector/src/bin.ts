@@ -8,6 +8,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Logger from "effect/Logger"
+import * as AnchorText from "./AnchorText.js"
 import * as AppConfig from "./AppConfig.js"
 import * as Cli from "./Cli.js"
 import * as Output from "./Output.js"
@@ -19,8 +20,19 @@ const loggerFor = (format: "json" | "pretty") =>
     format === "json" ? Logger.withConsoleError(Logger.jsonLogger) : Logger.prettyLogger({ stderr: true })
   )
 
+// Errors in the arguments, as opposed to the configuration or the work. The process exits 2 for
+// these, like the benchmark, and prints their messages without a tag, like @effect/cli's own.
+const isUsageError = (error: unknown): boolean =>
+  ValidationError.isValidationError(error) ||
+  error instanceof Cli.InvalidInput ||
+  error instanceof Cli.TimeRangeReversed ||
+  error instanceof AnchorText.InvalidAnchor
+
+const usageExitCode = 2
+
 const describe = (error: unknown): string => {
   if (ConfigError.isConfigError(error)) return `Invalid configuration:\n${AppConfig.describeError(error)}`
+  if (isUsageError(error) && error instanceof Error) return error.message
   if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string") {
     const tag = "_tag" in error && typeof error._tag === "string" ? `${error._tag}: ` : ""
     return `${tag}${error.message}`
@@ -56,5 +68,15 @@ const program = Effect.flatMap(
   (console) => Effect.withConsole(main, Output.plainWhereNoColor(console, color))
 )
 
+const exitCode = (exit: Exit.Exit<unknown, unknown>): number => {
+  if (Exit.isSuccess(exit) || Cause.isInterruptedOnly(exit.cause)) return 0
+  const failure = Cause.failureOption(exit.cause)
+  return failure._tag === "Some" && isUsageError(failure.value) ? usageExitCode : 1
+}
+
 // The pretty logger that runMain adds by default would write every line a second time, to stdout.
-NodeRuntime.runMain(program, { disableErrorReporting: true, disablePrettyLogger: true })
+NodeRuntime.runMain(program, {
+  disableErrorReporting: true,
+  disablePrettyLogger: true,
+  teardown: (exit, onExit) => onExit(exitCode(exit))
+})

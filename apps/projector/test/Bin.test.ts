@@ -219,9 +219,30 @@ describe("workflow-runs serve", () => {
       expect(help.code).toBe(0)
       expect(help.stdout).toContain("USAGE")
       expect(help.stdout).not.toContain("\u001b[")
-      expect(usage.code).toBe(1)
+      expect(usage.code).toBe(2)
       expect(usage.stderr).toContain("--status must be one of")
       expect(usage.stderr).not.toContain("\u001b[")
+    }), 60_000)
+
+  it.scopedLive("exits 2 on an invalid argument, before it reads DATABASE_URL", () =>
+    Effect.gen(function*() {
+      yield* ensureBuilt
+      const cases: ReadonlyArray<[ReadonlyArray<string>, string]> = [
+        [["runs", "--from", "2026-13-01"], "--from \"2026-13-01\" is not an ISO 8601 date"],
+        [["runs", "--limit", "abc"], "--limit must be an integer from 1 to 1000"],
+        [["history", "not/a/run"], "\"not/a/run\" is not a run id"],
+        [["invoke", "wf_1", "--input", "[1]"], "--input must be a JSON object"],
+        [["verify", "--expect", "junk"], "The anchor is not a wrc1. or wra1. token"]
+      ]
+      for (const [args, message] of cases) {
+        const result = yield* runBin(args, {}).pipe(Effect.timeout("30 seconds"))
+        expect(result.code, args.join(" ")).toBe(2)
+        expect(result.stderr.trim().startsWith(message), result.stderr).toBe(true)
+        expect(result.stderr, args.join(" ")).not.toContain("DATABASE_URL")
+      }
+      const missing = yield* runBin(["runs"], {}).pipe(Effect.timeout("30 seconds"))
+      expect(missing.code).toBe(1)
+      expect(missing.stderr).toContain("DATABASE_URL is missing")
     }), 60_000)
 
   it.scopedLive("reports a port in use without logging a stop", () =>
