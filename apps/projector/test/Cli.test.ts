@@ -392,7 +392,7 @@ describe("Cli", () => {
       )
       const sql = Context.get(client, SqlClient.SqlClient)
       const projection = sql`
-        select run_id, version, status, workflow_id, livemode, trigger, input_parameters, error_message,
+        select run_id, version, status, workflow_id, livemode, trigger_type, input_parameters, error_message,
           started_at, finished_at, encode(head_hash, 'hex') as head_hash
         from workflow_runs order by run_id`
       const inline = yield* projection

@@ -152,6 +152,21 @@ const replaceAppendOneFunctions = Effect.gen(function*() {
   yield* sql.unsafe(AppendOne.appendOneFunction(Heads.invocations))
 })
 
+// Replaces the head's `trigger` document with its type, which is all the listing reads. The
+// document repeated the input parameters of `input_parameters`, so every head row carried them
+// twice. The whole trigger stays in the run's `RunStarted` event. Both run append functions name
+// the head's columns, so they are replaced.
+const replaceRunTrigger = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.unsafe(`
+alter table workflow_runs add column trigger_type text;
+update workflow_runs set trigger_type = trigger->>'type' where trigger is not null;
+alter table workflow_runs drop column trigger;
+`)
+  yield* sql.unsafe(Heads.appendFunction(Heads.runs))
+  yield* sql.unsafe(AppendOne.appendOneFunction(Heads.runs))
+})
+
 /**
  * The migrations, by id and name.
  *
@@ -163,7 +178,8 @@ export const migrations = {
   "2_create_append_functions": createAppendFunctions,
   "3_replace_append_functions": replaceAppendFunctions,
   "4_create_append_one_functions": createAppendOneFunctions,
-  "5_replace_append_one_functions": replaceAppendOneFunctions
+  "5_replace_append_one_functions": replaceAppendOneFunctions,
+  "6_replace_run_trigger_with_type": replaceRunTrigger
 }
 
 /**

@@ -37,6 +37,8 @@ export interface RunSummary {
   readonly status: string
   readonly workflowId: string | null
   readonly livemode: boolean | null
+  /** The type of the run's trigger, for example `manual` or `event`. The run's history has the whole trigger. */
+  readonly triggerType: string | null
   readonly inputParameters: unknown
   readonly errorMessage: string | null
   readonly startedAt: DateTime.Utc | null
@@ -173,6 +175,7 @@ const RunRow = Schema.Struct({
   status: Schema.String,
   workflow_id: Schema.NullOr(Schema.String),
   livemode: Schema.NullOr(Schema.Boolean),
+  trigger_type: Schema.NullOr(Schema.String),
   input_parameters: Schema.Unknown,
   error_message: Schema.NullOr(Schema.String),
   started_at: DateOrNull,
@@ -232,6 +235,7 @@ const toRunSummary = (row: RunRow): RunSummary => ({
   status: row.status,
   workflowId: row.workflow_id,
   livemode: row.livemode,
+  triggerType: row.trigger_type,
   inputParameters: unescapeJson(row.input_parameters),
   errorMessage: row.error_message,
   startedAt: utcOrNull(row.started_at),
@@ -253,7 +257,7 @@ const toInvocationSummary = (row: InvocationRow): InvocationSummary => ({
   settledAt: utcOrNull(row.settled_at)
 })
 
-const runColumns = `run_id, version::int as version, status, workflow_id, livemode, input_parameters,
+const runColumns = `run_id, version::int as version, status, workflow_id, livemode, trigger_type, input_parameters,
   error_message, started_at, finished_at, updated_at, encode(head_hash, 'hex') as head_hash`
 
 const invocationColumns = `idempotency_key, version::int as version, outcome, workflow_id, input_parameters,

@@ -1,4 +1,5 @@
 import * as PgClient from "@effect/sql-pg/PgClient"
+import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, layer as withLayer } from "@effect/vitest"
 import * as Duration from "effect/Duration"
@@ -28,16 +29,24 @@ const migrateInChild = (url: Redacted.Redacted<string>) =>
     )
   })
 
+// Creates an empty database named after `prefix` and returns its URL and the effect that drops it.
+const emptyDatabase = (prefix: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const client = yield* PgClient.PgClient
+    const name = `${prefix}_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`
+    yield* sql.unsafe(`create database ${name}`)
+    return {
+      url: urlOf(client, { database: name }),
+      drop: Effect.orDie(sql.unsafe(`drop database if exists ${name} with (force)`))
+    }
+  })
+
 describe("migrations", () => {
   withLayer(database, { timeout: 120_000, excludeTestServices: true })((it) => {
     it.effect("lets two processes migrate an empty database at once", () =>
       Effect.gen(function*() {
-        const sql = yield* SqlClient.SqlClient
-        const client = yield* PgClient.PgClient
-        const name = `wr_migrate_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`
-        yield* sql.unsafe(`create database ${name}`)
-        const url = urlOf(client, { database: name })
-        const dropDatabase = Effect.orDie(sql.unsafe(`drop database if exists ${name} with (force)`))
+        const { drop: dropDatabase, url } = yield* emptyDatabase("wr_migrate")
         const migrateTwice = Effect.gen(function*() {
           const results = yield* Effect.all([migrateInChild(url), migrateInChild(url)], { concurrency: 2 })
           const migrated = yield* Effect.flatMap(
@@ -56,14 +65,43 @@ describe("migrations", () => {
         expect(migrated[0]!.n).toBe(count)
       }))
 
+    it.effect("moves each run's trigger type out of its trigger document", () =>
+      Effect.gen(function*() {
+        const { drop: dropDatabase, url } = yield* emptyDatabase("wr_migrate_trigger")
+        const before = Object.fromEntries(
+          Object.entries(Migrations.migrations).filter(([id]) => Number.parseInt(id, 10) < 6)
+        )
+        const upgrade = Effect.gen(function*() {
+          const target = yield* SqlClient.SqlClient
+          yield* Migrator.make({})({ loader: Migrator.fromRecord(before) })
+          yield* target.unsafe(`insert into workflow_runs (run_id, version, status, trigger, head_hash) values
+            ('wfrun_manual', 1, 'started', '{"type":"manual","manual":{"input_parameters":{"a":1}}}', '\\x00'),
+            ('wfrun_event', 1, 'started', '{"type":"event","event_trigger":{"id":"evt_1"}}', '\\x00'),
+            ('wfrun_none', 1, 'started', null, '\\x00')`)
+          const applied = yield* Migrations.run
+          const rows = yield* target.unsafe<{ run_id: string; trigger_type: string | null }>(
+            "select run_id, trigger_type from workflow_runs order by run_id"
+          )
+          const columns = yield* target.unsafe<{ column_name: string }>(
+            "select column_name from information_schema.columns where table_name = 'workflow_runs'"
+          )
+          return { applied, rows, columns: columns.map((column) => column.column_name) }
+        }).pipe(Effect.provide(Layer.fresh(Database.layerClient({ url, maxConnections: 1 }))))
+        const { applied, columns, rows } = yield* Effect.ensuring(upgrade, dropDatabase)
+
+        expect(applied.map(([id]) => id)).toEqual([6])
+        expect(rows).toEqual([
+          { run_id: "wfrun_event", trigger_type: "event" },
+          { run_id: "wfrun_manual", trigger_type: "manual" },
+          { run_id: "wfrun_none", trigger_type: null }
+        ])
+        expect(columns).toContain("trigger_type")
+        expect(columns).not.toContain("trigger")
+      }))
+
     it.effect("migrates on a one-connection pool", () =>
       Effect.gen(function*() {
-        const sql = yield* SqlClient.SqlClient
-        const client = yield* PgClient.PgClient
-        const name = `wr_migrate_one_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`
-        yield* sql.unsafe(`create database ${name}`)
-        const url = urlOf(client, { database: name })
-        const dropDatabase = Effect.orDie(sql.unsafe(`drop database if exists ${name} with (force)`))
+        const { drop: dropDatabase, url } = yield* emptyDatabase("wr_migrate_one")
         // Without the fix the layer waits forever for a second connection, so it has a deadline.
         const migrated = yield* Effect.flatMap(
           SqlClient.SqlClient,

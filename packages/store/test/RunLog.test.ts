@@ -44,6 +44,11 @@ describe("run log", () => {
         expect(run.version).toBe(2)
         expect(run.headHash).toBe(history.events[1]!.hash)
         expect(run.inputParameters).toEqual({ order_id: "o-1" })
+        expect(run.triggerType).toBe("manual")
+        expect((history.events[0]!.data as { trigger: unknown }).trigger).toEqual({
+          type: "manual",
+          manual: { input_parameters: { order_id: "o-1" } }
+        })
       }))
 
     it.effect("pages runs by workflow, status and time", () =>

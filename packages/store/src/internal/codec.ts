@@ -34,7 +34,7 @@ const runPatch = (event: RunEvent.RunEvent, data: Record<string, unknown>, at: s
         status: "started",
         workflow_id: event.workflow,
         livemode: event.livemode,
-        trigger,
+        trigger_type: trigger.type,
         input_parameters: manual?.input_parameters ?? null,
         started_at: at
       }

@@ -27,7 +27,7 @@ export const runs: HeadTable = {
     { name: "status", type: "text" },
     { name: "workflow_id", type: "text" },
     { name: "livemode", type: "boolean" },
-    { name: "trigger", type: "jsonb" },
+    { name: "trigger_type", type: "text" },
     { name: "input_parameters", type: "jsonb" },
     { name: "error_message", type: "text" },
     { name: "started_at", type: "timestamptz" },
