@@ -37,12 +37,15 @@ const mapStrings = (value: unknown, f: (value: string) => string): unknown => {
  */
 export const escapeJson = (value: unknown): unknown => mapStrings(value, escapeString)
 
+// Every append runs this on its data and metadata, so it walks the keys without building the
+// key-value pairs of `Object.entries`.
 const containsEscapable = (value: unknown): boolean => {
   if (typeof value === "string") return needsEscape(value)
   if (Array.isArray(value)) return value.some(containsEscapable)
   if (value !== null && typeof value === "object") {
-    for (const [key, item] of Object.entries(value)) {
-      if (needsEscape(key) || containsEscapable(item)) return true
+    const record = value as Record<string, unknown>
+    for (const key of Object.keys(record)) {
+      if (needsEscape(key) || containsEscapable(record[key])) return true
     }
   }
   return false
