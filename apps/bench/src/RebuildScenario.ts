@@ -54,7 +54,7 @@ export const copyRows = async (client: pg.ClientBase): Promise<number> => {
 // The head columns that the inline projection and a rebuild both set. Created and updated times
 // differ by design, because the rebuild takes them from the events' recorded times.
 const headColumns =
-  "run_id, version, status, workflow_id, livemode, trigger, input_parameters, error_message, started_at, finished_at, head_hash"
+  "run_id, version, status, workflow_id, livemode, trigger_type, input_parameters, error_message, started_at, finished_at, head_hash"
 
 /** Counts the rows in which `table` and `workflow_runs` differ, in either direction. */
 export const differingHeads = async (client: pg.ClientBase, table: string): Promise<number> => {

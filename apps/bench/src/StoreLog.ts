@@ -183,7 +183,7 @@ const headLine = (run: FixtureRun, hash: Uint8Array): string =>
     run.failed ? "failed" : "succeeded",
     run.workflowId,
     "false",
-    copyText(JSON.stringify(startedData(run).trigger)),
+    "manual",
     copyText(JSON.stringify(run.inputParameters)),
     run.failed ? failureMessage : "\\N",
     run.startedAt.toISOString(),
@@ -215,7 +215,7 @@ const copy = async (client: pg.ClientBase, statement: string, text: string): Pro
 const eventColumns = "stream_id, version, event_id, type, data, metadata, occurred_at, hash"
 
 const headColumns =
-  "run_id, version, status, workflow_id, livemode, trigger, input_parameters, error_message, started_at, finished_at, head_hash"
+  "run_id, version, status, workflow_id, livemode, trigger_type, input_parameters, error_message, started_at, finished_at, head_hash"
 
 /** Events per COPY and transaction unless {@link LoadOptions} sets another number. */
 export const defaultEventsPerTransaction = 1_000

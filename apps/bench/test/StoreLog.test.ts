@@ -51,7 +51,7 @@ const query = <Row extends pg.QueryResultRow>(url: string, text: string) =>
 const eventsQuery = `SELECT position::text, stream_id, version::int, event_id::text, type, data, metadata,
   occurred_at, encode(hash, 'hex') AS hash FROM run_events ORDER BY position`
 
-const headsQuery = `SELECT run_id, version::int, status, workflow_id, livemode, trigger, input_parameters,
+const headsQuery = `SELECT run_id, version::int, status, workflow_id, livemode, trigger_type, input_parameters,
   error_message, started_at, finished_at, encode(head_hash, 'hex') AS head_hash FROM workflow_runs ORDER BY run_id`
 
 // Appends the log's runs through the store's API into a new schema, event by event in the log's
