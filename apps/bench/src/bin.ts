@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 /**
  * `pnpm bench [--quick | --full] [--only LIST] [--out FILE] [--notice TEXT]`: runs the benchmark
- * suite and writes docs/benchmarks.md, or the file `--out` names.
+ * suite and writes docs/benchmarks.md, bench-report.md for a run limited with `--only`, or the
+ * file `--out` names.
  */
 import { mkdir, writeFile } from "node:fs/promises"
-import { dirname, resolve } from "node:path"
-import { fileURLToPath } from "node:url"
+import { dirname } from "node:path"
 import { parseArgs } from "node:util"
 import { render } from "./Report.js"
+import { reportPath } from "./ReportPath.js"
 import * as Suite from "./Suite.js"
 
 const usage = `Usage: pnpm bench [--quick | --full] [--only LIST] [--out FILE] [--notice TEXT]
@@ -16,13 +17,11 @@ const usage = `Usage: pnpm bench [--quick | --full] [--only LIST] [--out FILE] [
   --full          the large sizes, including a 1,000,000-event log and its rebuild
   --only LIST     run only these benchmarks, comma-separated: ${Suite.parts.join(", ")}
                   (growth includes the projection rebuild)
-  --out FILE      where to write the Markdown report (default: docs/benchmarks.md)
+  --out FILE      where to write the Markdown report (default: docs/benchmarks.md, or
+                  bench-report.md with --only, so a partial run keeps the recorded report)
   --notice TEXT   a notice printed at the top of the report
 
 PostgreSQL: DATABASE_URL when it is set, otherwise an embedded server started for the run.`
-
-// The repository root, three levels above this file in `src` and in `dist` alike.
-const defaultOut = resolve(dirname(fileURLToPath(import.meta.url)), "../../../docs/benchmarks.md")
 
 // Exit codes: 1 when a benchmark fails, 2 for invalid arguments.
 class UsageError extends Error {}
@@ -73,7 +72,7 @@ const main = async (): Promise<void> => {
     return
   }
   const config = options.full ? Suite.full : Suite.quick
-  const out = resolve(options.out ?? defaultOut)
+  const out = reportPath({ out: options.out, limited: options.only !== undefined })
   console.log(`Running the ${config.mode} benchmark suite; the report goes to ${out}`)
   const report = await Suite.run(config, {
     notice: options.notice,

@@ -280,6 +280,7 @@ const runs = Command.make("runs", {
     const from = yield* parseTime("from", args.from)
     const to = yield* parseTime("to", args.to)
     yield* checkTimeRange({ from, to }, "--")
+    if (Option.isSome(args.after)) yield* RunLog.checkCursor(args.after.value)
     yield* Effect.gen(function*() {
       const log = yield* RunLog.RunLog
       const page = yield* log.runs({

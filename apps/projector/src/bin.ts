@@ -2,6 +2,7 @@
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { StoreError } from "@workflow-runs/store"
 import * as Cause from "effect/Cause"
 import * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
@@ -26,7 +27,8 @@ const isUsageError = (error: unknown): boolean =>
   ValidationError.isValidationError(error) ||
   error instanceof Cli.InvalidInput ||
   error instanceof Cli.TimeRangeReversed ||
-  error instanceof AnchorText.InvalidAnchor
+  error instanceof AnchorText.InvalidAnchor ||
+  error instanceof StoreError.InvalidCursor
 
 const usageExitCode = 2
 

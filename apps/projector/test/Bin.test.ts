@@ -232,7 +232,8 @@ describe("workflow-runs serve", () => {
         [["runs", "--limit", "abc"], "--limit must be an integer from 1 to 1000"],
         [["history", "not/a/run"], "\"not/a/run\" is not a run id"],
         [["invoke", "wf_1", "--input", "[1]"], "--input must be a JSON object"],
-        [["verify", "--expect", "junk"], "The anchor is not a wrc1. or wra1. token"]
+        [["verify", "--expect", "junk"], "The anchor is not a wrc1. or wra1. token"],
+        [["runs", "--after", "garbage"], "Invalid page cursor \"garbage\"; pass the next cursor"]
       ]
       for (const [args, message] of cases) {
         const result = yield* runBin(args, {}).pipe(Effect.timeout("30 seconds"))
