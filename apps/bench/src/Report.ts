@@ -4,10 +4,11 @@
 import type { AppendFigure, AppendResults } from "./AppendScenario.js"
 import { growthSection, growthTargetRows, rebuildSection } from "./GrowthReport.js"
 import type { GrowthResults } from "./GrowthScenario.js"
-import { micros, milliseconds, rate, ratio, spread, table } from "./internal/markdown.js"
+import { integer, micros, milliseconds, rate, ratio, spread, table } from "./internal/markdown.js"
 import type { Machine } from "./Machine.js"
 import type { RebuildResults } from "./RebuildScenario.js"
-import { renderServiceSections, serviceSectionTitles } from "./ServiceReport.js"
+import * as ServerCpu from "./ServerCpu.js"
+import { renderServiceSections, serviceSectionTitles, serviceTargetRows } from "./ServiceReport.js"
 import type { ServiceResults } from "./ServiceSuite.js"
 
 /** Everything a run measured, with the facts needed to read it. */
@@ -189,6 +190,21 @@ const cpuFindings = (results: AppendResults, cores: number): string => {
   ].join(" ")
 }
 
+// `/proc` counts each backend's time in whole clock ticks, so a round's server time per append
+// moves in steps of one tick over its appends, the coarsest in the round with the fewest.
+const serverResolution = (append: AppendResults): string => {
+  const appendsPerRound = append.figures.map((figure) => {
+    const workload = append.workloads.find((entry) => entry.id === figure.workload)
+    return figure.callsPerRound * (workload?.appendsPerCall ?? 1)
+  })
+  const fewest = Math.min(...appendsPerRound)
+  return `PostgreSQL counts each backend's time in clock ticks of ${
+    micros(ServerCpu.microsPerTick)
+  } µs, so the \`server\` column moves in steps of about ${
+    micros(ServerCpu.microsPerTick / fewest)
+  } µs in the rounds with the fewest appends (${integer.format(fewest)}), and finer in the others.`
+}
+
 const appendSection = (report: BenchReport & { readonly append: AppendResults }): string =>
   [
     `## ${sectionTitles[2]}`,
@@ -200,6 +216,8 @@ const appendSection = (report: BenchReport & { readonly append: AppendResults })
     "### CPU per append",
     "",
     "CPU time per append in microseconds, median with min and max over the rounds: `server` is the user and system time of PostgreSQL's client backends on the benchmark's database, read from `/proc` before and after each round; `bench process` is the time of the Node process that runs every contender (the contender's client side and the harness).",
+    "",
+    serverResolution(report.append),
     "",
     cpuTable(report.append),
     "",
@@ -228,7 +246,8 @@ const guaranteesSection = (report: BenchReport & { readonly append: AppendResult
 
 const targetsSection = (report: BenchReport): string | undefined => {
   const append = report.append
-  if (append === undefined && report.growth === undefined) return undefined
+  const serviceRows = report.services === undefined ? [] : serviceTargetRows(report.services)
+  if (append === undefined && report.growth === undefined && serviceRows.length === 0) return undefined
   const subject = append?.contenders.find((contender) => contender.role === "subject")
   const pending = "not measured: the store is not a contender yet"
   const runsAt16 = (role: string) =>
@@ -256,7 +275,8 @@ const targetsSection = (report: BenchReport): string | undefined => {
           ...subjectRatio("baseline", 0.5)
         ]
       ]),
-      ...(report.growth === undefined ? [] : growthTargetRows(report.growth))
+      ...(report.growth === undefined ? [] : growthTargetRows(report.growth)),
+      ...serviceRows
     ]),
     "",
     [
@@ -266,7 +286,9 @@ const targetsSection = (report: BenchReport): string | undefined => {
       ...(report.growth === undefined ? [] : [
         "The growth targets are stated for 1,000,000 against 10,000 events; only `pnpm bench --full` loads 1,000,000."
       ]),
-      ...(report.services === undefined ? [] : ["The invoking, ingestion and memory sections give their own verdicts."])
+      ...(serviceRows.length === 0
+        ? []
+        : ["The invoking and ingestion sections give the CPU behind each missed target."])
     ].join(" ")
   ].join("\n")
 }

@@ -45,7 +45,8 @@ export const cpuTicks = (stat: string): number | undefined => {
   return Number.isFinite(user) && Number.isFinite(system) ? user + system : undefined
 }
 
-const microsPerTick = 1_000_000 / ticksPerSecond()
+/** The resolution of the CPU times read from `/proc`: one clock tick, in microseconds, per process. */
+export const microsPerTick: number = 1_000_000 / ticksPerSecond()
 
 /**
  * Returns the user plus system CPU time of process `pid` in microseconds, or `undefined` when its

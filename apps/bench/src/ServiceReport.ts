@@ -21,9 +21,38 @@ const mebibytes = (bytes: number): string => (bytes / 2 ** 20).toFixed(1)
 
 const verdict = (met: boolean): string => (met ? "met" : "missed")
 
+const invokeFigure = (results: NonNullable<ServiceResults["invoke"]>, contender: InvokeContender, callers: number) =>
+  results.figures.find((entry) => entry.contender === contender && entry.callers === callers)!
+
+// The invoke target at `callers`: this project's rate and p99 against the official client's.
+const judgeInvoke = (results: NonNullable<ServiceResults["invoke"]>, callers: number) => {
+  const ours = invokeFigure(results, "workflow-runs", callers).summary
+  const official = invokeFigure(results, "stripe", callers).summary
+  const rateRatio = ours.callsPerSecond.median / official.callsPerSecond.median
+  const p99Ratio = ours.p99Ms.median / official.p99Ms.median
+  return { rateRatio, p99Ratio, met: rateRatio >= 1 && p99Ratio <= 1 }
+}
+
+const naiveFigure = (results: NonNullable<ServiceResults["webhooks"]>, connections: number) =>
+  results.figures.find((entry) => entry.contender === "naive" && entry.connections === connections)!
+
+const projectorFigure = (results: NonNullable<ServiceResults["webhooks"]>, connections: number) =>
+  results.figures.find((entry) => entry.contender === "projector" && entry.connections === connections)!
+
+// The ingestion target at `connections`: the projector's rate over the naive handler's.
+const webhookRatio = (results: NonNullable<ServiceResults["webhooks"]>, connections: number): number =>
+  projectorFigure(results, connections).summary.callsPerSecond.median /
+  naiveFigure(results, connections).summary.callsPerSecond.median
+
+// The memory slope as a share of the RSS after the warm-up, carried over 100,000 notifications.
+const memoryGrowth = (results: NonNullable<ServiceResults["memory"]>): number =>
+  (results.slopeBytesPer1000 * 100) / results.rssAfterWarmupBytes
+
+const memoryJudged = (results: NonNullable<ServiceResults["memory"]>): boolean =>
+  results.options.notifications >= 100_000
+
 const invokeSection = (results: NonNullable<ServiceResults["invoke"]>): string => {
-  const figure = (contender: InvokeContender, callers: number) =>
-    results.figures.find((entry) => entry.contender === contender && entry.callers === callers)!
+  const figure = (contender: InvokeContender, callers: number) => invokeFigure(results, contender, callers)
   const rows = results.figures.map((entry) => {
     const official = figure("stripe", entry.callers)
     const bare = figure("node:http", entry.callers)
@@ -41,11 +70,7 @@ const invokeSection = (results: NonNullable<ServiceResults["invoke"]>): string =
     ]
   })
   const targets = results.options.callers.map((callers) => {
-    const ours = figure("workflow-runs", callers).summary
-    const official = figure("stripe", callers).summary
-    const rateRatio = ours.callsPerSecond.median / official.callsPerSecond.median
-    const p99Ratio = ours.p99Ms.median / official.p99Ms.median
-    const met = rateRatio >= 1 && p99Ratio <= 1
+    const { met, p99Ratio, rateRatio } = judgeInvoke(results, callers)
     const cpu = (contender: InvokeContender) => micros(figure(contender, callers).cpuMicrosPerCall.median)
     return `- ${callers} ${callers === 1 ? "caller" : "callers"}: rate ${
       ratio(rateRatio)
@@ -94,8 +119,7 @@ const invokeSection = (results: NonNullable<ServiceResults["invoke"]>): string =
 }
 
 const webhookSection = (results: NonNullable<ServiceResults["webhooks"]>): string => {
-  const naive = (connections: number) =>
-    results.figures.find((entry) => entry.contender === "naive" && entry.connections === connections)!
+  const naive = (connections: number) => naiveFigure(results, connections)
   const cpuCell = (summary: Summary | undefined) => (summary === undefined ? "not readable" : spread(summary, micros))
   const rows = results.figures.map((entry) => [
     String(entry.connections),
@@ -108,10 +132,8 @@ const webhookSection = (results: NonNullable<ServiceResults["webhooks"]>): strin
     ratio(entry.summary.callsPerSecond.median / naive(entry.connections).summary.callsPerSecond.median)
   ])
   const targets = results.options.connections.map((connections) => {
-    const projector = results.figures.find((entry) =>
-      entry.contender === "projector" && entry.connections === connections
-    )!
-    const value = projector.summary.callsPerSecond.median / naive(connections).summary.callsPerSecond.median
+    const projector = projectorFigure(results, connections)
+    const value = webhookRatio(results, connections)
     const cpu = (figure: WebhookFigure) =>
       figure.cpu.receiver === undefined || figure.cpu.server === undefined
         ? undefined
@@ -163,7 +185,7 @@ const webhookSection = (results: NonNullable<ServiceResults["webhooks"]>): strin
 
 const memorySection = (results: NonNullable<ServiceResults["memory"]>): string => {
   const options = results.options
-  const growth = (results.slopeBytesPer1000 * 100) / results.rssAfterWarmupBytes
+  const growth = memoryGrowth(results)
   return [
     `## ${serviceSectionTitles[2]}`,
     "",
@@ -187,7 +209,7 @@ const memorySection = (results: NonNullable<ServiceResults["memory"]>): string =
     `Target: flat, taken as a slope that adds less than ${
       flatGrowthLimit * 100
     }% of the RSS after the warm-up over 100,000 notifications. This run: ${(growth * 100).toFixed(1)}% per 100,000${
-      options.notifications < 100_000
+      !memoryJudged(results)
         ? ", not judged: over fewer notifications the slope follows when garbage collections happen, so only `pnpm bench --full`, with 100,000, gives the verdict."
         : `: ${verdict(growth < flatGrowthLimit)}.`
     }`
@@ -201,3 +223,43 @@ export const renderServiceSections = (results: ServiceResults): string =>
     results.webhooks === undefined ? undefined : webhookSection(results.webhooks),
     results.memory === undefined ? undefined : memorySection(results.memory)
   ].filter((section) => section !== undefined).join("\n\n")
+
+/**
+ * The rows of the report's target table for the service benchmarks that ran: the target, this
+ * run's figure and the verdict. The sections above it give the CPU behind each missed target.
+ */
+export const serviceTargetRows = (results: ServiceResults): Array<[string, string, string]> => [
+  ...(results.invoke === undefined ? [] : results.invoke.options.callers.map((callers): [string, string, string] => {
+    const { met, p99Ratio, rateRatio } = judgeInvoke(results.invoke!, callers)
+    return [
+      `invoking at ${callers} ${
+        callers === 1 ? "caller" : "callers"
+      }: at least the official client's rate, p99 no worse`,
+      `rate ${ratio(rateRatio)}, p99 ${ratio(p99Ratio)}`,
+      verdict(met)
+    ]
+  })),
+  ...(results.webhooks === undefined ? [] : results.webhooks.options.connections.map((connections): [
+    string,
+    string,
+    string
+  ] => {
+    const value = webhookRatio(results.webhooks!, connections)
+    return [
+      `webhook ingestion at ${connections} ${
+        connections === 1 ? "connection" : "connections"
+      }: at least the naive handler's rate`,
+      ratio(value),
+      verdict(value >= 1)
+    ]
+  })),
+  ...(results.memory === undefined ? [] : [
+    [
+      `projector memory: flat, a slope under ${flatGrowthLimit * 100}% of the RSS per 100,000 notifications`,
+      `${(memoryGrowth(results.memory) * 100).toFixed(1)}% per 100,000`,
+      memoryJudged(results.memory)
+        ? verdict(memoryGrowth(results.memory) < flatGrowthLimit)
+        : "not judged: only `pnpm bench --full` sends 100,000 notifications"
+    ] as [string, string, string]
+  ])
+]

@@ -2,8 +2,10 @@ import { describe, expect, it } from "@effect/vitest"
 import type { AppendFigure, AppendResults } from "../src/AppendScenario.js"
 import { appendWorkloads } from "../src/AppendScenario.js"
 import { growthKinds } from "../src/GrowthScenario.js"
+import { micros } from "../src/internal/markdown.js"
 import type { RoundsSummary, Summary } from "../src/Measure.js"
 import { type BenchReport, render } from "../src/Report.js"
+import * as ServerCpu from "../src/ServerCpu.js"
 
 const flat = (value: number): Summary => ({ median: value, min: value, max: value })
 
@@ -141,6 +143,17 @@ describe("Report", () => {
     expect(rowStartingWith(markdown, "run", "16", "Emmett")?.slice(5)).toEqual(["600", "1.00x"])
   })
 
+  it("gives the resolution of the server CPU", () => {
+    // Each round has 10 calls of two appends.
+    expect(markdown).toContain(
+      `PostgreSQL counts each backend's time in clock ticks of ${
+        micros(ServerCpu.microsPerTick)
+      } µs, so the \`server\` column moves in steps of about ${
+        micros(ServerCpu.microsPerTick / 20)
+      } µs in the rounds with the fewest appends (20)`
+    )
+  })
+
   it("estimates the store's ceiling from CPU", () => {
     // Emmett's 600 µs over the store's server time plus the raw client time: 600 / 350.
     expect(markdown).toContain("its rate would reach about 1.71x Emmett's")
@@ -179,6 +192,30 @@ describe("Report", () => {
     expect(growthOnly).toContain("The growth targets are stated for 1,000,000 against 10,000 events")
     expect(growthOnly).not.toContain("a ratio within a few percent")
     expect(markdown).not.toContain("give their own verdicts")
+  })
+
+  it("adds the service targets to the target table", () => {
+    const withMemory = render({
+      ...report,
+      services: {
+        memory: {
+          options: { notifications: 100_000, batch: 10, warmupNotifications: 10, connections: 4 },
+          samples: [{ notifications: 0, rssBytes: 100 * 2 ** 20 }],
+          slopeBytesPer1000: 0,
+          rssAfterWarmupBytes: 100 * 2 ** 20,
+          rssAtEndBytes: 100 * 2 ** 20,
+          peakRssBytes: 100 * 2 ** 20,
+          seconds: 1
+        }
+      }
+    })
+    const targets = withMemory.slice(withMemory.indexOf("## Targets"))
+    expect(rowStartingWith(targets, "projector memory: flat, a slope under 10% of the RSS per 100,000 notifications"))
+      .toEqual([
+        "projector memory: flat, a slope under 10% of the RSS per 100,000 notifications",
+        "0.0% per 100,000",
+        "met"
+      ])
   })
 
   it("states the store targets as ratios", () => {

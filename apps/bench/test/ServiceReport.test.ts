@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { InvokeContender } from "../src/InvokeContenders.js"
 import { summarizeRounds } from "../src/Measure.js"
-import { renderServiceSections, serviceSectionTitles } from "../src/ServiceReport.js"
+import { renderServiceSections, serviceSectionTitles, serviceTargetRows } from "../src/ServiceReport.js"
 import type { ServiceResults } from "../src/ServiceSuite.js"
 
 const rounds = (callsPerSecond: number, p99Ms: number) =>
@@ -99,6 +99,18 @@ describe("ServiceReport", () => {
       markdown.split("\n").find((line) => line.startsWith(prefix))?.split("|").map((cell) => cell.trim())
     expect(cells("| 16      | `stripe`")?.[8]).toBe("200 (200–200)")
     expect(cells("| 16          | projector")?.slice(6, 8)).toEqual(["2,000 (2,000–2,000)", "900 (900–900)"])
+  })
+
+  it("lists every service target with its verdict", () => {
+    expect(serviceTargetRows(results(memory(100_000, 50 * 1024)))).toEqual([
+      ["invoking at 1 caller: at least the official client's rate, p99 no worse", "rate 1.20x, p99 1.00x", "met"],
+      ["invoking at 16 callers: at least the official client's rate, p99 no worse", "rate 0.90x, p99 1.33x", "missed"],
+      ["webhook ingestion at 16 connections: at least the naive handler's rate", "0.50x", "missed"],
+      ["projector memory: flat, a slope under 10% of the RSS per 100,000 notifications", "4.9% per 100,000", "met"]
+    ])
+    const short = serviceTargetRows(results(memory(2_000, 200 * 1024)))
+    expect(short.at(-1)?.[2]).toBe("not judged: only `pnpm bench --full` sends 100,000 notifications")
+    expect(serviceTargetRows({})).toEqual([])
   })
 
   it("leaves a short memory run unjudged", () => {
