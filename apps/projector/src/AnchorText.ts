@@ -83,7 +83,9 @@ export const decode = (
   return decodeJson(json).pipe(
     Effect.mapError(() =>
       new InvalidAnchor({
-        message: `The anchor is not a ${compactPrefix} or ${prefix} token or anchor JSON; pass the value verify printed`
+        message: `${
+          JSON.stringify(trimmed.length > 120 ? `${trimmed.slice(0, 120)}...` : trimmed)
+        } is not a ${compactPrefix} or ${prefix} token or anchor JSON; pass the value verify printed`
       })
     ),
     Effect.filterOrFail(

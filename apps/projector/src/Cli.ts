@@ -10,12 +10,14 @@ import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Ids } from "@workflow-runs/core"
-import { Rebuild, RecordingWorkflows, RunLog } from "@workflow-runs/store"
+import { Database, Rebuild, RecordingWorkflows, RunLog } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
 import * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -150,7 +152,9 @@ const inputOf = (input: Option.Option<string>, params: ReadonlyArray<string>) =>
           new InvalidInput({ message: "--input is not valid JSON; pass an object such as '{\"amount\":5000}'" })
       })
       if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-        return yield* new InvalidInput({ message: "--input must be a JSON object" })
+        return yield* new InvalidInput({
+          message: `--input must be a JSON object such as '{"amount":5000}', got ${input.value}`
+        })
       }
       base = { ...parsed }
     }
@@ -180,10 +184,15 @@ const invoke = Command.make("invoke", {
 }, (args) =>
   Effect.gen(function*() {
     const workflow = yield* Schema.decodeUnknown(Ids.WorkflowId)(args.workflow).pipe(
-      Effect.mapError(() => new InvalidInput({ message: `${JSON.stringify(args.workflow)} is not a workflow id` }))
+      Effect.mapError(() =>
+        new InvalidInput({ message: `${JSON.stringify(args.workflow)} is not a workflow id; pass one such as wf_...` })
+      )
     )
     const input = yield* inputOf(args.input, args.params)
     const key = Option.getOrElse(args.idempotencyKey, () => `cli-${randomUUID()}`)
+    // Read together first, so one error lists every missing or invalid variable. The layers
+    // below read them again.
+    yield* Config.all([Workflows.config, args.embedded ? Config.succeed(undefined) : Database.urlConfig])
     yield* Effect.gen(function*() {
       const run = yield* RecordingWorkflows.invokeWorkflow(workflow, input, { idempotencyKey: key, actor: "cli" })
       yield* Console.log(`Run ${run.id} of ${run.workflow}: ${String(run.status)} (idempotency key ${key})`)
@@ -215,7 +224,7 @@ const parseTime = (name: string, value: Option.Option<string>) =>
             new InvalidInput({
               message: `--${name} ${
                 JSON.stringify(text)
-              } is not an ISO 8601 date or time with Z or an offset in the years 0001 to 9999`
+              } is not an ISO 8601 date or time with Z or an offset in the years 0001 to 9999, such as 2026-05-01 or 2026-05-01T12:00:00Z`
             })
           ),
         onSome: (time) => Effect.succeed({ text, time })
@@ -302,7 +311,9 @@ const history = Command.make(
   (args) =>
     Effect.gen(function*() {
       const runId = yield* Schema.decodeUnknown(Ids.WorkflowRunId)(args.run).pipe(
-        Effect.mapError(() => new InvalidInput({ message: `${JSON.stringify(args.run)} is not a run id` }))
+        Effect.mapError(() =>
+          new InvalidInput({ message: `${JSON.stringify(args.run)} is not a run id; pass one such as wfrun_...` })
+        )
       )
       yield* Effect.gen(function*() {
         const log = yield* RunLog.RunLog
@@ -335,7 +346,7 @@ const verify = Command.make("verify", {
     yield* Effect.gen(function*() {
       const log = yield* RunLog.RunLog
       const report = yield* log.verify({ expect })
-      yield* Console.log(Output.verifyReport(report, { fullAnchor: args.fullAnchor }))
+      yield* Console.log(Output.verifyReport(report, { fullAnchor: args.fullAnchor, expected: expect }))
       if (!report.ok) {
         return yield* new VerificationFailed({
           message: "The log failed verification; the lines above name each broken chain and changed event"
@@ -360,7 +371,17 @@ const rebuild = Command.make("rebuild", { embedded }, (args) =>
 const migrate = Command.make(
   "migrate",
   { embedded },
-  (args) => Console.log("The database schema is up to date").pipe(withStore(args.embedded))
+  (args) =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const [latest] = yield* sql<{ id: number; name: string }>`
+        select migration_id as id, name from effect_sql_migrations order by migration_id desc limit 1`
+      yield* Console.log(
+        latest === undefined
+          ? "The database schema is up to date"
+          : `The database schema is up to date at migration ${latest.id} (${latest.name})`
+      )
+    }).pipe(withStore(args.embedded))
 ).pipe(
   Command.withDescription("Run the database migrations")
 )

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { RunLog, Verification } from "@workflow-runs/store"
+import { HashChain, type RunLog, type Verification } from "@workflow-runs/store"
 import type * as Console from "effect/Console"
 import * as DateTime from "effect/DateTime"
 import * as Option from "effect/Option"
@@ -127,7 +127,11 @@ export const timeline = (runId: string, history: RunLog.History): string => {
  */
 export const verifyReport = (
   report: Verification.Report,
-  options: { readonly fullAnchor?: boolean } = {}
+  options: {
+    readonly fullAnchor?: boolean
+    /** The anchor that `--expect` gave, if any, so the report of a verified log states that it matched. */
+    readonly expected?: HashChain.Anchor | HashChain.CompactAnchor | undefined
+  } = {}
 ): string => {
   const lines = [
     `${
@@ -148,6 +152,13 @@ export const verifyReport = (
   }
   if (report.digestMismatch !== null) {
     lines.push(`  changed the first ${report.digestMismatch.expected.events} event(s): ${report.digestMismatch.reason}`)
+  }
+  if (report.ok && options.expected !== undefined) {
+    lines.push(
+      options.expected instanceof HashChain.CompactAnchor
+        ? `The expected anchor matches: the first ${options.expected.events} event(s) it covers are unchanged`
+        : `The expected anchor matches: each of its ${options.expected.heads.length} stream(s) still has its hash at its version`
+    )
   }
   // A failed log's anchor would certify the damage, so only a verified log offers one to keep.
   if (report.ok) {

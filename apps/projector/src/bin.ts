@@ -32,12 +32,18 @@ const isUsageError = (error: unknown): boolean =>
 
 const usageExitCode = 2
 
+// The next step for each error whose message names only what failed.
+const nextSteps: Readonly<Record<string, string>> = {
+  StripeConnectionError: "Check the network, or the server that STRIPE_API_BASE names when it is set, and retry."
+}
+
 const describe = (error: unknown): string => {
   if (ConfigError.isConfigError(error)) return `Invalid configuration:\n${AppConfig.describeError(error)}`
   if (isUsageError(error) && error instanceof Error) return error.message
   if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string") {
-    const tag = "_tag" in error && typeof error._tag === "string" ? `${error._tag}: ` : ""
-    return `${tag}${error.message}`
+    const tag = "_tag" in error && typeof error._tag === "string" ? error._tag : undefined
+    const next = tag === undefined ? undefined : nextSteps[tag]
+    return `${tag === undefined ? "" : `${tag}: `}${error.message}${next === undefined ? "" : `. ${next}`}`
   }
   return String(error)
 }

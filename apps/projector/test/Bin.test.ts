@@ -232,7 +232,7 @@ describe("workflow-runs serve", () => {
         [["runs", "--limit", "abc"], "--limit must be an integer from 1 to 1000"],
         [["history", "not/a/run"], "\"not/a/run\" is not a run id"],
         [["invoke", "wf_1", "--input", "[1]"], "--input must be a JSON object"],
-        [["verify", "--expect", "junk"], "The anchor is not a wrc1. or wra1. token"],
+        [["verify", "--expect", "junk"], "\"junk\" is not a wrc1. or wra1. token"],
         [["runs", "--after", "garbage"], "Invalid page cursor \"garbage\"; pass the next cursor"]
       ]
       for (const [args, message] of cases) {
@@ -244,6 +244,26 @@ describe("workflow-runs serve", () => {
       const missing = yield* runBin(["runs"], {}).pipe(Effect.timeout("30 seconds"))
       expect(missing.code).toBe(1)
       expect(missing.stderr).toContain("DATABASE_URL is missing")
+    }), 60_000)
+
+  it.scopedLive("says what to check when Stripe cannot be reached", () =>
+    Effect.gen(function*() {
+      yield* ensureBuilt
+      const databaseUrl = yield* testDatabaseUrl
+      // Port 1 on the loopback address refuses every connection.
+      const result = yield* runBin(["invoke", "wf_unreachable"], {
+        env: {
+          DATABASE_URL: Redacted.value(databaseUrl),
+          STRIPE_API_KEY: "sk_test_unreachable",
+          STRIPE_API_BASE: "http://127.0.0.1:1",
+          STRIPE_MAX_RETRIES: "0"
+        }
+      }).pipe(Effect.timeout("30 seconds"))
+
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain("StripeConnectionError: connect ECONNREFUSED 127.0.0.1:1")
+      expect(result.stderr).toContain("Check the network, or the server that STRIPE_API_BASE names when it is set")
+      expect(result.stderr).not.toContain("sk_test_unreachable")
     }), 60_000)
 
   it.scopedLive("reports a port in use without logging a stop", () =>

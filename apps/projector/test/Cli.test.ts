@@ -4,7 +4,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Ids } from "@workflow-runs/core"
 import { AnchorText, AppConfig, Cli, Output, Projector } from "@workflow-runs/projector"
 import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
-import { Database, RecordingWorkflows } from "@workflow-runs/store"
+import { Database, Migrations, RecordingWorkflows } from "@workflow-runs/store"
 import { ConfigError, ConfigProvider, Context, Effect, Layer, Redacted } from "effect"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -36,6 +36,14 @@ const runCli = (args: ReadonlyArray<string>, env: ReadonlyMap<string, string>) =
     return { exit, text: lines.join("\n") }
   })
 
+// Runs the CLI, expects it to fail with a ConfigError and returns the error's description.
+const configErrorOf = (args: ReadonlyArray<string>, env: ReadonlyMap<string, string>) =>
+  Effect.map(runCli(args, env), ({ exit }) => {
+    const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+    expect(ConfigError.isConfigError(error)).toBe(true)
+    return AppConfig.describeError(error as ConfigError.ConfigError)
+  })
+
 describe("Cli", () => {
   it.live("names every missing or invalid variable of serve", () =>
     Effect.gen(function*() {
@@ -51,12 +59,17 @@ describe("Cli", () => {
       expect(message).toContain("STRIPE_API_KEY is missing")
     }))
 
+  it.live("names every missing or invalid variable of invoke", () =>
+    Effect.gen(function*() {
+      const message = yield* configErrorOf(["invoke", "wf_1"], new Map([["STRIPE_API_BASE", "notaurl"]]))
+      expect(message).toContain("STRIPE_API_KEY is missing")
+      expect(message).toContain("STRIPE_API_BASE is invalid")
+      expect(message).toContain("DATABASE_URL is missing: set it in the environment, or pass --embedded")
+    }))
+
   it.live("names an invalid SHUTDOWN_TIMEOUT and its value", () =>
     Effect.gen(function*() {
-      const { exit } = yield* runCli(["serve", "--embedded"], new Map([["SHUTDOWN_TIMEOUT", "soon"]]))
-      const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
-      expect(ConfigError.isConfigError(error)).toBe(true)
-      const message = AppConfig.describeError(error as ConfigError.ConfigError)
+      const message = yield* configErrorOf(["serve", "--embedded"], new Map([["SHUTDOWN_TIMEOUT", "soon"]]))
       expect(message).toContain("SHUTDOWN_TIMEOUT is invalid: Expected a positive duration with a unit")
       expect(message).toContain("got \"soon\"")
     }))
@@ -295,11 +308,16 @@ describe("Cli", () => {
       const [, anchoredEvents, anchoredStreams] = /^wrc1\.(\d+)\.(\d+)\.[0-9a-f]{64}$/.exec(anchor) ?? []
       expect(Number(anchoredEvents)).toBeLessThanOrEqual(4)
       expect(Number(anchoredStreams)).toBeLessThanOrEqual(2)
+      expect(verified.text).not.toContain("The expected anchor matches")
       const again = yield* runCli(["verify", "--expect", anchor], env)
       expect(again.exit._tag).toBe("Success")
       expect(again.text).not.toContain("Per-stream anchor")
+      expect(again.text).toContain(
+        `The expected anchor matches: the first ${anchoredEvents} event(s) it covers are unchanged`
+      )
       const againFull = yield* runCli(["verify", "--expect", fullAnchor], env)
       expect(againFull.exit._tag).toBe("Success")
+      expect(againFull.text).toContain("The expected anchor matches: each of its 2 stream(s) still has its hash")
 
       // The auditor keeps the anchor in a file and passes its path after @.
       const directory = mkdtempSync(join(tmpdir(), "workflow-runs-anchor-"))
@@ -316,6 +334,12 @@ describe("Cli", () => {
 
       const invalid = yield* runCli(["verify", "--expect", "wra1.bm90"], env)
       expect(invalid.exit._tag).toBe("Failure")
+      const invalidError = invalid.exit._tag === "Failure" && invalid.exit.cause._tag === "Fail"
+        ? invalid.exit.cause.error
+        : undefined
+      expect((invalidError as AnchorText.InvalidAnchor).message).toContain(
+        "\"wra1.bm90\" is not a wrc1. or wra1. token"
+      )
       const wrong = anchor.replace(/\.[0-9a-f]{64}$/, `.${"0".repeat(64)}`)
       const mismatched = yield* runCli(["verify", "--expect", wrong], env)
       expect(mismatched.exit._tag).toBe("Failure")
@@ -345,8 +369,11 @@ describe("Cli", () => {
       const applied = yield* migrations
       const second = yield* runCli(["migrate"], env)
 
+      const last = Object.keys(Migrations.migrations).at(-1)!
       expect(first.exit._tag).toBe("Success")
-      expect(first.text).toBe("The database schema is up to date")
+      expect(first.text).toBe(
+        `The database schema is up to date at migration ${Number.parseInt(last, 10)} (${last.replace(/^\d+_/, "")})`
+      )
       expect(created.map((table) => table.name)).toEqual(
         expect.arrayContaining([
           "run_events",
