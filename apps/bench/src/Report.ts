@@ -198,7 +198,7 @@ const serverResolution = (append: AppendResults): string => {
     return figure.callsPerRound * (workload?.appendsPerCall ?? 1)
   })
   const fewest = Math.min(...appendsPerRound)
-  return `PostgreSQL counts each backend's time in clock ticks of ${
+  return `Linux's \`/proc\` counts each backend's time in clock ticks of ${
     micros(ServerCpu.microsPerTick)
   } µs, so the \`server\` column moves in steps of about ${
     micros(ServerCpu.microsPerTick / fewest)

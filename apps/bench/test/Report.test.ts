@@ -146,7 +146,7 @@ describe("Report", () => {
   it("gives the resolution of the server CPU", () => {
     // Each round has 10 calls of two appends.
     expect(markdown).toContain(
-      `PostgreSQL counts each backend's time in clock ticks of ${
+      `Linux's \`/proc\` counts each backend's time in clock ticks of ${
         micros(ServerCpu.microsPerTick)
       } µs, so the \`server\` column moves in steps of about ${
         micros(ServerCpu.microsPerTick / 20)

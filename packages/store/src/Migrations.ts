@@ -217,5 +217,11 @@ export const run: Effect.Effect<
       ),
       migrate
     )
+  ).pipe(
+    Effect.tap((applied) =>
+      applied.length === 0 ? Effect.void : Effect.logInfo(
+        `Applied ${applied.length} migration(s): ${applied.map(([id, name]) => `${id}_${name}`).join(", ")}`
+      )
+    )
   )
 }).pipe(Effect.withSpan("Migrations.run"))

@@ -5,6 +5,7 @@ import { describe, expect, layer as withLayer } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Redacted from "effect/Redacted"
 import { execFile } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -78,18 +79,26 @@ describe("migrations", () => {
             ('wfrun_manual', 1, 'started', '{"type":"manual","manual":{"input_parameters":{"a":1}}}', '\\x00'),
             ('wfrun_event', 1, 'started', '{"type":"event","event_trigger":{"id":"evt_1"}}', '\\x00'),
             ('wfrun_none', 1, 'started', null, '\\x00')`)
-          const applied = yield* Migrations.run
+          const logs: Array<string> = []
+          const collect = Logger.replace(
+            Logger.defaultLogger,
+            Logger.make(({ message }) => logs.push(Array.isArray(message) ? message.join(" ") : String(message)))
+          )
+          const applied = yield* Migrations.run.pipe(Effect.provide(collect))
+          const again = yield* Migrations.run.pipe(Effect.provide(collect))
           const rows = yield* target.unsafe<{ run_id: string; trigger_type: string | null }>(
             "select run_id, trigger_type from workflow_runs order by run_id"
           )
           const columns = yield* target.unsafe<{ column_name: string }>(
             "select column_name from information_schema.columns where table_name = 'workflow_runs'"
           )
-          return { applied, rows, columns: columns.map((column) => column.column_name) }
+          return { again, applied, columns: columns.map((column) => column.column_name), logs, rows }
         }).pipe(Effect.provide(Layer.fresh(Database.layerClient({ url, maxConnections: 1 }))))
-        const { applied, columns, rows } = yield* Effect.ensuring(upgrade, dropDatabase)
+        const { again, applied, columns, logs, rows } = yield* Effect.ensuring(upgrade, dropDatabase)
 
         expect(applied.map(([id]) => id)).toEqual([6])
+        expect(again).toEqual([])
+        expect(logs).toEqual(["Applied 1 migration(s): 6_replace_run_trigger_with_type"])
         expect(rows).toEqual([
           { run_id: "wfrun_event", trigger_type: "event" },
           { run_id: "wfrun_manual", trigger_type: "manual" },
