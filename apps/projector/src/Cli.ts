@@ -29,7 +29,7 @@ import { randomUUID } from "node:crypto"
 import * as AnchorText from "./AnchorText.js"
 import * as AppConfig from "./AppConfig.js"
 import * as Demo from "./Demo.js"
-import { findRepeatedOption } from "./internal/options.js"
+import { findOptionWithoutValue, findRepeatedOption } from "./internal/options.js"
 import { checkTimeRange, parseIsoTime } from "./internal/time.js"
 import * as Output from "./Output.js"
 import * as Projector from "./Projector.js"
@@ -424,6 +424,13 @@ export const command = Command.make("workflow-runs").pipe(
 const checkRepeatedOptions = (args: ReadonlyArray<string>): Effect.Effect<void, InvalidInput> => {
   const [name, ...rest] = args.slice(2)
   const usage = name === undefined ? undefined : usages.get(name)
+  const missing = usage === undefined ? undefined : findOptionWithoutValue(usage, rest)
+  if (missing !== undefined) {
+    // @effect/cli would call it an unknown argument.
+    return Effect.fail(
+      new InvalidInput({ message: `${missing.flag} needs a value (${missing.accepted}); give it after the option` })
+    )
+  }
   const repeated = usage === undefined ? undefined : findRepeatedOption(usage, rest)
   if (repeated === undefined) return Effect.void
   return Effect.fail(

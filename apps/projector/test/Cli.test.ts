@@ -238,6 +238,21 @@ describe("Cli", () => {
       // A value that looks like an option is the value of the option before it, here a workflow id.
       const valued = yield* runCli(["runs", "--workflow", "--from", "--from", "2026-05-01"], env)
       expect(valued.exit._tag).toBe("Success")
+      const lastIsValue = yield* runCli(["runs", "--workflow", "--status"], env)
+      expect(lastIsValue.exit._tag).toBe("Success")
+      for (
+        const [args, message] of [
+          [["runs", "--status"], "--status needs a value (started | succeeded | failed); give it after the option"],
+          [["runs", "--limit", "5", "--from"], "--from needs a value (text); give it after the option"]
+        ] as const
+      ) {
+        const missing = yield* runCli(args, env)
+        const error = missing.exit._tag === "Failure" && missing.exit.cause._tag === "Fail"
+          ? missing.exit.cause.error
+          : undefined
+        expect(error, args.join(" ")).toBeInstanceOf(Cli.InvalidInput)
+        expect((error as Cli.InvalidInput).message).toBe(message)
+      }
     }).pipe(Effect.scoped), 60_000)
 
   it.live("rejects a --from after --to", () =>

@@ -44,3 +44,43 @@ export const findRepeatedOption = (
   }
   return undefined
 }
+
+/**
+ * Finds an option of a command (by its `usage`) that takes a value but is the last of `args`,
+ * the arguments after the command's name, with nothing after it. Returns the option as given
+ * and the values it accepts, as the usage names them (such as `text`), or `undefined`.
+ */
+export const findOptionWithoutValue = (
+  usage: Usage.Usage,
+  args: ReadonlyArray<string>
+): { readonly flag: string; readonly accepted: string } | undefined => {
+  const options = acceptedValues(usage)
+  for (let index = 0; index < args.length; index++) {
+    const token = args[index]!
+    const accepted = token.includes("=") ? undefined : options.get(token.toLowerCase())
+    if (accepted === undefined) continue
+    if (index === args.length - 1) return { flag: token, accepted }
+    // The next argument is this option's value, even when it starts with --.
+    index++
+  }
+  return undefined
+}
+
+// The values each option that takes one accepts, by option name.
+const acceptedValues = (usage: Usage.Usage): ReadonlyMap<string, string> => {
+  switch (usage._tag) {
+    case "Named":
+      return Option.match(usage.acceptedValues, {
+        onNone: () => new Map(),
+        onSome: (accepted) => new Map(usage.names.map((name) => [name, accepted]))
+      })
+    case "Optional":
+    case "Repeated":
+      return acceptedValues(usage.usage)
+    case "Alternation":
+    case "Concat":
+      return new Map([...acceptedValues(usage.left), ...acceptedValues(usage.right)])
+    default:
+      return new Map()
+  }
+}
