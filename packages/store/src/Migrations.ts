@@ -145,17 +145,16 @@ const createAppendOneFunctions = Effect.gen(function*() {
 
 // Replaces the one-event append functions: the new ones look for the event before the
 // compare-and-set only when the head existed, and set no `plan_cache_mode`, whose save and
-// restore every call paid. `create or replace` keeps the functions' grants.
-const replaceAppendOneFunctions = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  yield* sql.unsafe(AppendOne.appendOneFunction(Heads.runs))
-  yield* sql.unsafe(AppendOne.appendOneFunction(Heads.invocations))
-})
+// restore every call paid. `create or replace` keeps the functions' grants, so the statements
+// are those of migration 4.
+const replaceAppendOneFunctions = createAppendOneFunctions
 
-// Replaces the head's `trigger` document with its type, which is all the listing reads. The
-// document repeated the input parameters of `input_parameters`, so every head row carried them
-// twice. The whole trigger stays in the run's `RunStarted` event. Both run append functions name
-// the head's columns, so they are replaced.
+// Replaces the head's `trigger` document, which repeated `input_parameters`, with the type that
+// the listing reads. The whole trigger stays in the `RunStarted` event. Both run append
+// functions name the head's columns, so they are replaced.
+// NOTE: migrations 2 to 5 build their functions from today's head columns, so on an empty
+// database they name `trigger_type` before this migration adds it. PL/pgSQL checks column
+// names only when a function runs, and the upgrade test covers that order.
 const replaceRunTrigger = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   yield* sql.unsafe(`

@@ -24,6 +24,13 @@ const unknownOutcome = (key: Invocation.IdempotencyKey, occurrence: number) =>
     message: `attempt ${occurrence} timed out`
   })
 
+// Writes an inbox row for the run's notification, a write other than the append.
+const recordInboxRow = (sql: SqlClient.SqlClient, runId: string) =>
+  sql.unsafe<{ outcome: string }>(
+    "insert into webhook_inbox (event_id, raw_body, outcome) values ($1, '{}', 'recorded') returning outcome",
+    [`evt_${runId}`]
+  )
+
 describe("postgres store", () => {
   withLayer(pgStore, { timeout: 120_000, excludeTestServices: true })((it) => {
     it.effect("gives exactly one winner per version among 20 concurrent writers", () =>
@@ -104,9 +111,7 @@ describe("postgres store", () => {
         const other = newRunId()
         const afterInbox = yield* Effect.flip(sql.withTransaction(
           Effect.zipRight(
-            sql.unsafe("insert into webhook_inbox (event_id, raw_body, outcome) values ($1, '{}', 'recorded')", [
-              `evt_${runId}`
-            ]),
+            recordInboxRow(sql, runId),
             store.appendRun(runId, 0, [started(runId)])
           )
         ))
@@ -118,9 +123,7 @@ describe("postgres store", () => {
         yield* sql.withTransaction(
           Effect.zipRight(
             store.appendRun(runId, 0, [started(runId)]),
-            sql.unsafe("insert into webhook_inbox (event_id, raw_body, outcome) values ($1, '{}', 'recorded')", [
-              `evt_${runId}`
-            ])
+            recordInboxRow(sql, runId)
           )
         )
         expect((yield* store.readRun(runId)).version).toBe(1)
@@ -139,10 +142,7 @@ describe("postgres store", () => {
           Effect.all([
             store.appendRun(runId, 1, [started(runId)]),
             Effect.flip(store.appendRun(runId, 1, [started(runId, { inputParameters: { order_id: "other" } })])),
-            sql.unsafe<{ outcome: string }>(
-              "insert into webhook_inbox (event_id, raw_body, outcome) values ($1, '{}', 'recorded') returning outcome",
-              [`evt_${runId}`]
-            )
+            recordInboxRow(sql, runId)
           ])
         )
         expect(again._tag).toBe("Duplicate")

@@ -1,11 +1,21 @@
 import type * as Usage from "@effect/cli/Usage"
 import * as Option from "effect/Option"
 
-// The names of the options that take a value, each marked whether it may be given more than once.
-const valueOptions = (usage: Usage.Usage, repeatable: boolean): ReadonlyArray<readonly [string, boolean]> => {
+/** An option that takes a value: whether it may be given more than once, and the values it accepts. */
+interface ValueOption {
+  readonly repeatable: boolean
+  /** As the usage names them, such as `text` or `started | succeeded | failed`. */
+  readonly accepted: string
+}
+
+// The options that take a value, by name.
+const valueOptions = (usage: Usage.Usage, repeatable: boolean): ReadonlyArray<readonly [string, ValueOption]> => {
   switch (usage._tag) {
     case "Named":
-      return Option.isSome(usage.acceptedValues) ? usage.names.map((name) => [name, repeatable] as const) : []
+      return Option.match(usage.acceptedValues, {
+        onNone: () => [],
+        onSome: (accepted) => usage.names.map((name) => [name, { repeatable, accepted }] as const)
+      })
     case "Optional":
       return valueOptions(usage.usage, repeatable)
     case "Repeated":
@@ -33,7 +43,7 @@ export const findRepeatedOption = (
     const token = args[index]!
     const separator = token.indexOf("=")
     const flag = (separator < 0 ? token : token.slice(0, separator)).toLowerCase()
-    const repeatable = options.get(flag)
+    const repeatable = options.get(flag)?.repeatable
     if (repeatable === undefined) continue
     // The next argument is this option's value, even when it starts with --.
     const value = separator < 0 ? args[++index] : token.slice(separator + 1)
@@ -46,41 +56,21 @@ export const findRepeatedOption = (
 }
 
 /**
- * Finds an option of a command (by its `usage`) that takes a value but is the last of `args`,
- * the arguments after the command's name, with nothing after it. Returns the option as given
- * and the values it accepts, as the usage names them (such as `text`), or `undefined`.
+ * Finds an option that takes a value but ends `args` (the arguments after the command's name)
+ * with nothing after it. Returns the option as given and the values it accepts.
  */
 export const findOptionWithoutValue = (
   usage: Usage.Usage,
   args: ReadonlyArray<string>
 ): { readonly flag: string; readonly accepted: string } | undefined => {
-  const options = acceptedValues(usage)
+  const options = new Map(valueOptions(usage, false))
   for (let index = 0; index < args.length; index++) {
     const token = args[index]!
-    const accepted = token.includes("=") ? undefined : options.get(token.toLowerCase())
-    if (accepted === undefined) continue
-    if (index === args.length - 1) return { flag: token, accepted }
+    const option = token.includes("=") ? undefined : options.get(token.toLowerCase())
+    if (option === undefined) continue
+    if (index === args.length - 1) return { flag: token, accepted: option.accepted }
     // The next argument is this option's value, even when it starts with --.
     index++
   }
   return undefined
-}
-
-// The values each option that takes one accepts, by option name.
-const acceptedValues = (usage: Usage.Usage): ReadonlyMap<string, string> => {
-  switch (usage._tag) {
-    case "Named":
-      return Option.match(usage.acceptedValues, {
-        onNone: () => new Map(),
-        onSome: (accepted) => new Map(usage.names.map((name) => [name, accepted]))
-      })
-    case "Optional":
-    case "Repeated":
-      return acceptedValues(usage.usage)
-    case "Alternation":
-    case "Concat":
-      return new Map([...acceptedValues(usage.left), ...acceptedValues(usage.right)])
-    default:
-      return new Map()
-  }
 }
