@@ -190,8 +190,8 @@ const cpuFindings = (results: AppendResults, cores: number): string => {
   ].join(" ")
 }
 
-// `/proc` counts each backend's time in whole clock ticks, so a round's server time per append
-// moves in steps of one tick over its appends, the coarsest in the round with the fewest.
+// `/proc` counts each backend's time in whole clock ticks, so the server time per append moves
+// in steps of one tick divided by the round's appends.
 const serverResolution = (append: AppendResults): string => {
   const appendsPerRound = append.figures.map((figure) => {
     const workload = append.workloads.find((entry) => entry.id === figure.workload)

@@ -15,8 +15,7 @@ export const partialReport: string = resolve(root, "bench-report.md")
 
 /**
  * Returns the report's path: `out` when given, otherwise {@link partialReport} for a run limited
- * with `--only`, so that part of the suite never replaces the recorded report, and
- * {@link recordedReport} for a run of every benchmark.
+ * with `--only` and {@link recordedReport} for a run of every benchmark.
  */
 export const reportPath = (options: { readonly out: string | undefined; readonly limited: boolean }): string => {
   if (options.out !== undefined) return resolve(options.out)

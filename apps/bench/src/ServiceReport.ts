@@ -225,8 +225,8 @@ export const renderServiceSections = (results: ServiceResults): string =>
   ].filter((section) => section !== undefined).join("\n\n")
 
 /**
- * The rows of the report's target table for the service benchmarks that ran: the target, this
- * run's figure and the verdict. The sections above it give the CPU behind each missed target.
+ * Returns the target table's rows for the service benchmarks that ran: each target, this run's
+ * figure and the verdict.
  */
 export const serviceTargetRows = (results: ServiceResults): Array<[string, string, string]> => [
   ...(results.invoke === undefined ? [] : results.invoke.options.callers.map((callers): [string, string, string] => {

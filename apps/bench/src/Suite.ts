@@ -34,9 +34,8 @@ const config = (
 export const quick: SuiteConfig = {
   ...config(
     "quick",
-    // At 16 writers a round of 600 calls lasted about 0.2 s for the store, short enough for the
-    // ramp at its start and end to move its rate by several percent. At 1 writer, 150 calls were
-    // too few for PostgreSQL's 10 ms clock ticks: its CPU per append moved in steps of 67 µs.
+    // At 16 writers a round of 600 calls lasted about 0.2 s, so its start and end moved the rate
+    // by several percent. At 1 writer, 150 calls left the 10 ms ticks of /proc in 67 µs steps.
     { rounds: 5, callsPerRound: (writers) => (writers === 1 ? 500 : 1_500), warmupCalls: 40 },
     {
       sizes: [10_000, 100_000],

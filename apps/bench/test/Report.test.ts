@@ -143,7 +143,7 @@ describe("Report", () => {
     expect(rowStartingWith(markdown, "run", "16", "Emmett")?.slice(5)).toEqual(["600", "1.00x"])
   })
 
-  it("gives the resolution of the server CPU", () => {
+  it("states the server CPU resolution", () => {
     // Each round has 10 calls of two appends.
     expect(markdown).toContain(
       `Linux's \`/proc\` counts each backend's time in clock ticks of ${
@@ -194,7 +194,7 @@ describe("Report", () => {
     expect(markdown).not.toContain("give their own verdicts")
   })
 
-  it("adds the service targets to the target table", () => {
+  it("lists service targets in the summary", () => {
     const withMemory = render({
       ...report,
       services: {

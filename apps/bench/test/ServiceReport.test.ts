@@ -101,7 +101,7 @@ describe("ServiceReport", () => {
     expect(cells("| 16          | projector")?.slice(6, 8)).toEqual(["2,000 (2,000–2,000)", "900 (900–900)"])
   })
 
-  it("lists every service target with its verdict", () => {
+  it("lists each service target's verdict", () => {
     expect(serviceTargetRows(results(memory(100_000, 50 * 1024)))).toEqual([
       ["invoking at 1 caller: at least the official client's rate, p99 no worse", "rate 1.20x, p99 1.00x", "met"],
       ["invoking at 16 callers: at least the official client's rate, p99 no worse", "rate 0.90x, p99 1.33x", "missed"],

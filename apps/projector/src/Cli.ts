@@ -428,7 +428,9 @@ const checkRepeatedOptions = (args: ReadonlyArray<string>): Effect.Effect<void, 
   if (missing !== undefined) {
     // @effect/cli would call it an unknown argument.
     return Effect.fail(
-      new InvalidInput({ message: `${missing.flag} needs a value (${missing.accepted}); give it after the option` })
+      new InvalidInput({
+        message: `${missing.flag} is missing its value (${missing.accepted}); give it after the option`
+      })
     )
   }
   const repeated = usage === undefined ? undefined : findRepeatedOption(usage, rest)

@@ -21,8 +21,8 @@ const loggerFor = (format: "json" | "pretty") =>
     format === "json" ? Logger.withConsoleError(Logger.jsonLogger) : Logger.prettyLogger({ stderr: true })
   )
 
-// Errors in the arguments, as opposed to the configuration or the work. The process exits 2 for
-// these, like the benchmark, and prints their messages without a tag, like @effect/cli's own.
+// Errors in the arguments rather than the configuration or the work. They exit 2, as the
+// benchmark's do, and print without a tag, as @effect/cli's own do.
 const isUsageError = (error: unknown): boolean =>
   ValidationError.isValidationError(error) ||
   error instanceof Cli.InvalidInput ||

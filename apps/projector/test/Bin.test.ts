@@ -224,7 +224,7 @@ describe("workflow-runs serve", () => {
       expect(usage.stderr).not.toContain("\u001b[")
     }), 60_000)
 
-  it.scopedLive("exits 2 on an invalid argument, before it reads DATABASE_URL", () =>
+  it.scopedLive("exits 2 on bad arguments", () =>
     Effect.gen(function*() {
       yield* ensureBuilt
       const cases: ReadonlyArray<[ReadonlyArray<string>, string]> = [
@@ -246,11 +246,11 @@ describe("workflow-runs serve", () => {
       expect(missing.stderr).toContain("DATABASE_URL is missing")
     }), 60_000)
 
-  it.scopedLive("says what to check when Stripe cannot be reached", () =>
+  it.scopedLive("explains an unreachable Stripe", () =>
     Effect.gen(function*() {
       yield* ensureBuilt
       const databaseUrl = yield* testDatabaseUrl
-      // Port 1 on the loopback address refuses every connection.
+      // Nothing listens on port 1 of the loopback address, so the connection is refused.
       const result = yield* runBin(["invoke", "wf_unreachable"], {
         env: {
           DATABASE_URL: Redacted.value(databaseUrl),

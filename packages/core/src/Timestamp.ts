@@ -14,10 +14,8 @@ import * as Schema from "effect/Schema"
 const rfc3339 =
   /^(\d{4})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/
 
-// RFC 3339 writes years with exactly four digits, so later instants have no timestamp that
-// Stripe could send or this schema could encode. The year 0000 has four digits but no
-// PostgreSQL `timestamptz` (its calendar goes from 1 BC to AD 1), so a decoded time could not be
-// stored.
+// RFC 3339 writes years with four digits, so later instants have no timestamp. PostgreSQL
+// rejects the year 0000 (its calendar goes from 1 BC to AD 1), so the range starts at 0001.
 const earliest = new Date("0001-01-01T00:00:00.000Z")
 const latest = new Date("9999-12-31T23:59:59.999Z")
 

@@ -71,7 +71,7 @@ describe("Timestamp", () => {
   })
 
   it.each(["0000-02-29T12:00:00Z", "0001-01-01T00:30:00+01:00"])(
-    "rejects %s, before the year 0001 in UTC, which PostgreSQL cannot store",
+    "rejects %s, before year 0001",
     (input) => {
       expect(decodeFailure(Timestamp.Timestamp, input).message).toContain("between the years 0001 and 9999")
     }
@@ -86,7 +86,7 @@ describe("Timestamp", () => {
     expect(Either.isLeft(Schema.encodeEither(Timestamp.Timestamp)(farFuture))).toBe(true)
   })
 
-  it("fails to encode an instant in the year 0000", () => {
+  it("fails to encode year 0000", () => {
     const yearZero = DateTime.unsafeMake("0000-06-01T00:00:00.000Z")
     expect(Either.isLeft(Schema.encodeEither(Timestamp.Timestamp)(yearZero))).toBe(true)
   })

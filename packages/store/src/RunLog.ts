@@ -498,8 +498,8 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
 export const layer: Layer.Layer<RunLog, never, SqlClient.SqlClient> = Layer.effect(RunLog, make)
 
 /**
- * Checks that `cursor` is a page cursor that `runs` or `invocations` issued, without reading the
- * database, so a command line can reject a bad cursor before it connects.
+ * Checks that `runs` or `invocations` issued `cursor`. It reads no database, so a command line
+ * can reject a bad cursor before it connects.
  *
  * @since 0.1.0
  * @category cursors

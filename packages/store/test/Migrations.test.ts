@@ -66,7 +66,7 @@ describe("migrations", () => {
         expect(migrated[0]!.n).toBe(count)
       }))
 
-    it.effect("moves each run's trigger type out of its trigger document", () =>
+    it.effect("fills trigger_type from the trigger", () =>
       Effect.gen(function*() {
         const { drop: dropDatabase, url } = yield* emptyDatabase("wr_migrate_trigger")
         const before = Object.fromEntries(

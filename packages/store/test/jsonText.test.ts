@@ -14,7 +14,7 @@ const strings = (value: unknown): Array<string> => {
 }
 
 describe("jsonText", () => {
-  it("returns a value with nothing to escape itself", () => {
+  it("returns a clean value unchanged", () => {
     const value = { a: [1, "two", { b: null }], c: { d: true, "ünïcödé 😀": "fine" } }
 
     expect(escapeJsonIfNeeded(value)).toBe(value)

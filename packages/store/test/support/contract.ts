@@ -122,7 +122,7 @@ export const eventStoreContract = (name: string, layer: Layer.Layer<EventStore.E
           expect((yield* store.readRun(other)).version).toBe(0)
         }))
 
-      it.effect("rejects an event time that the log cannot store", () =>
+      it.effect("rejects an unstorable event time", () =>
         Effect.gen(function*() {
           const store = yield* EventStore.EventStore
           const runId = newRunId()
