@@ -166,6 +166,21 @@ alter table workflow_runs drop column trigger;
   yield* sql.unsafe(AppendOne.appendOneFunction(Heads.runs))
 })
 
+// Makes the update of a head row that settles its run or attempt a heap-only (HOT) update. The
+// status and outcome indexes were the only ones on a column such an update changes, and any
+// changed indexed column makes PostgreSQL write a new entry in every index of the table: four
+// per settled run. The listings that filter by status or outcome still read the workflow or time
+// index, which orders them, and filter the status as they go. Invocations had no index of their
+// own on the request time, which the listing without a workflow orders by, so one is added.
+const indexHeadsByFixedColumns = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.unsafe(`
+drop index if exists workflow_runs_status;
+drop index if exists invocations_outcome;
+create index invocations_requested on invocations (requested_at, idempotency_key);
+`)
+})
+
 /**
  * The migrations, by id and name.
  *
@@ -178,7 +193,8 @@ export const migrations = {
   "3_replace_append_functions": replaceAppendFunctions,
   "4_create_append_one_functions": createAppendOneFunctions,
   "5_replace_append_one_functions": replaceAppendOneFunctions,
-  "6_replace_run_trigger_with_type": replaceRunTrigger
+  "6_replace_run_trigger_with_type": replaceRunTrigger,
+  "7_index_heads_by_fixed_columns": indexHeadsByFixedColumns
 }
 
 /**

@@ -1,4 +1,3 @@
-import * as PgClient from "@effect/sql-pg/PgClient"
 import * as Migrator from "@effect/sql/Migrator"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, layer as withLayer } from "@effect/vitest"
@@ -11,8 +10,7 @@ import { execFile } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import * as Database from "../src/Database.js"
 import * as Migrations from "../src/Migrations.js"
-import { database } from "./support/database.js"
-import { urlOf } from "./support/urls.js"
+import { database, emptyDatabase } from "./support/database.js"
 
 const child = fileURLToPath(new URL("./support/migrate-child.ts", import.meta.url))
 
@@ -28,19 +26,6 @@ const migrateInChild = (url: Redacted.Redacted<string>) =>
       (error, stdout, stderr) =>
         resume(Effect.succeed({ code: error ? (error.code as number) ?? 1 : 0, stdout, stderr }))
     )
-  })
-
-// Creates an empty database named after `prefix` and returns its URL and the effect that drops it.
-const emptyDatabase = (prefix: string) =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
-    const client = yield* PgClient.PgClient
-    const name = `${prefix}_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`
-    yield* sql.unsafe(`create database ${name}`)
-    return {
-      url: urlOf(client, { database: name }),
-      drop: Effect.orDie(sql.unsafe(`drop database if exists ${name} with (force)`))
-    }
   })
 
 describe("migrations", () => {
@@ -96,9 +81,11 @@ describe("migrations", () => {
         }).pipe(Effect.provide(Layer.fresh(Database.layerClient({ url, maxConnections: 1 }))))
         const { again, applied, columns, logs, rows } = yield* Effect.ensuring(upgrade, dropDatabase)
 
-        expect(applied.map(([id]) => id)).toEqual([6])
+        expect(applied.map(([id]) => id)).toEqual([6, 7])
         expect(again).toEqual([])
-        expect(logs).toEqual(["Applied 1 migration(s): 6_replace_run_trigger_with_type"])
+        expect(logs).toEqual([
+          "Applied 2 migration(s): 6_replace_run_trigger_with_type, 7_index_heads_by_fixed_columns"
+        ])
         expect(rows).toEqual([
           { run_id: "wfrun_event", trigger_type: "event" },
           { run_id: "wfrun_manual", trigger_type: "manual" },
@@ -106,6 +93,31 @@ describe("migrations", () => {
         ])
         expect(columns).toContain("trigger_type")
         expect(columns).not.toContain("trigger")
+      }))
+
+    it.effect("indexes the heads by columns that settling leaves alone", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const indexes = yield* sql.unsafe<{ table: string; columns: string }>(
+          `select t.relname as table, string_agg(a.attname, ', ' order by k.ord) as columns
+           from pg_index x
+           join pg_class t on t.oid = x.indrelid
+           join pg_class i on i.oid = x.indexrelid
+           cross join lateral unnest(x.indkey) with ordinality as k(attnum, ord)
+           join pg_attribute a on a.attrelid = t.oid and a.attnum = k.attnum
+           where t.relname in ('workflow_runs', 'invocations')
+             and t.relnamespace = to_regnamespace(current_schema())
+           group by t.relname, i.relname
+           order by t.relname, columns`
+        )
+        expect(indexes).toEqual([
+          { table: "invocations", columns: "idempotency_key" },
+          { table: "invocations", columns: "requested_at, idempotency_key" },
+          { table: "invocations", columns: "workflow_id, requested_at, idempotency_key" },
+          { table: "workflow_runs", columns: "run_id" },
+          { table: "workflow_runs", columns: "started_at, run_id" },
+          { table: "workflow_runs", columns: "workflow_id, started_at, run_id" }
+        ])
       }))
 
     it.effect("migrates on a one-connection pool", () =>

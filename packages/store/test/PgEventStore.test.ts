@@ -11,7 +11,7 @@ import * as EventStore from "../src/EventStore.js"
 import * as Invocation from "../src/Invocation.js"
 import * as PgEventStore from "../src/PgEventStore.js"
 import * as RunLog from "../src/RunLog.js"
-import { pgStore } from "./support/database.js"
+import { emptyDatabase, pgStore } from "./support/database.js"
 import { at, failed, newKey, newRunId, started, succeeded } from "./support/fixtures.js"
 import { urlOf } from "./support/urls.js"
 
@@ -175,6 +175,63 @@ describe("postgres store", () => {
         )
         expect(heads).toEqual([{ count: 0 }])
         expect((yield* store.readRun(runId)).version).toBe(1)
+      }))
+
+    it.effect("settles a run and an attempt with heap-only updates of their heads", () =>
+      Effect.gen(function*() {
+        // A database of its own: other test files append concurrently to the shared one, and a
+        // page they fill before the settling update leaves that update no room for a heap-only
+        // version.
+        const { drop, url } = yield* emptyDatabase("wr_hot_heads")
+        const settle = Effect.gen(function*() {
+          const store = yield* EventStore.EventStore
+          const sql = yield* SqlClient.SqlClient
+          const runId = newRunId()
+          const key = newKey()
+          yield* store.appendRun(runId, 0, [started(runId)])
+          yield* store.appendInvocation(key, 0, [
+            Invocation.requested({
+              idempotencyKey: key,
+              occurredAt: at("2026-04-08T14:33:27.000Z"),
+              workflow: started(runId).workflow,
+              inputParameters: { order_id: "o-1" },
+              actor: null
+            })
+          ])
+          // The connection's counters of updates not yet sent to the statistics include this
+          // transaction's, so their growth across the append tells whether the update of the head
+          // was heap-only (HOT), with no new index entries. Reading them writes nothing, so the
+          // append is still the transaction's first write.
+          const counters = (table: string) =>
+            sql.unsafe<{ updated: number; hot: number }>(
+              `select pg_stat_get_xact_tuples_updated('${table}'::regclass)::int as updated,
+                      pg_stat_get_xact_tuples_hot_updated('${table}'::regclass)::int as hot`
+            ).pipe(Effect.map((rows) => rows[0]!))
+          const updatesOf = <A, E, R>(table: string, append: Effect.Effect<A, E, R>) =>
+            sql.withTransaction(Effect.gen(function*() {
+              const before = yield* counters(table)
+              yield* append
+              const after = yield* counters(table)
+              return { updated: after.updated - before.updated, hot: after.hot - before.hot }
+            }))
+          const run = yield* updatesOf("workflow_runs", store.appendRun(runId, 1, [succeeded(runId)]))
+          const attempt = yield* updatesOf(
+            "invocations",
+            store.appendInvocation(key, 1, [Invocation.succeeded(key, at("2026-04-08T14:33:28.000Z"), runId)])
+          )
+          const status = yield* sql.unsafe<{ status: string }>(
+            "select status from workflow_runs where run_id = $1",
+            [runId]
+          )
+          return { attempt, run, status }
+        }).pipe(
+          Effect.provide(PgEventStore.layer.pipe(Layer.provideMerge(Database.layer({ url, maxConnections: 2 })))),
+          Effect.ensuring(drop)
+        )
+        const { attempt, run, status } = yield* settle
+        expect(run).toEqual({ updated: 1, hot: 1 })
+        expect(attempt).toEqual({ updated: 1, hot: 1 })
+        expect(status).toEqual([{ status: "succeeded" }])
       }))
 
     it.effect("sets no plan_cache_mode on append functions", () =>
