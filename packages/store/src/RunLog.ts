@@ -85,6 +85,10 @@ export interface Page<A> {
  */
 export interface RunQuery {
   readonly workflowId?: Ids.WorkflowId | undefined
+  /**
+   * Only runs in this status. No index covers the status, so that settling a run updates its
+   * head without index writes: the listing reads the range's runs in order and skips the others.
+   */
   readonly status?: string | undefined
   readonly from?: DateTime.Utc | undefined
   readonly to?: DateTime.Utc | undefined
@@ -102,6 +106,7 @@ export interface RunQuery {
  */
 export interface InvocationQuery {
   readonly workflowId?: Ids.WorkflowId | undefined
+  /** Only attempts with this outcome, skipped over in order as {@link RunQuery.status} is. */
   readonly outcome?: Invocation.Outcome | undefined
   readonly from?: DateTime.Utc | undefined
   readonly to?: DateTime.Utc | undefined
