@@ -37,8 +37,9 @@ export const quick: SuiteConfig = {
     // At 16 writers a round of 600 calls lasted about 0.2 s, so its start and end moved the rate
     // by several percent. At 1 writer, 150 calls left the 10 ms ticks of /proc in 67 µs steps.
     // The store's rate at 16 writers follows the disk's flush latency, and its rounds of one run
-    // spread from 6,500 to 8,700 appends/s, so the median takes 9 rounds. Each connection plans an append function's
-    // statements on its first calls, so 200 calls warm 16 connections up, where 40 did not.
+    // spread from 6,500 to 8,700 appends/s, so the median takes 9 rounds. Each connection plans
+    // an append function's statements on its first calls, so 200 calls warm 16 connections up,
+    // where 40 did not.
     { rounds: 9, callsPerRound: (writers) => (writers === 1 ? 500 : 2_000), warmupCalls: 200 },
     {
       sizes: [10_000, 100_000],
