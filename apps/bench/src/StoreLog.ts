@@ -282,7 +282,7 @@ export const awaitHorizon = async (client: pg.ClientBase, timeoutMs = 30_000): P
     if (result.rows[0]?.below === true) return
     if (Date.now() >= deadline) {
       throw new Error(
-        `Timed out after ${timeoutMs} ms waiting for the loaded events to fall below the transaction horizon; oldest open transaction: ${await oldestOpenTransaction(
+        `Timed out after ${timeoutMs} ms waiting for the log's events to fall below the transaction horizon; oldest open transaction: ${await oldestOpenTransaction(
           client
         )}. End that transaction and run again.`
       )

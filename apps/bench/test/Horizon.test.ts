@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Ids, RunEvent, WorkflowRun } from "@workflow-runs/core"
+import { EventStore } from "@workflow-runs/store"
+import { DateTime, Effect } from "effect"
 import pg from "pg"
 import * as Database from "../src/Database.js"
 import { createSchema, uniqueSchemaName, withSearchPath } from "../src/internal/schema.js"
+import { measureRebuild } from "../src/RebuildScenario.js"
 import * as StoreLog from "../src/StoreLog.js"
+import * as StoreSession from "../src/StoreSession.js"
 
 // This file keeps a write transaction open, which stops every gap-safe read on the server, so it
 // always starts an embedded server of its own instead of using DATABASE_URL.
@@ -58,4 +62,45 @@ describe("awaitHorizon", () => {
         reader.release()
       }
     }), 60_000)
+
+  it.live("rebuild waits for late runs", () =>
+    Effect.gen(function*() {
+      const log = yield* Effect.promise(() => StoreLog.load(database.url, { events: 40 }))
+      const session = yield* Effect.acquireRelease(
+        Effect.promise(() => StoreSession.open(log.url)),
+        (opened) => Effect.promise(() => opened.close())
+      )
+      const holder = yield* Effect.acquireRelease(
+        Effect.promise(async () => {
+          const client = new pg.Client({ connectionString: log.url })
+          await client.connect()
+          return client
+        }),
+        (client) => Effect.promise(() => client.end())
+      )
+      // The holder takes an xid first, so the run appended next stays above the horizon until
+      // the holder commits, which it does while the rebuild waits.
+      yield* Effect.promise(() => holder.query("BEGIN"))
+      yield* Effect.promise(() => holder.query("SELECT pg_current_xact_id()"))
+      const runId = Ids.WorkflowRunId.make("wfrun_horizon_rebuild")
+      const started = RunEvent.started({
+        runId,
+        occurredAt: DateTime.unsafeMake("2026-04-08T14:33:27.000Z"),
+        workflow: Ids.WorkflowId.make("wf_horizon"),
+        trigger: new WorkflowRun.RunTrigger({
+          type: "manual",
+          manual: new WorkflowRun.ManualTrigger({ inputParameters: {} })
+        }),
+        livemode: false
+      })
+      yield* Effect.promise(() =>
+        session.run(Effect.flatMap(EventStore.EventStore, (store) => store.appendRun(runId, 0, [started])))
+      )
+      yield* Effect.fork(Effect.delay(Effect.promise(() => holder.query("COMMIT")), "300 millis"))
+
+      const results = yield* Effect.promise(() =>
+        measureRebuild(log, session, { size: 40, rounds: 1, batchSize: 10 }, () => undefined)
+      )
+      expect(results.events).toBe(41)
+    }).pipe(Effect.scoped), 60_000)
 })

@@ -11,7 +11,7 @@ import * as EventStore from "../src/EventStore.js"
 import * as Invocation from "../src/Invocation.js"
 import * as PgEventStore from "../src/PgEventStore.js"
 import * as RunLog from "../src/RunLog.js"
-import { emptyDatabase, pgStore } from "./support/database.js"
+import { pgStore } from "./support/database.js"
 import { at, failed, newKey, newRunId, started, succeeded } from "./support/fixtures.js"
 import { urlOf } from "./support/urls.js"
 
@@ -177,12 +177,18 @@ describe("postgres store", () => {
         expect((yield* store.readRun(runId)).version).toBe(1)
       }))
 
-    it.effect("settles a run and an attempt with heap-only updates of their heads", () =>
+    it.effect("settles heads with heap-only updates", () =>
       Effect.gen(function*() {
-        // A database of its own: other test files append concurrently to the shared one, and a
+        // A schema of its own: other test files append concurrently to the shared tables, and a
         // page they fill before the settling update leaves that update no room for a heap-only
-        // version.
-        const { drop, url } = yield* emptyDatabase("wr_hot_heads")
+        // version. A schema, not a database, because copying a database keeps a transaction open,
+        // and the other tests' feeds wait for it.
+        const admin = yield* SqlClient.SqlClient
+        const client = yield* PgClient.PgClient
+        const schema = `wr_hot_heads_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`
+        yield* admin.unsafe(`create schema ${schema}`)
+        const url = urlOf(client, { options: `-c search_path=${schema}` })
+        const drop = Effect.orDie(admin.unsafe(`drop schema ${schema} cascade`))
         const settle = Effect.gen(function*() {
           const store = yield* EventStore.EventStore
           const sql = yield* SqlClient.SqlClient
@@ -199,7 +205,7 @@ describe("postgres store", () => {
             })
           ])
           // The connection's counters of updates not yet sent to the statistics include this
-          // transaction's, so their growth across the append tells whether the update of the head
+          // transaction's, so their growth across the append shows whether the update of the head
           // was heap-only (HOT), with no new index entries. Reading them writes nothing, so the
           // append is still the transaction's first write.
           const counters = (table: string) =>
