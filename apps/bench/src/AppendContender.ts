@@ -47,15 +47,16 @@ export interface AppendSession {
 
 /**
  * A contender's part in the report's comparisons: the `subject` (this project's store) is
- * compared with the `peer` (another event store) and the `baseline` (the driver alone).
+ * compared with the `peer` (another event store) and the `baseline` (the driver alone). A
+ * `variant` is the store with a change to its schema, compared with them in the same way.
  */
-export type ContenderRole = "subject" | "peer" | "baseline"
+export type ContenderRole = "subject" | "peer" | "baseline" | "variant"
 
 /** An event store measured by the append benchmark. */
 export interface AppendContender {
   /** Short name used in tables, for example `Emmett 0.42.0`. */
   readonly name: string
-  /** The contender's part in the comparisons; at most one contender per role. */
+  /** The contender's part in the comparisons; at most one contender per role but `variant`. */
   readonly role: ContenderRole
   /** The work of one `append` call on the server: statements, round trips, transaction. */
   readonly mechanism: string

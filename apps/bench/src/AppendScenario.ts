@@ -130,10 +130,16 @@ const checkOptions = (contenders: ReadonlyArray<AppendContender>, options: Appen
   if (options.poolSize < largest) {
     throw new Error(`Pool size ${options.poolSize} is below the largest writer count ${largest}: raise the pool size.`)
   }
-  const roles = contenders.map((contender) => contender.role)
+  // Variants are compared with the peer and the baseline as the subject is, so there may be many.
+  const roles = contenders.map((contender) => contender.role).filter((role) => role !== "variant")
   const repeated = roles.find((role, index) => roles.indexOf(role) !== index)
   if (repeated !== undefined) {
     throw new Error(`More than one append contender has the role "${repeated}": give each role to one contender.`)
+  }
+  const names = contenders.map((contender) => contender.name)
+  const repeatedName = names.find((name, index) => names.indexOf(name) !== index)
+  if (repeatedName !== undefined) {
+    throw new Error(`More than one append contender is named "${repeatedName}": give each variant its own name.`)
   }
 }
 

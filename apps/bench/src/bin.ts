@@ -1,24 +1,30 @@
 #!/usr/bin/env node
 /**
- * `pnpm bench [--quick | --full] [--only LIST] [--out FILE] [--notice TEXT]`: runs the benchmark
- * suite and writes docs/benchmarks.md, bench-report.md for a run limited with `--only`, or the
- * file `--out` names.
+ * `pnpm bench [--quick | --full] [--only LIST] [--variant NAME=FILE]... [--out FILE]
+ * [--notice TEXT]`: runs the benchmark suite and writes docs/benchmarks.md, bench-report.md for a
+ * run limited with `--only` or given variants, or the file `--out` names.
  */
 import { mkdir, writeFile } from "node:fs/promises"
 import { dirname } from "node:path"
 import { parseArgs } from "node:util"
+import { appendContenders } from "./contenders/index.js"
+import { parseVariant, variantOf } from "./contenders/Variant.js"
 import { render } from "./Report.js"
 import { reportPath } from "./ReportPath.js"
 import * as Suite from "./Suite.js"
 
-const usage = `Usage: pnpm bench [--quick | --full] [--only LIST] [--out FILE] [--notice TEXT]
+const usage = `Usage: pnpm bench [--quick | --full] [--only LIST] [--variant NAME=FILE]... [--out FILE] [--notice TEXT]
 
   --quick         small sizes, a few minutes on two cores (the default)
   --full          the large sizes, including a 1,000,000-event log and its rebuild
   --only LIST     run only these benchmarks, comma-separated: ${Suite.parts.join(", ")}
                   (growth includes the projection rebuild)
+  --variant NAME=FILE
+                  also measure the store with the SQL file FILE applied after its migrations,
+                  as the contender "workflow-runs store (NAME)"; may be repeated, needs append
   --out FILE      where to write the Markdown report (default: docs/benchmarks.md, or
-                  bench-report.md with --only, so a partial run keeps the recorded report)
+                  bench-report.md with --only or --variant, so such a run keeps the
+                  recorded report)
   --notice TEXT   a notice printed at the top of the report
 
 PostgreSQL: DATABASE_URL when it is set, otherwise an embedded server started for the run.`
@@ -35,6 +41,7 @@ const parseOptions = () => {
         out: { type: "string", multiple: true },
         notice: { type: "string", multiple: true },
         only: { type: "string", multiple: true },
+        variant: { type: "string", multiple: true },
         help: { type: "boolean", short: "h", default: false }
       }
     })
@@ -53,12 +60,19 @@ const parseOptions = () => {
       return occurrences?.[0]
     }
     const only = single("only", values.only)
+    const parts = only === undefined ? undefined : Suite.parseOnly(only)
+    if (values.variant !== undefined && parts !== undefined && !parts.has("append")) {
+      throw new UsageError(
+        `--variant needs the append benchmark, which --only ${only} leaves out; add append to --only.`
+      )
+    }
     return {
       help: values.help,
       full: values.full,
       out: single("out", values.out),
       notice: single("notice", values.notice),
-      only: only === undefined ? undefined : Suite.parseOnly(only)
+      only: parts,
+      variants: values.variant ?? []
     }
   } catch (error) {
     throw error instanceof UsageError ? error : new UsageError(error instanceof Error ? error.message : String(error))
@@ -71,12 +85,19 @@ const main = async (): Promise<void> => {
     console.log(usage)
     return
   }
+  const variants = await Promise.all(options.variants.map(parseVariant)).catch((error: unknown) => {
+    throw new UsageError(error instanceof Error ? error.message : String(error))
+  })
+  // Each variant runs right after the store, so the report lists them together.
+  const [store, ...others] = appendContenders
+  const contenders = [store!, ...variants.map((variant) => variantOf(store!, variant)), ...others]
   const config = options.full ? Suite.full : Suite.quick
-  const out = reportPath({ out: options.out, limited: options.only !== undefined })
+  const out = reportPath({ out: options.out, limited: options.only !== undefined || variants.length > 0 })
   console.log(`Running the ${config.mode} benchmark suite; the report goes to ${out}`)
   const report = await Suite.run(config, {
     notice: options.notice,
     only: options.only,
+    contenders,
     log: (line) => console.log(line)
   })
   await mkdir(dirname(out), { recursive: true })
