@@ -187,12 +187,10 @@ const measure = async (
       const clientBefore = process.cpuUsage()
       const sample = await runRound(name, load, () => workload.call(entry.session, index++))
       const client = process.cpuUsage(clientBefore)
-      const serverAfter = await probe.read()
+      const server = ServerCpu.elapsed(serverBefore, await probe.read())
       samples.get(entry)!.push(sample)
       cpuSamples.get(entry)!.push({
-        server: serverBefore === undefined || serverAfter === undefined
-          ? undefined
-          : (serverAfter - serverBefore) / appendsPerRound,
+        server: server === undefined ? undefined : server / appendsPerRound,
         client: (client.user + client.system) / appendsPerRound
       })
       const appendsPerSecond = Math.round(sample.callsPerSecond * workload.appendsPerCall)

@@ -15,13 +15,31 @@ import pg from "pg"
 /** Reads the CPU time of the database's client backends. */
 export interface CpuProbe {
   /**
-   * The user plus system time, in microseconds, of every client backend connected to the
-   * database except the probe's own, or `undefined` when none of their `/proc` entries is
-   * readable. A backend that exits between two reads takes its time with it, so rounds keep
-   * their pools open.
+   * The user plus system time, in microseconds, of each client backend connected to the database
+   * except the probe's own, by process id, or `undefined` when none of their `/proc` entries is
+   * readable. {@link elapsed} subtracts two of them.
    */
-  readonly read: () => Promise<number | undefined>
+  readonly read: () => Promise<CpuSnapshot | undefined>
   readonly close: () => Promise<void>
+}
+
+/** The CPU time of each client backend in microseconds, by process id. */
+export type CpuSnapshot = ReadonlyMap<number, number>
+
+/**
+ * Returns the CPU time, in microseconds, that the backends spent between two snapshots. Each
+ * backend adds its growth, and one that connected in between adds its whole time, as does a new
+ * process under a reused id (its time is below the old one's). A backend that exited adds
+ * nothing, because the pools close only idle connections, whose time did not grow.
+ */
+export const elapsed = (before: CpuSnapshot | undefined, after: CpuSnapshot | undefined): number | undefined => {
+  if (before === undefined || after === undefined) return undefined
+  let total = 0
+  for (const [pid, micros] of after) {
+    const earlier = before.get(pid)
+    total += earlier === undefined || micros < earlier ? micros : micros - earlier
+  }
+  return total
 }
 
 // Clock ticks per second, the unit of the times in /proc/<pid>/stat.
@@ -67,16 +85,12 @@ export const open = async (url: string): Promise<CpuProbe> => {
         `select pid from pg_stat_activity
          where datname = current_database() and backend_type = 'client backend' and pid <> pg_backend_pid()`
       )
-      let total = 0
-      let readable = 0
+      const snapshot = new Map<number, number>()
       for (const { pid } of rows) {
         const micros = await processCpuMicros(pid)
-        if (micros !== undefined) {
-          total += micros
-          readable++
-        }
+        if (micros !== undefined) snapshot.set(pid, micros)
       }
-      return readable === 0 ? undefined : total
+      return snapshot.size === 0 ? undefined : snapshot
     },
     close: () => client.end()
   }

@@ -342,13 +342,13 @@ export const runWebhookBenchmark = async (
           const receiverBefore = await ServerCpu.processCpuMicros(receiver.child.pid)
           const serverBefore = await probe.read()
           const sample = await fireAndCheck(receiver, events, secret, connections)
-          const serverAfter = await probe.read()
+          const server = ServerCpu.elapsed(serverBefore, await probe.read())
           const receiverAfter = await ServerCpu.processCpuMicros(receiver.child.pid)
           checkedRounds[receiver.contender]++
           samples.get(receiver.contender)!.push(sample)
           cpuSamples.get(receiver.contender)!.push({
             receiver: difference(receiverBefore, receiverAfter, events.length),
-            server: difference(serverBefore, serverAfter, events.length)
+            server: server === undefined ? undefined : server / events.length
           })
           log(
             `webhooks ${connections} connections, round ${round}/${options.rounds}: ${receiver.contender} ${

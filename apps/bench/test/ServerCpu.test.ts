@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { cpuTicks } from "../src/ServerCpu.js"
+import { cpuTicks, elapsed } from "../src/ServerCpu.js"
 
 describe("ServerCpu", () => {
   it("reads user and system ticks", () => {
@@ -14,5 +14,18 @@ describe("ServerCpu", () => {
 
   it("rejects a truncated line", () => {
     expect(cpuTicks("77 (postgres) S 1 2")).toBeUndefined()
+  })
+
+  it("counts each backend's growth between snapshots", () => {
+    const before = new Map([[10, 5_000], [11, 7_000], [12, 9_000]])
+    // 10 grew, 11 exited (its pool closed it while idle), 12 is a new process under a reused
+    // id, and 13 connected in between.
+    const after = new Map([[10, 6_500], [12, 400], [13, 2_000]])
+    expect(elapsed(before, after)).toBe(1_500 + 400 + 2_000)
+  })
+
+  it("gives nothing without both snapshots", () => {
+    expect(elapsed(undefined, new Map([[10, 1]]))).toBeUndefined()
+    expect(elapsed(new Map([[10, 1]]), undefined)).toBeUndefined()
   })
 })

@@ -5,7 +5,7 @@ import * as Schema from "effect/Schema"
 
 // A calendar date, optionally with a time of day. A time needs `Z` or an offset, because
 // JavaScript reads a time without one in the server's time zone.
-const isoTime = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/i
+const isoTime = /^(\d{4})-(\d{2})-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.(\d{1,9}))?)?(?:Z|[+-]\d{2}:\d{2}))?$/i
 
 // JavaScript rolls a day past the end of its month over, reading 2026-02-30 as March 2.
 const isCalendarDate = (year: number, month: number, day: number) => {
@@ -23,10 +23,23 @@ const isCalendarDate = (year: number, month: number, day: number) => {
 export const parseIsoTime = (text: string): Option.Option<DateTime.Utc> => {
   const parts = isoTime.exec(text)
   if (parts === null || !isCalendarDate(Number(parts[1]), Number(parts[2]), Number(parts[3]))) return Option.none()
-  return Option.filter(Option.map(DateTime.make(text), DateTime.toUtc), (time) => {
+  const inRange = Option.filter(Option.map(DateTime.make(text), DateTime.toUtc), (time) => {
     const year = DateTime.getPartUtc(time, "year")
     return year >= 1 && year <= 9999
   })
+  // JavaScript keeps milliseconds and drops the digits after them. The log stores whole
+  // milliseconds, so a time with more digits is rounded up to the next millisecond. A stored
+  // time is then at or after the rounded time exactly when it is at or after the given one.
+  const beyondMillis = /[1-9]/.test(parts[4]?.slice(3) ?? "")
+  return beyondMillis ? Option.map(inRange, (time) => roundUpToMillis(time)) : inRange
+}
+
+const lastMillisecond = DateTime.unsafeMake("9999-12-31T23:59:59.999Z")
+
+// The next millisecond, but no later than the last one of the year 9999.
+const roundUpToMillis = (time: DateTime.Utc): DateTime.Utc => {
+  const next = DateTime.add(time, { millis: 1 })
+  return DateTime.lessThan(next, lastMillisecond) ? next : lastMillisecond
 }
 
 /**
