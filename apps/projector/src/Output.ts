@@ -151,7 +151,9 @@ export const verifyReport = (
     )
   }
   if (report.digestMismatch !== null) {
-    lines.push(`  changed the first ${report.digestMismatch.expected.events} event(s): ${report.digestMismatch.reason}`)
+    lines.push(
+      `  the first ${report.digestMismatch.expected.events} event(s) that the anchor covers do not match the log: ${report.digestMismatch.reason}`
+    )
   }
   if (report.ok && options.expected !== undefined) {
     lines.push(

@@ -362,7 +362,9 @@ describe("Cli", () => {
       const mismatched = yield* runCli(["verify", "--expect", wrong], env)
       expect(mismatched.exit._tag).toBe("Failure")
       expect(mismatched.text).toContain("FAILED")
-      expect(mismatched.text).toContain(`changed the first ${anchoredEvents} event(s)`)
+      expect(mismatched.text).toContain(
+        `the first ${anchoredEvents} event(s) that the anchor covers do not match the log`
+      )
       expect(mismatched.text).not.toContain("Anchor (keep it")
       const mismatchError = mismatched.exit._tag === "Failure" && mismatched.exit.cause._tag === "Fail"
         ? mismatched.exit.cause.error
