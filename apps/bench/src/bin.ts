@@ -88,6 +88,11 @@ const main = async (): Promise<void> => {
   const variants = await Promise.all(options.variants.map(parseVariant)).catch((error: unknown) => {
     throw new UsageError(error instanceof Error ? error.message : String(error))
   })
+  const names = variants.map((variant) => variant.name)
+  const repeated = names.find((name, index) => names.indexOf(name) !== index)
+  if (repeated !== undefined) {
+    throw new UsageError(`--variant ${repeated} is given more than once; give each variant its own name.`)
+  }
   // Each variant runs right after the store, so the report lists them together.
   const [store, ...others] = appendContenders
   const contenders = [store!, ...variants.map((variant) => variantOf(store!, variant)), ...others]

@@ -66,6 +66,9 @@ describe("--variant", () => {
     const withoutAppend = await runBin(["--only", "growth", "--variant", `a=${shipped}`])
     expect(withoutAppend.code).toBe(2)
     expect(withoutAppend.stderr).toContain("--variant needs the append benchmark, which --only growth leaves out")
+    const twice = await runBin(["--variant", `a=${shipped}`, "--variant", `a=${shipped}`])
+    expect(twice.code).toBe(2)
+    expect(twice.stderr).toContain("--variant a is given more than once; give each variant its own name.")
   })
 })
 
