@@ -300,7 +300,7 @@ const runs = Command.make("runs", {
         limit: args.limit,
         after: Option.getOrUndefined(args.after)
       })
-      yield* Console.log(Output.runsTable(page.items))
+      yield* Console.log(page.items.length === 0 ? "No runs match these filters." : Output.runsTable(page.items))
       if (Option.isSome(page.next)) yield* Console.log(`\nNext page: --after ${page.next.value}`)
     }).pipe(withStore(args.embedded))
   })).pipe(Command.withDescription("List runs in the log with filters, as a table"))

@@ -209,8 +209,12 @@ describe("Cli", () => {
         expect(exit._tag, limit).toBe("Failure")
         expect(text, limit).toContain("--limit must be an integer from 1 to 1000")
       }
-      const { exit } = yield* runCli(["runs", "--from", "2026-05-01", "--to", "2026-05-02T00:00:00+02:00"], env)
+      const { exit, text: empty } = yield* runCli(
+        ["runs", "--from", "2026-05-01", "--to", "2026-05-02T00:00:00+02:00"],
+        env
+      )
       expect(exit._tag).toBe("Success")
+      expect(empty).toBe("No runs match these filters.")
     }).pipe(Effect.scoped), 60_000)
 
   it.live("names each invalid runs option", () =>
