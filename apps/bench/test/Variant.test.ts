@@ -97,6 +97,9 @@ describe("variant contender", () => {
     const variant = variantOf(store, await parseVariant(`status-indexes=${shipped}`))
     expect(variant.name).toBe("workflow-runs store (status-indexes)")
     expect(variant.role).toBe("variant")
+    expect(variant.guarantees[1]).toMatch(
+      /^What .*status-indexes\.sql changes: The head indexes on status and outcome that migration 7 dropped\. /
+    )
     const indexes = await inSchema(async (url, schema) => {
       const session = await variant.setup({ url, schema, poolSize: 2 })
       try {

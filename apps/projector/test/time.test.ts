@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { parseIsoTime } from "../src/internal/time.js"
+import { checkTimeRange, parseIsoTime } from "../src/internal/time.js"
 
 const parsed = (text: string) => Option.map(parseIsoTime(text), DateTime.formatIso)
 
@@ -21,5 +22,25 @@ describe("parseIsoTime", () => {
 
   it("stops rounding at the last millisecond of 9999", () => {
     expect(parsed("9999-12-31T23:59:59.9999Z")).toEqual(Option.some("9999-12-31T23:59:59.999Z"))
+  })
+})
+
+describe("checkTimeRange", () => {
+  const bound = (text: string) => ({ text, time: Option.getOrThrow(parseIsoTime(text)) })
+  const check = (from: string, to: string) =>
+    Effect.runSync(Effect.either(checkTimeRange({ from: bound(from), to: bound(to) }, "--")))
+
+  it("rejects a reversed range within one millisecond", () => {
+    // Both ends round up to .510, but the range still runs backwards.
+    const reversed = check("2026-12-05T11:01:36.509999Z", "2026-12-05T11:01:36.509001Z")
+    expect(reversed._tag).toBe("Left")
+    expect(reversed._tag === "Left" ? reversed.left.message : "").toBe(
+      "--from \"2026-12-05T11:01:36.509999Z\" is after --to \"2026-12-05T11:01:36.509001Z\", so no run can match: give the earlier time as --from"
+    )
+  })
+
+  it("accepts a forward range within one millisecond", () => {
+    expect(check("2026-12-05T11:01:36.509001Z", "2026-12-05T11:01:36.509999Z")._tag).toBe("Right")
+    expect(check("2026-12-05T11:01:36.509Z", "2026-12-05T11:01:36.509000Z")._tag).toBe("Right")
   })
 })

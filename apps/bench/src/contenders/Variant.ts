@@ -12,6 +12,20 @@ export interface Variant {
   readonly name: string
   readonly file: string
   readonly sql: string
+  /** The `--` comment lines that open the file, joined, which the report quotes. */
+  readonly description: string | undefined
+}
+
+// The comment lines at the top of a SQL file, without their `--`.
+const leadingComment = (sql: string): string | undefined => {
+  const lines: Array<string> = []
+  for (const line of sql.split("\n")) {
+    const trimmed = line.trim()
+    if (!trimmed.startsWith("--")) break
+    lines.push(trimmed.replace(/^--\s?/, ""))
+  }
+  const text = lines.join(" ").trim()
+  return text === "" ? undefined : text
 }
 
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
@@ -39,7 +53,7 @@ export const parseVariant = async (text: string): Promise<Variant> => {
   if (sql.trim() === "") {
     throw new Error(`The SQL file "${file}" of --variant ${name} is empty; give a file with the statements to apply.`)
   }
-  return { name, file, sql }
+  return { name, file, sql, description: leadingComment(sql) }
 }
 
 /**
@@ -50,7 +64,10 @@ export const variantOf = (store: AppendContender, variant: Variant): AppendConte
   name: `${store.name} (${variant.name})`,
   role: "variant",
   mechanism: `${store.mechanism}, with ${variant.file} applied after the migrations`,
-  guarantees: [`Those of ${store.name}, except where ${variant.file} changes them.`],
+  guarantees: [
+    `Those of ${store.name}, except where ${variant.file} changes them.`,
+    ...(variant.description === undefined ? [] : [`What ${variant.file} changes: ${variant.description}`])
+  ],
   setup: async (context) => {
     const session = await store.setup(context)
     const client = new pg.Client({ connectionString: context.url })

@@ -34,6 +34,13 @@ export const parseIsoTime = (text: string): Option.Option<DateTime.Utc> => {
   return beyondMillis ? Option.map(inRange, (time) => roundUpToMillis(time)) : inRange
 }
 
+// The time `text` gives, in nanoseconds since the epoch, with the digits after the millisecond
+// that `parseIsoTime` rounds away, so that two bounds within one millisecond still compare.
+const exactNanos = (text: string): bigint => {
+  const fraction = isoTime.exec(text)?.[4] ?? ""
+  return BigInt(Date.parse(text)) * 1_000_000n + BigInt(fraction.slice(3).padEnd(6, "0"))
+}
+
 const lastMillisecond = DateTime.unsafeMake("9999-12-31T23:59:59.999Z")
 
 // The next millisecond, but no later than the last one of the year 9999.
@@ -62,7 +69,7 @@ export const checkTimeRange = (
   prefix: string
 ): Effect.Effect<void, TimeRangeReversed> => {
   const { from, to } = range
-  if (from === undefined || to === undefined || !DateTime.greaterThan(from.time, to.time)) return Effect.void
+  if (from === undefined || to === undefined || !(exactNanos(from.text) > exactNanos(to.text))) return Effect.void
   return Effect.fail(
     new TimeRangeReversed({
       from: from.text,
