@@ -145,9 +145,9 @@ export const verifyReport = (
   }
   for (const mismatch of report.anchorMismatches) {
     lines.push(
-      `  changed ${mismatch.stream} at version ${mismatch.version}: expected ${mismatch.expectedHash}, found ${
-        mismatch.actualHash ?? "nothing"
-      }`
+      mismatch.actualHash === null
+        ? `  missing ${mismatch.stream} at version ${mismatch.version}: expected ${mismatch.expectedHash}, found no event there`
+        : `  changed ${mismatch.stream} at version ${mismatch.version}: expected ${mismatch.expectedHash}, found ${mismatch.actualHash}`
     )
   }
   if (report.digestMismatch !== null) {

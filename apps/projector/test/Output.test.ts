@@ -1,0 +1,32 @@
+import { describe, expect, it } from "@effect/vitest"
+import { HashChain, Verification } from "@workflow-runs/store"
+import * as Output from "../src/Output.js"
+
+const hash = (digit: string) => digit.repeat(64)
+
+const reportWith = (mismatches: ReadonlyArray<Verification.AnchorMismatch>) =>
+  new Verification.Report({
+    streams: 1,
+    events: 2,
+    broken: [],
+    anchorMismatches: mismatches,
+    digestMismatch: null,
+    anchor: new HashChain.Anchor({ heads: [], digest: hash("0") }),
+    compactAnchor: new HashChain.CompactAnchor({ events: 2, streams: 1, digest: hash("0") })
+  })
+
+describe("verifyReport", () => {
+  it("marks missing and changed events", () => {
+    const text = Output.verifyReport(reportWith([
+      new Verification.AnchorMismatch({ stream: "run/wfrun_a", version: 3, expectedHash: hash("a"), actualHash: null }),
+      new Verification.AnchorMismatch({
+        stream: "run/wfrun_b",
+        version: 2,
+        expectedHash: hash("b"),
+        actualHash: hash("c")
+      })
+    ]))
+    expect(text).toContain(`  missing run/wfrun_a at version 3: expected ${hash("a")}, found no event there`)
+    expect(text).toContain(`  changed run/wfrun_b at version 2: expected ${hash("b")}, found ${hash("c")}`)
+  })
+})
