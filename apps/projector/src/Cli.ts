@@ -12,12 +12,13 @@ import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Ids } from "@workflow-runs/core"
-import { Database, Rebuild, RecordingWorkflows, RunLog } from "@workflow-runs/store"
+import { Database, EmbeddedDatabase, Migrations, Rebuild, RecordingWorkflows, RunLog } from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
 import * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -25,6 +26,7 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import { randomUUID } from "node:crypto"
 import * as AnchorText from "./AnchorText.js"
 import * as AppConfig from "./AppConfig.js"
@@ -368,22 +370,53 @@ const rebuild = Command.make("rebuild", { embedded }, (args) =>
     Command.withDescription("Rebuild the runs projection from the log and swap it in")
   )
 
+// A client that does not migrate: `migrate` runs the migrations itself to report what it applied.
+const migrationClient = (isEmbedded: boolean) => {
+  const client: Effect.Effect<
+    ReturnType<typeof Database.layerClient>,
+    EmbeddedDatabase.EmbeddedDatabaseError | ConfigError.ConfigError,
+    Scope.Scope
+  > = isEmbedded
+    ? Effect.map(
+      EmbeddedDatabase.start({ dataDirectory: ".data" }),
+      (server) => Database.layerClient({ url: server.url })
+    )
+    : Effect.map(Database.urlConfig, (url) => Database.layerClient({ url }))
+  return Layer.unwrapScoped(client)
+}
+
+// The id and name of each migration of this version, as in `7_index_heads_by_fixed_columns`.
+const knownMigrations = Object.keys(Migrations.migrations).map((key) => {
+  const separator = key.indexOf("_")
+  return { id: Number.parseInt(key.slice(0, separator), 10), name: key.slice(separator + 1) }
+})
+
 const migrate = Command.make(
   "migrate",
   { embedded },
   (args) =>
     Effect.gen(function*() {
+      const applied = yield* Migrations.run
       const sql = yield* SqlClient.SqlClient
       const [latest] = yield* sql<{ id: number; name: string }>`
         select migration_id as id, name from effect_sql_migrations order by migration_id desc limit 1`
+      const newest = knownMigrations.reduce((last, migration) => (migration.id > last.id ? migration : last))
+      if (latest !== undefined && latest.id > newest.id) {
+        return yield* Console.log(
+          `The database schema is at migration ${latest.id} (${latest.name}), newer than this version's latest, ${newest.id} (${newest.name}); upgrade workflow-runs before serving this database`
+        )
+      }
+      const current = latest === undefined ? "" : ` migration ${latest.id} (${latest.name})`
       yield* Console.log(
-        latest === undefined
-          ? "The database schema is up to date"
-          : `The database schema is up to date at migration ${latest.id} (${latest.name})`
+        applied.length === 0
+          ? `The database schema was already up to date at${current}`
+          : `Applied ${applied.length} migration(s): ${
+            applied.map(([id, name]) => `${id}_${name}`).join(", ")
+          }; the database schema is now at${current}`
       )
-    }).pipe(withStore(args.embedded))
+    }).pipe(Effect.provide(migrationClient(args.embedded)))
 ).pipe(
-  Command.withDescription("Run the database migrations")
+  Command.withDescription("Run the database migrations and report the ones it applied")
 )
 
 const demo = Command.make("demo", {}, () => Demo.run).pipe(

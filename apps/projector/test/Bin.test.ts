@@ -195,6 +195,7 @@ describe("workflow-runs serve", () => {
 
         expect(result.code, result.stderr).toBe(0)
         expect(result.stderr).not.toContain("TypeError")
+        expect(result.stdout).toMatch(/^Applied \d+ migration\(s\): 1_create_log, /)
         expect(existsSync(join(directory, ".data", "pg", "postmaster.pid"))).toBe(false)
       }),
     120_000

@@ -393,10 +393,12 @@ describe("Cli", () => {
       const applied = yield* migrations
       const second = yield* runCli(["migrate"], env)
 
-      const last = Object.keys(Migrations.migrations).at(-1)!
+      const keys = Object.keys(Migrations.migrations)
+      const last = keys.at(-1)!
+      const current = `migration ${Number.parseInt(last, 10)} (${last.replace(/^\d+_/, "")})`
       expect(first.exit._tag).toBe("Success")
       expect(first.text).toBe(
-        `The database schema is up to date at migration ${Number.parseInt(last, 10)} (${last.replace(/^\d+_/, "")})`
+        `Applied ${keys.length} migration(s): ${keys.join(", ")}; the database schema is now at ${current}`
       )
       expect(created.map((table) => table.name)).toEqual(
         expect.arrayContaining([
@@ -408,9 +410,24 @@ describe("Cli", () => {
         ])
       )
       expect(second.exit._tag).toBe("Success")
+      expect(second.text).toBe(`The database schema was already up to date at ${current}`)
       expect(yield* schema).toEqual(created)
       expect(applied.length).toBeGreaterThan(0)
       expect(yield* migrations).toEqual(applied)
+
+      // A database that a later version migrated further.
+      yield* sql`insert into effect_sql_migrations (migration_id, name) values (${
+        keys.length + 1
+      }, 'from_a_later_version')`
+      const newer = yield* runCli(["migrate"], env)
+      expect(newer.exit._tag).toBe("Success")
+      expect(newer.text).toBe(
+        `The database schema is at migration ${
+          keys.length + 1
+        } (from_a_later_version), newer than this version's latest, ${
+          current.replace("migration ", "")
+        }; upgrade workflow-runs before serving this database`
+      )
     }).pipe(Effect.scoped), 60_000)
 
   it.live("rebuild prints its progress and restores the projection the projector wrote", () =>
