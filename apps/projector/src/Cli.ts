@@ -406,13 +406,13 @@ const migrate = Command.make(
           `The database schema is at migration ${latest.id} (${latest.name}), newer than this version's latest, ${newest.id} (${newest.name}); upgrade workflow-runs before serving this database`
         )
       }
-      const current = latest === undefined ? "" : ` migration ${latest.id} (${latest.name})`
+      const at = latest === undefined ? "" : ` at migration ${latest.id} (${latest.name})`
       yield* Console.log(
         applied.length === 0
-          ? `The database schema was already up to date at${current}`
+          ? `The database schema was already up to date${at}`
           : `Applied ${applied.length} migration(s): ${
             applied.map(([id, name]) => `${id}_${name}`).join(", ")
-          }; the database schema is now at${current}`
+          }; the database schema is now up to date${at}`
       )
     }).pipe(Effect.provide(migrationClient(args.embedded)))
 ).pipe(

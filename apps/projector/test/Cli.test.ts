@@ -398,7 +398,7 @@ describe("Cli", () => {
       const current = `migration ${Number.parseInt(last, 10)} (${last.replace(/^\d+_/, "")})`
       expect(first.exit._tag).toBe("Success")
       expect(first.text).toBe(
-        `Applied ${keys.length} migration(s): ${keys.join(", ")}; the database schema is now at ${current}`
+        `Applied ${keys.length} migration(s): ${keys.join(", ")}; the database schema is now up to date at ${current}`
       )
       expect(created.map((table) => table.name)).toEqual(
         expect.arrayContaining([
