@@ -83,7 +83,7 @@ const timeParam = (params: SearchParams, name: string) =>
               new BadParameter({
                 name,
                 message:
-                  `${name} must be an ISO 8601 date or time with Z or an offset, in the years 0001 to 9999, got ${
+                  `${name} must be an ISO 8601 date or time with Z or an offset, in the years 0001 to 9999, with at most nine digits after the seconds, got ${
                     JSON.stringify(text)
                   }`
               })

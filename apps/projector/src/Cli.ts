@@ -226,7 +226,7 @@ const parseTime = (name: string, value: Option.Option<string>) =>
             new InvalidInput({
               message: `--${name} ${
                 JSON.stringify(text)
-              } is not an ISO 8601 date or time with Z or an offset in the years 0001 to 9999, such as 2026-05-01 or 2026-05-01T12:00:00Z`
+              } is not an ISO 8601 date or time with Z or an offset in the years 0001 to 9999 (at most nine digits after the seconds), such as 2026-05-01 or 2026-05-01T12:00:00Z`
             })
           ),
         onSome: (time) => Effect.succeed({ text, time })

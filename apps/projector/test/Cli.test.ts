@@ -196,7 +196,8 @@ describe("Cli", () => {
         [["--workflow", ".."], "--workflow \"..\" is not a workflow id"],
         [["--from", "1"], "--from \"1\" is not an ISO 8601 date or time"],
         [["--from", "-271821-04-20T00:00:00Z"], "--from \"-271821-04-20T00:00:00Z\" is not an ISO 8601"],
-        [["--to", "2026-05-01T10:00:00"], "--to \"2026-05-01T10:00:00\" is not an ISO 8601"]
+        [["--to", "2026-05-01T10:00:00"], "--to \"2026-05-01T10:00:00\" is not an ISO 8601"],
+        [["--from", "2026-05-01T10:00:00.1234567891Z"], "(at most nine digits after the seconds)"]
       ]
       for (const [args, message] of cases) {
         const { exit } = yield* runCli(["runs", ...args], env)
