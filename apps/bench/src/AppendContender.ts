@@ -56,7 +56,7 @@ export type ContenderRole = "subject" | "peer" | "baseline" | "variant"
 export interface AppendContender {
   /** Short name used in tables, for example `Emmett 0.42.0`. */
   readonly name: string
-  /** The contender's part in the comparisons; at most one contender per role but `variant`. */
+  /** The contender's part in the comparisons; at most one contender per role, except `variant`. */
   readonly role: ContenderRole
   /** The work of one `append` call on the server: statements, round trips, transaction. */
   readonly mechanism: string

@@ -28,8 +28,8 @@ export type CpuSnapshot = ReadonlyMap<number, number>
 
 /**
  * Returns the CPU time, in microseconds, that the backends spent between two snapshots. Each
- * backend adds its growth, and one that connected in between adds its whole time, as does a new
- * process under a reused id (its time is below the old one's). A backend that exited adds
+ * backend adds its growth. A backend that connected in between adds its whole time, and so does
+ * a new process under a reused id, whose time is below the old one's. A backend that exited adds
  * nothing, because the pools close only idle connections, whose time did not grow.
  */
 export const elapsed = (before: CpuSnapshot | undefined, after: CpuSnapshot | undefined): number | undefined => {

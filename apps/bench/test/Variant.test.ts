@@ -38,7 +38,7 @@ describe("--variant", () => {
     expect(variant).toEqual({ name: "marker", file, sql: "create table variant_marker (id int);\n" })
   })
 
-  it("rejects a value without a name or file", async () => {
+  it("rejects a malformed value", async () => {
     await expect(parseVariant("status-indexes")).rejects.toThrow(
       "Invalid --variant value \"status-indexes\": give NAME=FILE"
     )
@@ -58,7 +58,7 @@ describe("--variant", () => {
     )
   })
 
-  it("exits 2 on a bad value or without append", async () => {
+  it("exits 2 on bad arguments", async () => {
     const bad = await runBin(["--variant", "status-indexes"])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain("Invalid --variant value \"status-indexes\"")
@@ -93,7 +93,7 @@ describe("variant contender", () => {
     }
   }
 
-  it("applies its file after the store's migrations", async () => {
+  it("applies its file after migrations", async () => {
     const variant = variantOf(store, await parseVariant(`status-indexes=${shipped}`))
     expect(variant.name).toBe("workflow-runs store (status-indexes)")
     expect(variant.role).toBe("variant")
@@ -123,7 +123,7 @@ describe("variant contender", () => {
     expect(indexes).toEqual(["invocations_outcome", "workflow_runs_status"])
   }, 120_000)
 
-  it("fails its setup with the file of a failing statement", async () => {
+  it("names the file of a failing statement", async () => {
     const file = join(folder, "broken.sql")
     await writeFile(file, "create index on no_such_table (id);\n")
     const variant = variantOf(store, await parseVariant(`broken=${file}`))

@@ -166,12 +166,11 @@ alter table workflow_runs drop column trigger;
   yield* sql.unsafe(AppendOne.appendOneFunction(Heads.runs))
 })
 
-// Makes the update of a head row that settles its run or attempt a heap-only (HOT) update. The
-// status and outcome indexes were the only ones on a column such an update changes, and any
-// changed indexed column makes PostgreSQL write a new entry in every index of the table: four
-// per settled run. The listings that filter by status or outcome still read the workflow or time
-// index, which orders them, and filter the status as they go. Invocations had no index of their
-// own on the request time, which the listing without a workflow orders by, so one is added.
+// Makes the update that settles a run or an attempt heap-only (HOT). When an update changes an
+// indexed column, PostgreSQL adds an entry to every index of the table, four per settled run, and
+// the status and outcome indexes were the only ones on a column that settling changes. Listings
+// by status or outcome read the workflow or time index and skip the other statuses. Invocations
+// gain a request-time index, which orders the listing without a workflow.
 const indexHeadsByFixedColumns = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   yield* sql.unsafe(`

@@ -86,8 +86,8 @@ export interface Page<A> {
 export interface RunQuery {
   readonly workflowId?: Ids.WorkflowId | undefined
   /**
-   * Only runs in this status. No index covers the status, so that settling a run updates its
-   * head without index writes: the listing reads the range's runs in order and skips the others.
+   * Only runs in this status. No index covers the status, so that settling a run writes no index
+   * entry. The listing reads the range's runs in order and skips the others.
    */
   readonly status?: string | undefined
   readonly from?: DateTime.Utc | undefined

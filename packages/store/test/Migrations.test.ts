@@ -95,7 +95,7 @@ describe("migrations", () => {
         expect(columns).not.toContain("trigger")
       }))
 
-    it.effect("indexes the heads by columns that settling leaves alone", () =>
+    it.effect("indexes heads by fixed columns", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
         const indexes = yield* sql.unsafe<{ table: string; columns: string }>(

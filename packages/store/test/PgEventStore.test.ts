@@ -179,10 +179,9 @@ describe("postgres store", () => {
 
     it.effect("settles heads with heap-only updates", () =>
       Effect.gen(function*() {
-        // A schema of its own: other test files append concurrently to the shared tables, and a
-        // page they fill before the settling update leaves that update no room for a heap-only
-        // version. A schema, not a database, because copying a database keeps a transaction open,
-        // and the other tests' feeds wait for it.
+        // A schema of its own, because other test files fill the shared tables' pages, which can
+        // leave the settling update no room on its page. Copying a new database would hold a
+        // transaction open and stall the other tests' feeds.
         const admin = yield* SqlClient.SqlClient
         const client = yield* PgClient.PgClient
         const schema = `wr_hot_heads_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`
@@ -204,10 +203,9 @@ describe("postgres store", () => {
               actor: null
             })
           ])
-          // The connection's counters of updates not yet sent to the statistics include this
-          // transaction's, so their growth across the append shows whether the update of the head
-          // was heap-only (HOT), with no new index entries. Reading them writes nothing, so the
-          // append is still the transaction's first write.
+          // The connection's pending update counters include this transaction's, so their growth
+          // across the append shows whether the head's update was heap-only. Reading them writes
+          // nothing, so the append stays the transaction's first write.
           const counters = (table: string) =>
             sql.unsafe<{ updated: number; hot: number }>(
               `select pg_stat_get_xact_tuples_updated('${table}'::regclass)::int as updated,

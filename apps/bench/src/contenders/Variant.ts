@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises"
 import pg from "pg"
 import type { AppendContender } from "../AppendContender.js"
 
-/** A variant as `--variant NAME=FILE` gives it, with the file's statements. */
+/** A store variant from `--variant NAME=FILE`: its name, file, statements and description. */
 export interface Variant {
   readonly name: string
   readonly file: string
@@ -57,8 +57,8 @@ export const parseVariant = async (text: string): Promise<Variant> => {
 }
 
 /**
- * Makes the contender that sets `store` up, then applies the variant's statements in its schema.
- * A failing statement fails the setup with the variant's name and file.
+ * Builds a contender that sets up `store` and then applies the variant's statements in its
+ * schema. A failing statement fails the setup, and the error names the variant and its file.
  */
 export const variantOf = (store: AppendContender, variant: Variant): AppendContender => ({
   name: `${store.name} (${variant.name})`,
