@@ -235,7 +235,14 @@ const parseTime = (name: string, value: Option.Option<string>) =>
 
 // A message of @effect/cli's own, such as `'abc' is not a integer`, names no option, so these
 // options read text and check it here.
-const invalidOption = (message: string) => ValidationError.invalidValue(HelpDoc.p(message))
+// These errors name the option and what to pass, so `run` adds no help hint to them.
+const explained = new WeakSet<ValidationError.ValidationError>()
+
+const invalidOption = (message: string) => {
+  const error = ValidationError.invalidValue(HelpDoc.p(message))
+  explained.add(error)
+  return error
+}
 
 const statuses = ["started", "succeeded", "failed"] as const
 
@@ -479,11 +486,30 @@ const checkRepeatedOptions = (args: ReadonlyArray<string>): Effect.Effect<void, 
 
 const runCommand = Command.run(command, { name: "workflow-runs", version: "0.1.0" })
 
+// @effect/cli's own usage errors (a missing argument, an unknown option or subcommand) name the
+// problem but not the help command.
+const usageHint = (args: ReadonlyArray<string>): string => {
+  const name = args[2]
+  return name !== undefined && usages.has(name)
+    ? `Run \`workflow-runs ${name} --help\` to see its arguments and options.`
+    : "Run `workflow-runs --help` to see the commands."
+}
+
+const needsUsageHint = (error: unknown): boolean =>
+  ValidationError.isValidationError(error) && !ValidationError.isHelpRequested(error) && !explained.has(error)
+
 /**
  * Runs the CLI with the given arguments (`process.argv`). An option that takes one value and is
- * given twice fails with {@link InvalidInput} before the command runs.
+ * given twice fails with {@link InvalidInput} before the command runs. A usage error of
+ * @effect/cli's own is followed by the help command to run. Help leaves out @effect/cli's filler
+ * paragraph for text options.
  *
  * @since 0.1.0
  * @category commands
  */
-export const run = (args: ReadonlyArray<string>) => Effect.zipRight(checkRepeatedOptions(args), runCommand(args))
+export const run = (args: ReadonlyArray<string>) =>
+  Effect.zipRight(checkRepeatedOptions(args), runCommand(args)).pipe(
+    Effect.tapError((error) => needsUsageHint(error) ? Console.error(usageHint(args)) : Effect.void),
+    (effect) =>
+      Effect.flatMap(Effect.console, (console) => Effect.withConsole(effect, Output.helpWithoutFiller(console)))
+  )

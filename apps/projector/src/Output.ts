@@ -205,3 +205,40 @@ export const plainWhereNoColor = (
     warn: (...items) => console.warn(...(color.stderr ? items : strip(items)))
   }
 }
+
+// The paragraph @effect/cli writes above the description of every option and argument that takes
+// text. It says nothing that the usage line does not.
+const textFiller = "A user-defined piece of text."
+
+/**
+ * Removes @effect/cli's filler paragraph ("A user-defined piece of text.") and the blank line
+ * after it from help text, coloured or not. Other text comes back unchanged.
+ *
+ * @since 0.1.0
+ * @category help
+ */
+export const withoutTextFiller = (text: string): string => {
+  if (!text.includes(textFiller)) return text
+  const lines = text.split("\n")
+  const kept: Array<string> = []
+  for (let index = 0; index < lines.length; index++) {
+    if (stripVTControlCharacters(lines[index]!).trim() !== textFiller) {
+      kept.push(lines[index]!)
+    } else if (index + 1 < lines.length && stripVTControlCharacters(lines[index + 1]!).trim() === "") {
+      index++
+    }
+  }
+  return kept.join("\n")
+}
+
+/**
+ * Wraps `console` so that the help it prints on standard output has no filler paragraph (see
+ * {@link withoutTextFiller}).
+ *
+ * @since 0.1.0
+ * @category help
+ */
+export const helpWithoutFiller = (console: Console.Console): Console.Console => ({
+  ...console,
+  log: (...items) => console.log(...items.map((item) => (typeof item === "string" ? withoutTextFiller(item) : item)))
+})

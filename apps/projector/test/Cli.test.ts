@@ -161,7 +161,8 @@ describe("Cli", () => {
       // eslint-disable-next-line no-control-regex
       const text = printed.text.replaceAll(/\u001b\[[0-9;]*m/g, "")
       expect(text).toContain("[--param text...]")
-      expect(text).toMatch(/--idempotency-key text\s+A user-defined piece of text\.\s+The key Stripe deduplicates/)
+      expect(text).toMatch(/--idempotency-key text\n\n {2}The key Stripe deduplicates/)
+      expect(text).not.toContain("A user-defined piece of text.")
     }))
 
   it.live("describes every runs filter in its help", () =>
@@ -169,11 +170,26 @@ describe("Cli", () => {
       const printed = yield* runCli(["runs", "--help"], new Map())
       // eslint-disable-next-line no-control-regex
       const text = printed.text.replaceAll(/\u001b\[[0-9;]*m/g, "")
-      expect(text).toMatch(/--workflow text\s+A user-defined piece of text\.\s+Only runs of this workflow id/)
-      expect(text).toMatch(
-        /--status started \| succeeded \| failed\s+A user-defined piece of text\.\s+Only runs in this status/
-      )
-      expect(text).toMatch(/--after text\s+A user-defined piece of text\.\s+The cursor printed under the previous page/)
+      expect(text).toMatch(/--workflow text\n\n {2}Only runs of this workflow id/)
+      expect(text).toMatch(/--status started \| succeeded \| failed\n\n {2}Only runs in this status/)
+      expect(text).toMatch(/--after text\n\n {2}The cursor printed under the previous page/)
+      // @effect/cli's filler for options that take text.
+      expect(text).not.toContain("A user-defined piece of text.")
+    }))
+
+  it.live("prints the help command after usage errors", () =>
+    Effect.gen(function*() {
+      const missing = yield* runCli(["history"], new Map())
+      expect(missing.text).toContain("Missing argument <run>")
+      expect(missing.text).toContain("Run `workflow-runs history --help` to see its arguments and options.")
+      const unknown = yield* runCli(["runs", "--limt", "5"], new Map())
+      expect(unknown.text).toContain("Run `workflow-runs runs --help` to see its arguments and options.")
+      const command = yield* runCli(["frob"], new Map())
+      expect(command.text).toContain("Run `workflow-runs --help` to see the commands.")
+      // The option's message already names the accepted values.
+      const status = yield* runCli(["runs", "--status", "bogus"], new Map())
+      expect(status.text).toContain("--status must be one of")
+      expect(status.text).not.toContain("--help")
     }))
 
   it.live("fails naming the run when history has no such run", () =>

@@ -30,3 +30,21 @@ describe("verifyReport", () => {
     expect(text).toContain(`  changed run/wfrun_b at version 2: expected ${hash("b")}, found ${hash("c")}`)
   })
 })
+
+describe("withoutTextFiller", () => {
+  it("drops the filler, coloured or not", () => {
+    const plain = "--workflow text\n\n  A user-defined piece of text.\n\n  Only runs of this workflow id\n"
+    expect(Output.withoutTextFiller(plain)).toBe("--workflow text\n\n  Only runs of this workflow id\n")
+    const coloured =
+      "--from text\n\n\u001b[0m  A user-defined piece of text.\u001b[0m\n\n  Runs started at or after this time"
+    expect(Output.withoutTextFiller(coloured)).toBe("--from text\n\n  Runs started at or after this time")
+  })
+
+  it("leaves other text unchanged", () => {
+    const table = "run_id  status\nwr_1    started\n"
+    expect(Output.withoutTextFiller(table)).toBe(table)
+    // A line is dropped only when it contains nothing but the filler.
+    const quoted = "Stripe calls it: A user-defined piece of text."
+    expect(Output.withoutTextFiller(quoted)).toBe(quoted)
+  })
+})
