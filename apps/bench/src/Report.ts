@@ -144,6 +144,8 @@ const cpuTable = (results: AppendResults): string => {
     const sum = cpuSum(figure)
     const peer = peerOf(figure)
     const peerSum = peer === undefined ? undefined : cpuSum(peer)
+    const appendsPerCall = results.workloads.find((workload) => workload.id === figure.workload)?.appendsPerCall ?? 1
+    const appendsPerSecond = figure.summary.callsPerSecond.median * appendsPerCall
     return [
       figure.workload,
       String(figure.writers),
@@ -151,11 +153,12 @@ const cpuTable = (results: AppendResults): string => {
       figure.cpu.server === undefined ? "not readable" : spread(figure.cpu.server, micros),
       spread(figure.cpu.client, micros),
       sum === undefined ? "" : micros(sum),
-      sum === undefined || peerSum === undefined ? "" : ratio(sum / peerSum)
+      sum === undefined || peerSum === undefined ? "" : ratio(sum / peerSum),
+      sum === undefined ? "" : (sum * appendsPerSecond / 1_000_000).toFixed(2)
     ]
   })
   return table(
-    ["workload", "writers", "contender", "server µs", "bench process µs", "sum µs", "sum vs peer"],
+    ["workload", "writers", "contender", "server µs", "bench process µs", "sum µs", "sum vs peer", "cores busy"],
     rows
   )
 }
@@ -215,7 +218,7 @@ const appendSection = (report: BenchReport & { readonly append: AppendResults })
     "",
     "### CPU per append",
     "",
-    "CPU time per append in microseconds, median with min and max over the rounds: `server` is the user and system time of PostgreSQL's client backends on the benchmark's database, read from `/proc` before and after each round; `bench process` is the time of the Node process that runs every contender (the contender's client side and the harness).",
+    "CPU time per append in microseconds, median with min and max over the rounds: `server` is the user and system time of PostgreSQL's client backends on the benchmark's database, read from `/proc` before and after each round; `bench process` is the time of the Node process that runs every contender (the contender's client side and the harness). `cores busy` is the sum times the median appends per second: how many of the machine's cores these processes kept busy. Near the number of cores, the run is bound by CPU and the rates follow the sums; PostgreSQL's WAL writer, the kernel's network and disk work and other processes use the rest.",
     "",
     serverResolution(report.append),
     "",

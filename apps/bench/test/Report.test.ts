@@ -138,9 +138,11 @@ describe("Report", () => {
       "200 (200–200)",
       "300 (300–300)",
       "500",
-      "0.83x"
+      "0.83x",
+      // 500 µs per append at 300 runs of two appends per second.
+      "0.30"
     ])
-    expect(rowStartingWith(markdown, "run", "16", "Emmett")?.slice(5)).toEqual(["600", "1.00x"])
+    expect(rowStartingWith(markdown, "run", "16", "Emmett")?.slice(5)).toEqual(["600", "1.00x", "0.12"])
   })
 
   it("states the server CPU resolution", () => {
