@@ -180,6 +180,15 @@ create index invocations_requested on invocations (requested_at, idempotency_key
 `)
 })
 
+// Adds the one-event append functions that return an array, which the store calls from now on.
+// The record-returning functions of migrations 4 to 6 stay, so a process of an earlier version
+// can still append while an upgrade rolls out.
+const createAppendEventFunctions = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.unsafe(AppendOne.appendEventFunction(Heads.runs))
+  yield* sql.unsafe(AppendOne.appendEventFunction(Heads.invocations))
+})
+
 /**
  * The migrations, by id and name.
  *
@@ -193,7 +202,8 @@ export const migrations = {
   "4_create_append_one_functions": createAppendOneFunctions,
   "5_replace_append_one_functions": replaceAppendOneFunctions,
   "6_replace_run_trigger_with_type": replaceRunTrigger,
-  "7_index_heads_by_fixed_columns": indexHeadsByFixedColumns
+  "7_index_heads_by_fixed_columns": indexHeadsByFixedColumns,
+  "8_create_append_event_functions": createAppendEventFunctions
 }
 
 /**

@@ -95,8 +95,8 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
   )
   const oneEventStatements = new Map<Heads.HeadTable, Prepared.PreparedStatement>(
     [Heads.runs, Heads.invocations].map((head) => [head, {
-      name: AppendOne.appendOneFunctionName(head),
-      text: AppendOne.appendOneCall(head)
+      name: AppendOne.appendEventFunctionName(head),
+      text: AppendOne.appendEventCall(head)
     }])
   )
   // Only run appends write an inbox row.
@@ -108,7 +108,8 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
   const oneEventWithInboxStatement = withInbox(
     oneEventStatements.get(Heads.runs)!,
     AppendOne.appendOneParameterCount,
-    { condition: "appended.outcome = 'appended'", count: "1" }
+    // Code 1 is `appended`.
+    { condition: "appended.result[1] = 1", count: "1" }
   )
 
   const headVersion = (head: Heads.HeadTable, key: string) =>
@@ -233,7 +234,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     inbox: EventStore.InboxRow | undefined,
     span: Tracer.Span | undefined
   ): Effect.Effect<EventStore.AppendResult, AppendError> =>
-    Prepared.match<AppendOne.AppendOneRow, EventStore.AppendResult, AppendError>(
+    Prepared.match<AppendOne.AppendEventRow, EventStore.AppendResult, AppendError>(
       sql,
       pool,
       span,
@@ -256,7 +257,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
           uniqueViolation(error)
             ? withParent(resolveConflict(stream, head, key, expected, [event]), span)
             : Effect.fail(storeError("append")(error)),
-        onSuccess: (rows) => oneEventResult(stream, expected, event, rows[0]!)
+        onSuccess: (rows) => oneEventResult(stream, expected, event, AppendOne.decodeAppendEvent(rows[0]!))
       }
     )
 

@@ -7,6 +7,7 @@ import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Redacted from "effect/Redacted"
 import { execFile } from "node:child_process"
+import { randomUUID } from "node:crypto"
 import { fileURLToPath } from "node:url"
 import * as Database from "../src/Database.js"
 import * as Migrations from "../src/Migrations.js"
@@ -81,10 +82,10 @@ describe("migrations", () => {
         }).pipe(Effect.provide(Layer.fresh(Database.layerClient({ url, maxConnections: 1 }))))
         const { again, applied, columns, logs, rows } = yield* Effect.ensuring(upgrade, dropDatabase)
 
-        expect(applied.map(([id]) => id)).toEqual([6, 7])
+        expect(applied.map(([id]) => id)).toEqual([6, 7, 8])
         expect(again).toEqual([])
         expect(logs).toEqual([
-          "Applied 2 migration(s): 6_replace_run_trigger_with_type, 7_index_heads_by_fixed_columns"
+          "Applied 3 migration(s): 6_replace_run_trigger_with_type, 7_index_heads_by_fixed_columns, 8_create_append_event_functions"
         ])
         expect(rows).toEqual([
           { run_id: "wfrun_event", trigger_type: "event" },
@@ -118,6 +119,37 @@ describe("migrations", () => {
           { table: "workflow_runs", columns: "started_at, run_id" },
           { table: "workflow_runs", columns: "workflow_id, started_at, run_id" }
         ])
+      }))
+
+    it.effect("keeps the earlier append function working", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const stream = `wfrun_${randomUUID().replaceAll("-", "")}`
+        const digest = "\\x" + "00".repeat(32)
+        // A process of an earlier version appends with the record function of migrations 4 to 6.
+        const earlier = yield* sql.unsafe<{ outcome: string; event_version: number }>(
+          `select * from append_one_to_workflow_runs($1, 0, $1, $2::uuid, 'RunStarted', '{}', '{}', now(), $3::bytea,
+             '{"status":"started"}')`,
+          [stream, randomUUID(), digest]
+        )
+        // This version settles the same run with the array function of migration 8.
+        const current = yield* sql.unsafe<{ result: ReadonlyArray<bigint | null> }>(
+          `select append_event_to_workflow_runs($1, 1, $1, $2::uuid, 'RunSucceeded', '{}', '{}', now(), $3::bytea,
+             '{"status":"succeeded"}') as result`,
+          [stream, randomUUID(), digest]
+        )
+        const head = yield* sql.unsafe<{ version: number; status: string }>(
+          "select version::int as version, status from workflow_runs where run_id = $1",
+          [stream]
+        )
+        expect(earlier).toEqual([{
+          outcome: "appended",
+          event_position: expect.any(BigInt),
+          event_version: 1,
+          head_version: 1
+        }])
+        expect(current[0]!.result.slice(2)).toEqual([2n, 2n])
+        expect(head).toEqual([{ version: 2, status: "succeeded" }])
       }))
 
     it.effect("migrates on a one-connection pool", () =>

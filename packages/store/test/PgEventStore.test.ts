@@ -243,13 +243,13 @@ describe("postgres store", () => {
         const sql = yield* SqlClient.SqlClient
         const functions = yield* sql.unsafe<{ name: string; config: ReadonlyArray<string> | null }>(
           `select proname as name, proconfig as config from pg_proc
-           where proname in ('append_one_to_workflow_runs', 'append_one_to_invocations')
+           where proname in ('append_event_to_workflow_runs', 'append_event_to_invocations')
              and pronamespace = to_regnamespace(current_schema())
            order by proname`
         )
         expect(functions).toEqual([
-          { name: "append_one_to_invocations", config: null },
-          { name: "append_one_to_workflow_runs", config: null }
+          { name: "append_event_to_invocations", config: null },
+          { name: "append_event_to_workflow_runs", config: null }
         ])
       }))
 
@@ -328,8 +328,8 @@ describe("postgres store", () => {
         )
         expect(prepared.before).toEqual([])
         expect([...prepared.after].sort()).toEqual([
-          "append_one_to_workflow_runs",
-          "append_one_to_workflow_runs_with_inbox",
+          "append_event_to_workflow_runs",
+          "append_event_to_workflow_runs_with_inbox",
           "append_to_workflow_runs",
           "append_to_workflow_runs_with_inbox"
         ])
