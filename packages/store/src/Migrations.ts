@@ -189,6 +189,11 @@ const createAppendEventFunctions = Effect.gen(function*() {
   yield* sql.unsafe(AppendOne.appendEventFunction(Heads.invocations))
 })
 
+// Replaces the batch append functions with ones that skip the classification join when no
+// event of the batch is stored yet. `create or replace` keeps the functions' grants, and the
+// signature and results do not change.
+const replaceAppendFunctionsWithProbe = createAppendFunctions
+
 /**
  * The migrations, by id and name.
  *
@@ -203,7 +208,8 @@ export const migrations = {
   "5_replace_append_one_functions": replaceAppendOneFunctions,
   "6_replace_run_trigger_with_type": replaceRunTrigger,
   "7_index_heads_by_fixed_columns": indexHeadsByFixedColumns,
-  "8_create_append_event_functions": createAppendEventFunctions
+  "8_create_append_event_functions": createAppendEventFunctions,
+  "9_probe_batches_before_classifying": replaceAppendFunctionsWithProbe
 }
 
 /**

@@ -82,10 +82,10 @@ describe("migrations", () => {
         }).pipe(Effect.provide(Layer.fresh(Database.layerClient({ url, maxConnections: 1 }))))
         const { again, applied, columns, logs, rows } = yield* Effect.ensuring(upgrade, dropDatabase)
 
-        expect(applied.map(([id]) => id)).toEqual([6, 7, 8])
+        expect(applied.map(([id]) => id)).toEqual([6, 7, 8, 9])
         expect(again).toEqual([])
         expect(logs).toEqual([
-          "Applied 3 migration(s): 6_replace_run_trigger_with_type, 7_index_heads_by_fixed_columns, 8_create_append_event_functions"
+          "Applied 4 migration(s): 6_replace_run_trigger_with_type, 7_index_heads_by_fixed_columns, 8_create_append_event_functions, 9_probe_batches_before_classifying"
         ])
         expect(rows).toEqual([
           { run_id: "wfrun_event", trigger_type: "event" },

@@ -130,6 +130,9 @@ export const dropAppendFunction = (head: HeadTable): string =>
  * id, because an append must be its transaction's first write for the global feed to keep each
  * stream's order.
  *
+ * The classification joins the batch with the stored events only when an index probe finds one
+ * of them, so a batch of new events skips the join and its aggregates.
+ *
  * Each step is a small statement whose plan PL/pgSQL caches per session. The plans are generic:
  * with the custom plans PostgreSQL otherwise keeps choosing (the generic ones estimate ten
  * elements per array), every call planned each statement again, which cost about a third of
@@ -158,14 +161,22 @@ declare
   i int;
 begin
   first_write := pg_current_xact_id_if_assigned() is null;
-  select coalesce(array_agg(b.ord::int order by b.ord), '{}'),
-         coalesce(array_agg(e.type = p_types[b.ord] and e.data = p_data[b.ord]::jsonb
-                              and e.occurred_at = p_occurred_at[b.ord]::timestamptz order by b.ord), '{}'),
-         coalesce(array_agg(e.version::int order by b.ord), '{}'),
-         coalesce(array_agg(e.position::text order by b.ord), '{}')
-    into x_ords, x_same, x_versions, x_positions
-    from (select u.event_id, u.ord::int as ord from unnest(p_event_ids) with ordinality as u(event_id, ord)) b
-    join run_events e on e.stream_id = p_stream and e.event_id = b.event_id;
+  -- Usually no event of the batch is stored yet, and one index probe shows it.
+  if exists (select 1 from run_events e where e.stream_id = p_stream and e.event_id = any(p_event_ids)) then
+    select coalesce(array_agg(b.ord::int order by b.ord), '{}'),
+           coalesce(array_agg(e.type = p_types[b.ord] and e.data = p_data[b.ord]::jsonb
+                                and e.occurred_at = p_occurred_at[b.ord]::timestamptz order by b.ord), '{}'),
+           coalesce(array_agg(e.version::int order by b.ord), '{}'),
+           coalesce(array_agg(e.position::text order by b.ord), '{}')
+      into x_ords, x_same, x_versions, x_positions
+      from (select u.event_id, u.ord::int as ord from unnest(p_event_ids) with ordinality as u(event_id, ord)) b
+      join run_events e on e.stream_id = p_stream and e.event_id = b.event_id;
+  else
+    x_ords := '{}';
+    x_same := '{}';
+    x_versions := '{}';
+    x_positions := '{}';
+  end if;
   existing_positions := x_positions;
   existing_versions := x_versions;
   different := '{}';
