@@ -184,6 +184,7 @@ describe("live layer", () => {
         [{ maxRetries: -1 }, "maxRetries"],
         [{ maxRetries: 1.5 }, "maxRetries"],
         [{ timeout: "soon" as never }, "timeout"],
+        [{ timeout: "0 seconds" }, "timeout"],
         [{ apiKey: Redacted.make("") }, "apiKey"],
         [{ apiKey: Redacted.make("  ") }, "apiKey"]
       ]
@@ -250,6 +251,7 @@ describe("live layer", () => {
         [[["STRIPE_API_KEY", "sk_test_1"], ["STRIPE_MAX_RETRIES", "-1"]], "STRIPE_MAX_RETRIES"],
         [[["STRIPE_API_KEY", "sk_test_1"], ["STRIPE_MAX_RETRIES", "two"]], "STRIPE_MAX_RETRIES"],
         [[["STRIPE_API_KEY", "sk_test_1"], ["STRIPE_TIMEOUT", "soon"]], "STRIPE_TIMEOUT"],
+        [[["STRIPE_API_KEY", "sk_test_1"], ["STRIPE_TIMEOUT", "0 seconds"]], "STRIPE_TIMEOUT"],
         [[["STRIPE_API_KEY", "sk_test_1"], ["STRIPE_API_BASE", "not a url"]], "STRIPE_API_BASE"]
       ]
       for (const [variables, name] of cases) {
@@ -280,6 +282,13 @@ describe("live layer", () => {
           ConfigError.InvalidData(
             ["STRIPE_TIMEOUT"],
             "Expected a duration with a unit, such as \"30 seconds\" or \"500 millis\", got \"30\""
+          )
+        ],
+        [
+          [["STRIPE_API_KEY", "sk_test_1"], ["STRIPE_TIMEOUT", "0 seconds"]],
+          ConfigError.InvalidData(
+            ["STRIPE_TIMEOUT"],
+            "Expected a duration above zero, such as \"30 seconds\", got \"0 seconds\""
           )
         ],
         [

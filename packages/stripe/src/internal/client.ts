@@ -70,6 +70,12 @@ export const resolveSettings = (options: Workflows.Options): Effect.Effect<Clien
         ? Effect.succeed(decoded.value)
         : Effect.fail(invalid(name, `Expected a duration such as "30 seconds", got ${JSON.stringify(given)}`))
     })
+    // A zero timeout would fail every request before it is sent. The retry delays may be zero.
+    if (!Duration.greaterThan(timeout!, Duration.zero)) {
+      return yield* Effect.fail(
+        invalid("timeout", `Expected a duration above zero, such as "30 seconds", got ${Duration.format(timeout!)}`)
+      )
+    }
     return {
       apiKey: options.apiKey,
       apiBase,

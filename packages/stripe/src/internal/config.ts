@@ -20,18 +20,22 @@ export const retries = (name: string): Config.Config<number> =>
   })
 
 /**
- * A duration read from `name`, written as a number and a unit.
+ * A duration above zero read from `name`, written as a number and a unit.
  *
  * @internal
  */
 export const duration = (name: string): Config.Config<Duration.Duration> =>
   Config.mapOrFail(Config.string(name), (value) => {
     const parsed = Duration.decodeUnknown(value.trim())
-    return Option.isSome(parsed)
-      ? Either.right(parsed.value)
-      : invalid(
+    if (Option.isNone(parsed)) {
+      return invalid(
         `Expected a duration with a unit, such as "30 seconds" or "500 millis", got ${JSON.stringify(value)}`
       )
+    }
+    // A zero timeout would fail every request before it is sent.
+    return Duration.greaterThan(parsed.value, Duration.zero)
+      ? Either.right(parsed.value)
+      : invalid(`Expected a duration above zero, such as "30 seconds", got ${JSON.stringify(value)}`)
   })
 
 /**
