@@ -12,7 +12,15 @@ import * as Options from "@effect/cli/Options"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Ids } from "@workflow-runs/core"
-import { Database, EmbeddedDatabase, Migrations, Rebuild, RecordingWorkflows, RunLog } from "@workflow-runs/store"
+import {
+  Database,
+  EmbeddedDatabase,
+  Invocation,
+  Migrations,
+  Rebuild,
+  RecordingWorkflows,
+  RunLog
+} from "@workflow-runs/store"
 import { Workflows } from "@workflow-runs/stripe"
 import * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
@@ -25,6 +33,7 @@ import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { randomUUID } from "node:crypto"
@@ -160,8 +169,19 @@ const inputOf = (input: Option.Option<string>, params: ReadonlyArray<string>) =>
       }
       base = { ...parsed }
     }
+    // A key given twice is most likely a typo, so it fails rather than keep the last value.
+    const given = new Map<string, string>()
     for (const param of params) {
       const [key, value] = yield* parseParam(param)
+      const earlier = given.get(key)
+      if (earlier !== undefined) {
+        return yield* new InvalidInput({
+          message: `--param ${JSON.stringify(key)} is given twice (${JSON.stringify(earlier)}, ${
+            JSON.stringify(param)
+          }); give each key once`
+        })
+      }
+      given.set(key, param)
       base[key] = value
     }
     return base
@@ -192,6 +212,16 @@ const invoke = Command.make("invoke", {
     )
     const input = yield* inputOf(args.input, args.params)
     const key = Option.getOrElse(args.idempotencyKey, () => `cli-${randomUUID()}`)
+    // Checked with the other arguments, before the configuration and the database.
+    yield* Schema.decodeUnknown(Invocation.IdempotencyKey)(key).pipe(
+      Effect.mapError((error) =>
+        new InvalidInput({
+          message: `--idempotency-key ${JSON.stringify(key)} is invalid: ${
+            ParseResult.ArrayFormatter.formatErrorSync(error)[0]?.message ?? "not a valid key"
+          }; pass 1 to 255 characters without control characters`
+        })
+      )
+    )
     // Read together first, so one error lists every missing or invalid variable. The layers
     // below read them again.
     yield* Config.all([Workflows.config, args.embedded ? Config.succeed(undefined) : Database.urlConfig])
@@ -291,7 +321,9 @@ const runs = Command.make("runs", {
       onSome: (text) =>
         Schema.decodeUnknown(Ids.WorkflowId)(text).pipe(
           Effect.mapError(() =>
-            new InvalidInput({ message: `--workflow ${JSON.stringify(text)} is not a workflow id` })
+            new InvalidInput({
+              message: `--workflow ${JSON.stringify(text)} is not a workflow id; pass one such as wf_...`
+            })
           )
         )
     })
@@ -309,7 +341,10 @@ const runs = Command.make("runs", {
         limit: args.limit,
         after: Option.getOrUndefined(args.after)
       })
-      yield* Console.log(page.items.length === 0 ? "No runs match these filters." : Output.runsTable(page.items))
+      const filtered = workflowId !== undefined || Option.isSome(args.status) || from !== undefined ||
+        to !== undefined || Option.isSome(args.after)
+      const none = filtered ? "No runs match these filters." : "The log has no runs yet."
+      yield* Console.log(page.items.length === 0 ? none : Output.runsTable(page.items))
       if (Option.isSome(page.next)) yield* Console.log(`\nNext page: --after ${page.next.value}`)
     }).pipe(withStore(args.embedded))
   })).pipe(Command.withDescription("List runs in the log with filters, as a table"))

@@ -234,7 +234,12 @@ describe("workflow-runs serve", () => {
         [["history", "not/a/run"], "\"not/a/run\" is not a run id"],
         [["invoke", "wf_1", "--input", "[1]"], "--input must be a JSON object"],
         [["verify", "--expect", "junk"], "\"junk\" is not a wrc1. or wra1. token"],
-        [["runs", "--after", "garbage"], "Invalid page cursor \"garbage\"; pass the next cursor"]
+        [["runs", "--after", "garbage"], "Invalid page cursor \"garbage\"; pass the next cursor"],
+        [["invoke", "wf_1", "--param", "a=1", "--param", "a=2"], "--param \"a\" is given twice (\"a=1\", \"a=2\")"],
+        [
+          ["invoke", "wf_1", "--idempotency-key", ""],
+          "--idempotency-key \"\" is invalid: an idempotency key must not be empty"
+        ]
       ]
       for (const [args, message] of cases) {
         const result = yield* runBin(args, {}).pipe(Effect.timeout("30 seconds"))
