@@ -114,5 +114,17 @@ export const decodeArgument = (
           cause instanceof Error ? cause.message : String(cause)
         }; pass @ and the path of a file that contains the anchor verify printed`
       })
-  }).pipe(Effect.flatMap(decode))
+  }).pipe(
+    Effect.flatMap((text) =>
+      text.trim() === ""
+        ? Effect.fail(
+          new InvalidAnchor({
+            message: `The anchor file ${
+              JSON.stringify(path)
+            } is empty; pass @ and the path of a file that contains the anchor verify printed`
+          })
+        )
+        : decode(text)
+    )
+  )
 }

@@ -210,6 +210,13 @@ export const variables: ReadonlyArray<string> = [
   "SHUTDOWN_TIMEOUT"
 ]
 
+// The messages for missing variables whose value has a required form.
+const missingHints: Readonly<Record<string, string>> = {
+  DATABASE_URL:
+    "DATABASE_URL is missing: set it in the environment, or pass --embedded for an embedded PostgreSQL in .data/",
+  STRIPE_API_KEY: "STRIPE_API_KEY is missing: set it to your secret key (sk_test_... or sk_live_...)"
+}
+
 /**
  * Formats a configuration error as one line per missing or invalid variable.
  *
@@ -221,11 +228,10 @@ export const describeError = (error: ConfigError.ConfigError): string => {
     andCase: (_, left: Array<string>, right: Array<string>) => [...left, ...right],
     orCase: (_, left: Array<string>, right: Array<string>) => [...left, ...right],
     invalidDataCase: (_, path, message) => [path.length === 0 ? message : `${path.join(".")} is invalid: ${message}`],
-    missingDataCase: (_, path) => [
-      path.join(".") === "DATABASE_URL"
-        ? "DATABASE_URL is missing: set it in the environment, or pass --embedded for an embedded PostgreSQL in .data/"
-        : `${path.join(".")} is missing: set it in the environment`
-    ],
+    missingDataCase: (
+      _,
+      path
+    ) => [missingHints[path.join(".")] ?? `${path.join(".")} is missing: set it in the environment`],
     sourceUnavailableCase: (_, path, message) => [`${path.join(".")} could not be read: ${message}`],
     unsupportedCase: (_, path, message) => [`${path.join(".")} is not supported: ${message}`]
   })

@@ -5,7 +5,7 @@ import { Ids } from "@workflow-runs/core"
 import { AnchorText, AppConfig, Cli, Output, Projector } from "@workflow-runs/projector"
 import { DefaultWorkflows, Simulator } from "@workflow-runs/simulator"
 import { Database, Migrations, RecordingWorkflows } from "@workflow-runs/store"
-import { ConfigError, ConfigProvider, Context, Effect, Layer, Redacted } from "effect"
+import { ConfigError, ConfigProvider, Context, Effect, type Exit, Layer, Redacted } from "effect"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -17,6 +17,10 @@ import {
   startProjector,
   testDatabaseUrl
 } from "./support/harness.js"
+
+// The error an exit failed with, if it failed with one.
+const failureOf = (exit: Exit.Exit<unknown, unknown>): unknown =>
+  exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
 
 // Runs the CLI with `args` and `env`, recording what it prints.
 const runCli = (args: ReadonlyArray<string>, env: ReadonlyMap<string, string>) =>
@@ -56,7 +60,7 @@ describe("Cli", () => {
       expect(message).toContain("STRIPE_WEBHOOK_SECRET is missing")
       expect(message).toContain("AUDIT_API_TOKEN is invalid: Expected a token of at least 16 characters")
       expect(message).toContain("DATABASE_URL is missing: set it in the environment, or pass --embedded")
-      expect(message).toContain("STRIPE_API_KEY is missing")
+      expect(message).toContain("STRIPE_API_KEY is missing: set it to your secret key (sk_test_... or sk_live_...)")
     }))
 
   it.live("lists every invalid invoke variable", () =>
@@ -208,7 +212,7 @@ describe("Cli", () => {
       const url = yield* testDatabaseUrl
       const env = new Map([["DATABASE_URL", Redacted.value(url)]])
       const cases: ReadonlyArray<[ReadonlyArray<string>, string]> = [
-        [["--workflow", "wf/1"], "--workflow \"wf/1\" is not a workflow id"],
+        [["--workflow", "wf/1"], "--workflow \"wf/1\" is not a workflow id; pass one such as wf_..."],
         [["--workflow", ".."], "--workflow \"..\" is not a workflow id"],
         [["--from", "1"], "--from \"1\" is not an ISO 8601 date or time"],
         [["--from", "-271821-04-20T00:00:00Z"], "--from \"-271821-04-20T00:00:00Z\" is not an ISO 8601"],
@@ -232,6 +236,10 @@ describe("Cli", () => {
       )
       expect(exit._tag).toBe("Success")
       expect(empty).toBe("No runs match these filters.")
+      // This database contains no run at all.
+      const unfiltered = yield* runCli(["runs"], env)
+      expect(unfiltered.exit._tag).toBe("Success")
+      expect(unfiltered.text).toBe("The log has no runs yet.")
     }).pipe(Effect.scoped), 60_000)
 
   it.live("names each invalid runs option", () =>
@@ -365,11 +373,14 @@ describe("Cli", () => {
       const fromFile = yield* runCli(["verify", "--expect", `@${join(directory, "anchor.txt")}`], env)
       expect(fromFile.exit._tag).toBe("Success")
       const missingFile = yield* runCli(["verify", "--expect", `@${join(directory, "missing.txt")}`], env)
-      const missingError = missingFile.exit._tag === "Failure" && missingFile.exit.cause._tag === "Fail"
-        ? missingFile.exit.cause.error
-        : undefined
+      const missingError = failureOf(missingFile.exit)
       expect(missingError).toBeInstanceOf(AnchorText.InvalidAnchor)
       expect((missingError as AnchorText.InvalidAnchor).message).toContain("Could not read the anchor file")
+      writeFileSync(join(directory, "empty.txt"), "")
+      const emptyFile = yield* runCli(["verify", "--expect", `@${join(directory, "empty.txt")}`], env)
+      const emptyError = failureOf(emptyFile.exit)
+      expect(emptyError).toBeInstanceOf(AnchorText.InvalidAnchor)
+      expect((emptyError as AnchorText.InvalidAnchor).message).toContain("is empty; pass @ and the path of a file")
 
       const invalid = yield* runCli(["verify", "--expect", "wra1.bm90"], env)
       expect(invalid.exit._tag).toBe("Failure")
