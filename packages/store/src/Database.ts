@@ -109,6 +109,21 @@ const parseUrl = (url: Redacted.Redacted<string>): URL | undefined => {
   }
 }
 
+// Describes what is wrong with a text that `parseUrl` rejects. It quotes only the scheme, because
+// the rest may contain a password, even where a port should be (`postgres://user:123456789/db`).
+const urlProblem = (text: string): string => {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text.trim())?.[1]
+  if (scheme === undefined) return "it does not start with postgres:// or postgresql://"
+  if (!["postgres", "postgresql"].includes(scheme.toLowerCase())) {
+    return `its scheme is ${JSON.stringify(`${scheme}:`)}; use postgres:// or postgresql://`
+  }
+  const port = /^[^:]+:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)/.exec(text.trim())?.[1]
+  if (port !== undefined && /^\d+$/.test(port) && !(Number(port) >= 1 && Number(port) <= 65535)) {
+    return "its port is not a number from 1 to 65535"
+  }
+  return "it is not a valid URL; check its host and percent-encode special characters in the user and password"
+}
+
 // The host, port and database that the driver uses for `url`, with pg's defaults.
 const targetOf = (url: URL): string => {
   const host = url.hostname === "" ? "localhost" : url.hostname
@@ -283,7 +298,7 @@ export const urlConfig: Config.Config<Redacted.Redacted<string>> = Config.string
       ? Either.left(
         ConfigError.InvalidData(
           [],
-          "Expected a PostgreSQL URL such as postgres://user:password@127.0.0.1:5432/database"
+          `Expected a PostgreSQL URL such as postgres://user:password@127.0.0.1:5432/database, but ${urlProblem(text)}`
         )
       )
       : Either.right(url)

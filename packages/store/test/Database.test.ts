@@ -77,7 +77,28 @@ describe("database connection errors", () => {
       expect(ConfigError.isConfigError(error)).toBe(true)
       expect(String(error)).toContain("DATABASE_URL")
       expect(String(error)).toContain("Expected a PostgreSQL URL")
+      expect(String(error)).toContain("its scheme is \"mysql:\"")
       expect(String(error)).not.toContain("secret-password")
+    }))
+
+  it.effect("names the wrong part of DATABASE_URL", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<[string, string, string]> = [
+        ["postgres://app:secret-password@127.0.0.1:99999/runs", "its port is not a number from 1 to 65535", "99999"],
+        // Without a host, the password sits where the port goes.
+        ["postgres://app:987654321/runs", "its port is not a number from 1 to 65535", "987654321"],
+        ["app:secret-password@ledger/runs", "does not start with postgres:// or postgresql://", "secret-password"],
+        ["postgres://app:p@ss word@[::1/runs", "it is not a valid URL", "ss word"]
+      ]
+      for (const [url, problem, secret] of cases) {
+        const error = yield* Effect.flip(
+          Effect.scoped(Layer.build(Database.layerConfig)).pipe(
+            Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", url]])))
+          )
+        )
+        expect(String(error), url).toContain(problem)
+        expect(String(error), url).not.toContain(secret)
+      }
     }))
 })
 
