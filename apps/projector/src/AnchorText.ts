@@ -47,7 +47,8 @@ export const encodeCompact = (anchor: HashChain.CompactAnchor): string =>
 
 const decodeJson = Schema.decodeUnknown(Schema.parseJson(HashChain.Anchor))
 
-const compactPattern = /^wrc1\.(\d{1,15})\.(\d{1,15})\.([0-9a-f]{64})$/
+// The digest is read in either case and kept in lowercase, as `verify` prints it.
+const compactPattern = /^wrc1\.(\d{1,15})\.(\d{1,15})\.([0-9a-fA-F]{64})$/
 
 const decodeCompact = (token: string): Effect.Effect<HashChain.CompactAnchor, InvalidAnchor> => {
   const match = compactPattern.exec(token)
@@ -61,7 +62,11 @@ const decodeCompact = (token: string): Effect.Effect<HashChain.CompactAnchor, In
     )
   }
   return Effect.succeed(
-    new HashChain.CompactAnchor({ events: Number(match[1]), streams: Number(match[2]), digest: match[3]! })
+    new HashChain.CompactAnchor({
+      events: Number(match[1]),
+      streams: Number(match[2]),
+      digest: match[3]!.toLowerCase()
+    })
   )
 }
 
@@ -80,12 +85,13 @@ export const decode = (
   const json = trimmed.startsWith(prefix)
     ? Buffer.from(trimmed.slice(prefix.length), "base64url").toString("utf8")
     : trimmed
+  const shown = JSON.stringify(trimmed.length > 120 ? `${trimmed.slice(0, 120)}...` : trimmed)
   return decodeJson(json).pipe(
     Effect.mapError(() =>
       new InvalidAnchor({
-        message: `${
-          JSON.stringify(trimmed.length > 120 ? `${trimmed.slice(0, 120)}...` : trimmed)
-        } is not a ${compactPrefix} or ${prefix} token or anchor JSON; pass the value verify printed`
+        message: trimmed.startsWith(prefix)
+          ? `${shown} starts with ${prefix} but is not a per-stream anchor token; pass the whole token that verify --full-anchor printed`
+          : `${shown} is not a ${compactPrefix} or ${prefix} token or anchor JSON; pass the value verify printed`
       })
     ),
     Effect.filterOrFail(

@@ -32,6 +32,8 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
@@ -99,6 +101,7 @@ const withStore = (isEmbedded: boolean) =>
   Effect.provide(Projector.services.pipe(Layer.provideMerge(Serve.database(isEmbedded))))
 
 const shutdownTimeout = Options.text("shutdown-timeout").pipe(
+  Options.withPseudoName("duration"),
   Options.optional,
   Options.withDescription(
     "How long to wait for in-flight work after SIGTERM or SIGINT before exiting with status 1, such as \"25 seconds\" (default: SHUTDOWN_TIMEOUT, else 25 seconds)"
@@ -351,7 +354,10 @@ const runs = Command.make("runs", {
 
 const history = Command.make(
   "history",
-  { run: Args.text({ name: "run" }), embedded },
+  {
+    run: Args.text({ name: "run" }).pipe(Args.withDescription("The run id (wfrun_...) whose events to print")),
+    embedded
+  },
   (args) =>
     Effect.gen(function*() {
       const runId = yield* Schema.decodeUnknown(Ids.WorkflowRunId)(args.run).pipe(
@@ -438,7 +444,8 @@ const migrate = Command.make(
   { embedded },
   (args) =>
     Effect.gen(function*() {
-      const applied = yield* Migrations.run
+      // The command prints the applied migrations itself, so their log line would repeat them.
+      const applied = yield* Migrations.run.pipe(Logger.withMinimumLogLevel(LogLevel.Warning))
       const sql = yield* SqlClient.SqlClient
       const [latest] = yield* sql<{ id: number; name: string }>`
         select migration_id as id, name from effect_sql_migrations order by migration_id desc limit 1`

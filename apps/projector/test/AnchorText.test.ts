@@ -47,4 +47,20 @@ describe("AnchorText", () => {
       const error = yield* Effect.flip(AnchorText.decode("anchor"))
       expect(error.message).toContain("is not a wrc1. or wra1. token")
     }))
+
+  it.effect("names a wra1. token whose body is wrong", () =>
+    Effect.gen(function*() {
+      // The base64url of {"a":1}, JSON but no anchor.
+      const error = yield* Effect.flip(AnchorText.decode("wra1.eyJhIjoxfQ"))
+      expect(error.message).toBe(
+        "\"wra1.eyJhIjoxfQ\" starts with wra1. but is not a per-stream anchor token; pass the whole token that verify --full-anchor printed"
+      )
+    }))
+
+  it.effect("reads a compact digest in uppercase", () =>
+    Effect.gen(function*() {
+      const lower = yield* AnchorText.decode(`wrc1.3.2.${"ab".repeat(32)}`)
+      const upper = yield* AnchorText.decode(`wrc1.3.2.${"AB".repeat(32)}`)
+      expect(upper).toEqual(lower)
+    }))
 })

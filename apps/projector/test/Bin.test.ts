@@ -196,6 +196,8 @@ describe("workflow-runs serve", () => {
         expect(result.code, result.stderr).toBe(0)
         expect(result.stderr).not.toContain("TypeError")
         expect(result.stdout).toMatch(/^Applied \d+ migration\(s\): 1_create_log, /)
+        // The list is printed once, not logged again on standard error.
+        expect(result.stderr).not.toContain("1_create_log")
         expect(existsSync(join(directory, ".data", "pg", "postmaster.pid"))).toBe(false)
       }),
     120_000

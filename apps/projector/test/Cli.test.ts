@@ -123,8 +123,10 @@ describe("Cli", () => {
         "DATABASE_URL is invalid: Expected a PostgreSQL URL such as postgres://user:password@127.0.0.1:5432/database"
       )
       expect(message).toContain("PORT is invalid")
+      // Only the scheme is quoted: the rest of a URL may contain a password.
+      expect(message).toContain("but its scheme is \"mysql:\"; use postgres:// or postgresql://")
       expect(message).not.toContain("hunter2-secret")
-      expect(message).not.toContain("mysql:")
+      expect(message).not.toContain("db.internal")
     }))
 
   it.live("rejects an invalid --shutdown-timeout", () =>
@@ -179,6 +181,14 @@ describe("Cli", () => {
       expect(text).toMatch(/--after text\n\n {2}The cursor printed under the previous page/)
       // @effect/cli's filler for options that take text.
       expect(text).not.toContain("A user-defined piece of text.")
+    }))
+
+  it.live("describes history's run and serve's duration", () =>
+    Effect.gen(function*() {
+      const history = yield* runCli(["history", "--help"], new Map())
+      expect(history.text).toContain("The run id (wfrun_...) whose events to print")
+      const serve = yield* runCli(["serve", "--help"], new Map())
+      expect(serve.text).toContain("[--shutdown-timeout duration]")
     }))
 
   it.live("prints the help command after usage errors", () =>
@@ -388,7 +398,7 @@ describe("Cli", () => {
         ? invalid.exit.cause.error
         : undefined
       expect((invalidError as AnchorText.InvalidAnchor).message).toContain(
-        "\"wra1.bm90\" is not a wrc1. or wra1. token"
+        "\"wra1.bm90\" starts with wra1. but is not a per-stream anchor token"
       )
       const wrong = anchor.replace(/\.[0-9a-f]{64}$/, `.${"0".repeat(64)}`)
       const mismatched = yield* runCli(["verify", "--expect", wrong], env)
