@@ -173,10 +173,10 @@ const inputOf = (input: Option.Option<string>, params: ReadonlyArray<string>) =>
       base = { ...parsed }
     }
     // A key given twice is most likely a typo, so it fails rather than keep the last value.
-    const given = new Map<string, string>()
+    const paramByKey = new Map<string, string>()
     for (const param of params) {
       const [key, value] = yield* parseParam(param)
-      const earlier = given.get(key)
+      const earlier = paramByKey.get(key)
       if (earlier !== undefined) {
         return yield* new InvalidInput({
           message: `--param ${JSON.stringify(key)} is given twice (${JSON.stringify(earlier)}, ${
@@ -184,7 +184,7 @@ const inputOf = (input: Option.Option<string>, params: ReadonlyArray<string>) =>
           }); give each key once`
         })
       }
-      given.set(key, param)
+      paramByKey.set(key, param)
       base[key] = value
     }
     return base
@@ -532,9 +532,33 @@ const runCommand = Command.run(command, { name: "workflow-runs", version: "0.1.0
 // problem but not the help command.
 const usageHint = (args: ReadonlyArray<string>): string => {
   const name = args[2]
-  return name !== undefined && usages.has(name)
-    ? `Run \`workflow-runs ${name} --help\` to see its arguments and options.`
-    : "Run `workflow-runs --help` to see the commands."
+  if (name !== undefined && usages.has(name)) {
+    return `Run \`workflow-runs ${name} --help\` to see its arguments and options.`
+  }
+  const nearest = name === undefined || name.startsWith("-") ? undefined : nearestCommand(name)
+  return nearest === undefined
+    ? "Run `workflow-runs --help` to see the commands."
+    : `Did you mean \`workflow-runs ${nearest}\`? Run \`workflow-runs --help\` to see the commands.`
+}
+
+// The number of single-character insertions, deletions and substitutions between two words.
+const editDistance = (left: string, right: string): number => {
+  let previous = Array.from({ length: right.length + 1 }, (_, index) => index)
+  for (let i = 1; i <= left.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= right.length; j++) {
+      const substitution = previous[j - 1]! + (left[i - 1] === right[j - 1] ? 0 : 1)
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution))
+    }
+    previous = current
+  }
+  return previous[right.length]!
+}
+
+// The command within two edits of a misspelt one, when exactly one is that close.
+const nearestCommand = (name: string): string | undefined => {
+  const close = [...usages.keys()].filter((command) => editDistance(name.toLowerCase(), command) <= 2)
+  return close.length === 1 ? close[0] : undefined
 }
 
 const needsUsageHint = (error: unknown): boolean =>

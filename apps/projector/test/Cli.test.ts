@@ -200,6 +200,11 @@ describe("Cli", () => {
       expect(unknown.text).toContain("Run `workflow-runs runs --help` to see its arguments and options.")
       const command = yield* runCli(["frob"], new Map())
       expect(command.text).toContain("Run `workflow-runs --help` to see the commands.")
+      expect(command.text).not.toContain("Did you mean")
+      const misspelt = yield* runCli(["histroy", "wfrun_1"], new Map())
+      expect(misspelt.text).toContain(
+        "Did you mean `workflow-runs history`? Run `workflow-runs --help` to see the commands."
+      )
       // The option's message already names the accepted values.
       const status = yield* runCli(["runs", "--status", "bogus"], new Map())
       expect(status.text).toContain("--status must be one of")
