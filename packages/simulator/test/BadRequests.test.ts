@@ -210,6 +210,9 @@ describe("bad requests", () => {
       })
 
       expectError(unknown, 404, "invalid_request_error", "not_found")
+      expect(unknown.json.error.message).toBe(
+        "No workflow has the id \"wf_test_unknown\"; check the id against the Dashboard or the workflow list (GET /v2/extend/workflows)."
+      )
     }))
 
   it.scopedLive("requires an API key and a preview version", () =>

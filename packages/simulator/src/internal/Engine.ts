@@ -325,7 +325,9 @@ export const make = (options: EngineOptions) =>
         if (workflow === undefined) {
           return yield* Effect.fail(
             StripeError.notFound(
-              `No workflow has the id ${JSON.stringify(request.workflowId)}; list workflows to find it.`
+              `No workflow has the id ${
+                JSON.stringify(request.workflowId)
+              }; check the id against the Dashboard or the workflow list (GET /v2/extend/workflows).`
             )
           )
         }
