@@ -112,6 +112,13 @@ export const decodeArgument = (
 ): Effect.Effect<HashChain.Anchor | HashChain.CompactAnchor, InvalidAnchor> => {
   if (!value.startsWith("@")) return decode(value)
   const path = value.slice(1)
+  if (path.trim() === "") {
+    return Effect.fail(
+      new InvalidAnchor({
+        message: "--expect @ needs a path after @: pass @ and the path of a file that contains the anchor"
+      })
+    )
+  }
   return Effect.try({
     try: () => readFileSync(path, "utf8"),
     catch: (cause) =>

@@ -214,7 +214,9 @@ export const variables: ReadonlyArray<string> = [
 const missingHints: Readonly<Record<string, string>> = {
   DATABASE_URL:
     "DATABASE_URL is missing: set it in the environment, or pass --embedded for an embedded PostgreSQL in .data/",
-  STRIPE_API_KEY: "STRIPE_API_KEY is missing: set it to your secret key (sk_test_... or sk_live_...)"
+  STRIPE_API_KEY: "STRIPE_API_KEY is missing: set it to your secret key (sk_test_... or sk_live_...)",
+  STRIPE_WEBHOOK_SECRET:
+    "STRIPE_WEBHOOK_SECRET is missing: set it to the event destination's signing secret (whsec_...), or to two separated by a comma while rolling it"
 }
 
 /**

@@ -197,7 +197,9 @@ const invoke = Command.make("invoke", {
     Options.repeated,
     Options.optional,
     Options.map(Option.getOrElse((): ReadonlyArray<string> => [])),
-    Options.withDescription("An input parameter as key=value (the value is parsed as JSON when it can be)")
+    Options.withDescription(
+      "An input parameter as key=value (the value is parsed as JSON when it can be); it replaces the same key of --input"
+    )
   ),
   idempotencyKey: Options.text("idempotency-key").pipe(
     Options.optional,

@@ -57,6 +57,14 @@ describe("AnchorText", () => {
       )
     }))
 
+  it.effect("asks for a path after a bare @", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(AnchorText.decodeArgument("@"))
+      expect(error.message).toBe(
+        "--expect @ needs a path after @: pass @ and the path of a file that contains the anchor"
+      )
+    }))
+
   it.effect("reads a compact digest in uppercase", () =>
     Effect.gen(function*() {
       const lower = yield* AnchorText.decode(`wrc1.3.2.${"ab".repeat(32)}`)

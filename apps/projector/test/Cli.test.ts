@@ -57,7 +57,9 @@ describe("Cli", () => {
       expect(ConfigError.isConfigError(error)).toBe(true)
       const message = AppConfig.describeError(error as ConfigError.ConfigError)
       expect(message).toContain("PORT is invalid")
-      expect(message).toContain("STRIPE_WEBHOOK_SECRET is missing")
+      expect(message).toContain(
+        "STRIPE_WEBHOOK_SECRET is missing: set it to the event destination's signing secret (whsec_...)"
+      )
       expect(message).toContain("AUDIT_API_TOKEN is invalid: Expected a token of at least 16 characters")
       expect(message).toContain("DATABASE_URL is missing: set it in the environment, or pass --embedded")
       expect(message).toContain("STRIPE_API_KEY is missing: set it to your secret key (sk_test_... or sk_live_...)")
@@ -167,6 +169,7 @@ describe("Cli", () => {
       // eslint-disable-next-line no-control-regex
       const text = printed.text.replaceAll(/\u001b\[[0-9;]*m/g, "")
       expect(text).toContain("[--param text...]")
+      expect(text).toContain("it replaces the same key of --input")
       expect(text).toMatch(/--idempotency-key text\n\n {2}The key Stripe deduplicates/)
       expect(text).not.toContain("A user-defined piece of text.")
     }))

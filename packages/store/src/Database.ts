@@ -103,7 +103,9 @@ export class InvalidDatabaseOptions extends Schema.TaggedError<InvalidDatabaseOp
 const parseUrl = (url: Redacted.Redacted<string>): URL | undefined => {
   try {
     const parsed = new URL(Redacted.value(url))
-    return parsed.protocol === "postgres:" || parsed.protocol === "postgresql:" ? parsed : undefined
+    const isPostgres = parsed.protocol === "postgres:" || parsed.protocol === "postgresql:"
+    // The URL parser takes port 0, which no server listens on.
+    return isPostgres && parsed.port !== "0" ? parsed : undefined
   } catch {
     return undefined
   }
@@ -121,7 +123,7 @@ const urlProblem = (text: string): string => {
   if (port !== undefined && /^\d+$/.test(port) && !(Number(port) >= 1 && Number(port) <= 65535)) {
     return "its port is not a number from 1 to 65535"
   }
-  return "it is not a valid URL; check its host and percent-encode special characters in the user and password"
+  return "it is not a valid URL; check its host and port, and percent-encode special characters in the user and password"
 }
 
 // The host, port and database that the driver uses for `url`, with pg's defaults.

@@ -85,6 +85,12 @@ describe("database connection errors", () => {
     Effect.gen(function*() {
       const cases: ReadonlyArray<[string, string, string]> = [
         ["postgres://app:secret-password@127.0.0.1:99999/runs", "its port is not a number from 1 to 65535", "99999"],
+        [
+          "postgres://app:secret-password@127.0.0.1:0/runs",
+          "its port is not a number from 1 to 65535",
+          "secret-password"
+        ],
+        ["postgres://app:secret-password@127.0.0.1:abc/runs", "check its host and port", "secret-password"],
         // Without a host, the password sits where the port goes.
         ["postgres://app:987654321/runs", "its port is not a number from 1 to 65535", "987654321"],
         ["app:secret-password@ledger/runs", "does not start with postgres:// or postgresql://", "secret-password"],

@@ -288,7 +288,7 @@ describe("live layer", () => {
           [["STRIPE_API_KEY", "sk_test_1"], ["STRIPE_TIMEOUT", "0 seconds"]],
           ConfigError.InvalidData(
             ["STRIPE_TIMEOUT"],
-            "Expected a duration above zero, such as \"30 seconds\", got \"0 seconds\""
+            "Expected a positive duration with a unit, such as \"30 seconds\", got \"0 seconds\""
           )
         ],
         [

@@ -73,7 +73,7 @@ export const resolveSettings = (options: Workflows.Options): Effect.Effect<Clien
     // A zero timeout would fail every request before it is sent. The retry delays may be zero.
     if (!Duration.greaterThan(timeout!, Duration.zero)) {
       return yield* Effect.fail(
-        invalid("timeout", `Expected a duration above zero, such as "30 seconds", got ${Duration.format(timeout!)}`)
+        invalid("timeout", `Expected a positive duration, such as "30 seconds", got ${Duration.format(timeout!)}`)
       )
     }
     return {

@@ -35,7 +35,7 @@ export const duration = (name: string): Config.Config<Duration.Duration> =>
     // A zero timeout would fail every request before it is sent.
     return Duration.greaterThan(parsed.value, Duration.zero)
       ? Either.right(parsed.value)
-      : invalid(`Expected a duration above zero, such as "30 seconds", got ${JSON.stringify(value)}`)
+      : invalid(`Expected a positive duration with a unit, such as "30 seconds", got ${JSON.stringify(value)}`)
   })
 
 /**
