@@ -85,13 +85,13 @@ export const decode = (
   const json = trimmed.startsWith(prefix)
     ? Buffer.from(trimmed.slice(prefix.length), "base64url").toString("utf8")
     : trimmed
-  const shown = JSON.stringify(trimmed.length > 120 ? `${trimmed.slice(0, 120)}...` : trimmed)
+  const quoted = JSON.stringify(trimmed.length > 120 ? `${trimmed.slice(0, 120)}...` : trimmed)
   return decodeJson(json).pipe(
     Effect.mapError(() =>
       new InvalidAnchor({
         message: trimmed.startsWith(prefix)
-          ? `${shown} starts with ${prefix} but is not a per-stream anchor token; pass the whole token that verify --full-anchor printed`
-          : `${shown} is not a ${compactPrefix} or ${prefix} token or anchor JSON; pass the value verify printed`
+          ? `${quoted} starts with ${prefix} but is not a per-stream anchor token; pass the whole token that verify --full-anchor printed`
+          : `${quoted} is not a ${compactPrefix} or ${prefix} token or anchor JSON; pass the value verify printed`
       })
     ),
     Effect.filterOrFail(

@@ -268,11 +268,12 @@ const parseTime = (name: string, value: Option.Option<string>) =>
       })
   })
 
-// A message of @effect/cli's own, such as `'abc' is not a integer`, names no option, so these
-// options read text and check it here.
-// These errors name the option and what to pass, so `run` adds no help hint to them.
+// The errors of `invalidOption`. They name the option and what to pass, so `run` adds no help
+// hint to them.
 const explained = new WeakSet<ValidationError.ValidationError>()
 
+// A message of @effect/cli's own, such as `'abc' is not a integer`, names no option, so these
+// options read text and check it here.
 const invalidOption = (message: string) => {
   const error = ValidationError.invalidValue(HelpDoc.p(message))
   explained.add(error)

@@ -207,7 +207,7 @@ export const plainWhereNoColor = (
 }
 
 // The paragraph @effect/cli writes above the description of every option and argument that takes
-// text. It says nothing that the usage line does not.
+// text. It adds nothing to the usage line.
 const textFiller = "A user-defined piece of text."
 
 /**
@@ -220,15 +220,15 @@ const textFiller = "A user-defined piece of text."
 export const withoutTextFiller = (text: string): string => {
   if (!text.includes(textFiller)) return text
   const lines = text.split("\n")
-  const kept: Array<string> = []
+  const remaining: Array<string> = []
   for (let index = 0; index < lines.length; index++) {
     if (stripVTControlCharacters(lines[index]!).trim() !== textFiller) {
-      kept.push(lines[index]!)
+      remaining.push(lines[index]!)
     } else if (index + 1 < lines.length && stripVTControlCharacters(lines[index + 1]!).trim() === "") {
       index++
     }
   }
-  return kept.join("\n")
+  return remaining.join("\n")
 }
 
 /**

@@ -33,7 +33,7 @@ const parameters = [
   ["p_patch", "jsonb"]
 ] as const
 
-/** The number of parameters of {@link appendOneCall}. */
+/** The number of parameters of {@link appendEventCall} (and of the function of migrations 4 to 6). */
 export const appendOneParameterCount: number = parameters.length
 
 /** The name of the function that appends one event to a stream headed by `head`. */
@@ -207,9 +207,3 @@ export const appendEventCall = (head: HeadTable): string =>
   `select ${appendEventFunctionName(head)}(${
     parameters.map(([, type], index) => `$${index + 1}::${type}`).join(", ")
   }) as result`
-
-/** The call of {@link appendOneFunction}: one statement, one round trip. */
-export const appendOneCall = (head: HeadTable): string =>
-  `select * from ${appendOneFunctionName(head)}(${
-    parameters.map(([, type], index) => `$${index + 1}::${type}`).join(", ")
-  })`

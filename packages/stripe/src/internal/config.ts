@@ -20,7 +20,7 @@ export const retries = (name: string): Config.Config<number> =>
   })
 
 /**
- * A duration above zero read from `name`, written as a number and a unit.
+ * A positive duration read from `name`, written as a number and a unit.
  *
  * @internal
  */
