@@ -52,7 +52,7 @@ const parseOptions = () => {
     const single = (name: string, occurrences: ReadonlyArray<string> | undefined): string | undefined => {
       if (occurrences !== undefined && occurrences.length > 1) {
         throw new UsageError(
-          `--${name} is given ${occurrences.length} times; give it once${
+          `--${name} is given ${occurrences.length === 2 ? "twice" : `${occurrences.length} times`}; give it once${
             name === "only" ? ", with a comma-separated list such as --only append,growth" : ""
           }.`
         )

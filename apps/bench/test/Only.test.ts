@@ -38,7 +38,7 @@ describe("--only", () => {
     const { code, stderr } = await runBin(["--only", "append", "--only", "growth"])
     expect(code).toBe(2)
     expect(stderr).toContain(
-      "--only is given 2 times; give it once, with a comma-separated list such as --only append,growth"
+      "--only is given twice; give it once, with a comma-separated list such as --only append,growth"
     )
     expect(stderr).toContain("Usage: pnpm bench")
   })

@@ -42,7 +42,7 @@ import { randomUUID } from "node:crypto"
 import * as AnchorText from "./AnchorText.js"
 import * as AppConfig from "./AppConfig.js"
 import * as Demo from "./Demo.js"
-import { findOptionWithoutValue, findRepeatedOption } from "./internal/options.js"
+import { editDistance, findOptionWithoutValue, findRepeatedOption, findUnknownOption } from "./internal/options.js"
 import { checkTimeRange, parseIsoTime } from "./internal/time.js"
 import * as Output from "./Output.js"
 import * as Projector from "./Projector.js"
@@ -504,6 +504,9 @@ export const command = Command.make("workflow-runs").pipe(
   Command.withSubcommands(subcommands)
 )
 
+// "twice" reads better than "2 times", and the `--param` check says "twice" too.
+const occurrences = (count: number): string => count === 2 ? "twice" : `${count} times`
+
 // @effect/cli reads an option that takes one value only once and reports a second occurrence as
 // "Received unknown argument", without saying that the option was repeated. This check names it.
 const checkRepeatedOptions = (args: ReadonlyArray<string>): Effect.Effect<void, InvalidInput> => {
@@ -522,7 +525,7 @@ const checkRepeatedOptions = (args: ReadonlyArray<string>): Effect.Effect<void, 
   if (repeated === undefined) return Effect.void
   return Effect.fail(
     new InvalidInput({
-      message: `${repeated.flag} is given ${repeated.values.length} times (${
+      message: `${repeated.flag} is given ${occurrences(repeated.values.length)} (${
         repeated.values.map((value) => JSON.stringify(value)).join(", ")
       }); give it at most once`
     })
@@ -535,27 +538,16 @@ const runCommand = Command.run(command, { name: "workflow-runs", version: "0.1.0
 // problem but not the help command.
 const usageHint = (args: ReadonlyArray<string>): string => {
   const name = args[2]
-  if (name !== undefined && usages.has(name)) {
-    return `Run \`workflow-runs ${name} --help\` to see its arguments and options.`
+  const usage = name === undefined ? undefined : usages.get(name)
+  if (usage !== undefined) {
+    const help = `Run \`workflow-runs ${name} --help\` to see its arguments and options.`
+    const unknown = findUnknownOption(usage, args.slice(3))
+    return unknown?.nearest === undefined ? help : `Did you mean \`${unknown.nearest}\`? ${help}`
   }
   const nearest = name === undefined || name.startsWith("-") ? undefined : nearestCommand(name)
   return nearest === undefined
     ? "Run `workflow-runs --help` to see the commands."
     : `Did you mean \`workflow-runs ${nearest}\`? Run \`workflow-runs --help\` to see the commands.`
-}
-
-// The number of single-character insertions, deletions and substitutions between two words.
-const editDistance = (left: string, right: string): number => {
-  let previous = Array.from({ length: right.length + 1 }, (_, index) => index)
-  for (let i = 1; i <= left.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= right.length; j++) {
-      const substitution = previous[j - 1]! + (left[i - 1] === right[j - 1] ? 0 : 1)
-      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution))
-    }
-    previous = current
-  }
-  return previous[right.length]!
 }
 
 // The command within two edits of a misspelt one, when exactly one is that close.
@@ -570,8 +562,9 @@ const needsUsageHint = (error: unknown): boolean =>
 /**
  * Runs the CLI with the given arguments (`process.argv`). An option that takes one value and is
  * given twice fails with {@link InvalidInput} before the command runs. A usage error of
- * @effect/cli's own is followed by the help command to run. Help leaves out @effect/cli's filler
- * paragraph for text options.
+ * @effect/cli's own is followed by the help command to run, and by the nearest command or option
+ * when the error names a misspelt one. Help leaves out @effect/cli's filler paragraph for text
+ * options and names the program in a subcommand's usage line.
  *
  * @since 0.1.0
  * @category commands
@@ -580,5 +573,9 @@ export const run = (args: ReadonlyArray<string>) =>
   Effect.zipRight(checkRepeatedOptions(args), runCommand(args)).pipe(
     Effect.tapError((error) => needsUsageHint(error) ? Console.error(usageHint(args)) : Effect.void),
     (effect) =>
-      Effect.flatMap(Effect.console, (console) => Effect.withConsole(effect, Output.helpWithoutFiller(console)))
+      Effect.flatMap(Effect.console, (console) =>
+        Effect.withConsole(
+          effect,
+          Output.tidyHelp(console, { program: "workflow-runs", subcommands: new Set(usages.keys()) })
+        ))
   )

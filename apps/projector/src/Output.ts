@@ -152,7 +152,7 @@ export const verifyReport = (
   }
   if (report.digestMismatch !== null) {
     lines.push(
-      `  the first ${report.digestMismatch.expected.events} event(s) that the anchor covers do not match the log: ${report.digestMismatch.reason}`
+      `  the expected anchor does not match the log: ${report.digestMismatch.reason}`
     )
   }
   if (report.ok && options.expected !== undefined) {
@@ -232,13 +232,40 @@ export const withoutTextFiller = (text: string): string => {
 }
 
 /**
- * Wraps `console` so that the help it prints on standard output has no filler paragraph (see
- * {@link withoutTextFiller}).
+ * Names the program in the usage line of a subcommand's help: @effect/cli prints `$ runs ...`,
+ * which is no command a shell can run, and this makes it `$ workflow-runs runs ...`. Other lines
+ * and the root command's usage stay as they are.
  *
  * @since 0.1.0
  * @category help
  */
-export const helpWithoutFiller = (console: Console.Console): Console.Console => ({
+export const withProgramInUsage = (text: string, program: string, subcommands: ReadonlySet<string>): string => {
+  if (!text.includes("$ ")) return text
+  return text.split("\n").map((line) => {
+    const name = /^\$ (\S+)/.exec(stripVTControlCharacters(line))?.[1]
+    return name !== undefined && subcommands.has(name) ? line.replace(`$ ${name}`, `$ ${program} ${name}`) : line
+  }).join("\n")
+}
+
+/**
+ * Wraps `console` so that the help it prints on standard output has no filler paragraph (see
+ * {@link withoutTextFiller}) and names the program in a subcommand's usage line (see
+ * {@link withProgramInUsage}).
+ *
+ * @since 0.1.0
+ * @category help
+ */
+export const tidyHelp = (
+  console: Console.Console,
+  usage: { readonly program: string; readonly subcommands: ReadonlySet<string> }
+): Console.Console => ({
   ...console,
-  log: (...items) => console.log(...items.map((item) => (typeof item === "string" ? withoutTextFiller(item) : item)))
+  log: (...items) =>
+    console.log(
+      ...items.map((item) =>
+        typeof item === "string"
+          ? withProgramInUsage(withoutTextFiller(item), usage.program, usage.subcommands)
+          : item
+      )
+    )
 })

@@ -190,6 +190,7 @@ describe("Cli", () => {
     Effect.gen(function*() {
       const history = yield* runCli(["history", "--help"], new Map())
       expect(history.text).toContain("The run id (wfrun_...) whose events to print")
+      expect(history.text).toContain("$ workflow-runs history [--embedded] <run>")
       const serve = yield* runCli(["serve", "--help"], new Map())
       expect(serve.text).toContain("[--shutdown-timeout duration]")
     }))
@@ -200,7 +201,15 @@ describe("Cli", () => {
       expect(missing.text).toContain("Missing argument <run>")
       expect(missing.text).toContain("Run `workflow-runs history --help` to see its arguments and options.")
       const unknown = yield* runCli(["runs", "--limt", "5"], new Map())
-      expect(unknown.text).toContain("Run `workflow-runs runs --help` to see its arguments and options.")
+      expect(unknown.text).toContain(
+        "Did you mean `--limit`? Run `workflow-runs runs --help` to see its arguments and options."
+      )
+      const unlike = yield* runCli(["runs", "--frobnicate"], new Map())
+      expect(unlike.text).toContain("Run `workflow-runs runs --help` to see its arguments and options.")
+      expect(unlike.text).not.toContain("Did you mean")
+      // `--workflow`'s value is not an option, though it starts with "-".
+      const valued = yield* runCli(["runs", "--workflow", "-wf", "--statsu", "failed"], new Map())
+      expect(valued.text).toContain("Did you mean `--status`?")
       const command = yield* runCli(["frob"], new Map())
       expect(command.text).toContain("Run `workflow-runs --help` to see the commands.")
       expect(command.text).not.toContain("Did you mean")
@@ -280,7 +289,7 @@ describe("Cli", () => {
         : undefined
       expect(error).toBeInstanceOf(Cli.InvalidInput)
       expect((error as Cli.InvalidInput).message).toBe(
-        "--from is given 2 times (\"2026-05-01\", \"2026-05-02\"); give it at most once"
+        "--from is given twice (\"2026-05-01\", \"2026-05-02\"); give it at most once"
       )
       // A value that looks like an option is the value of the option before it, here a workflow id.
       const valued = yield* runCli(["runs", "--workflow", "--from", "--from", "2026-05-01"], env)
@@ -413,8 +422,9 @@ describe("Cli", () => {
       expect(mismatched.exit._tag).toBe("Failure")
       expect(mismatched.text).toContain("FAILED")
       expect(mismatched.text).toContain(
-        `the first ${anchoredEvents} event(s) that the anchor covers do not match the log`
+        `the expected anchor does not match the log: the heads of the first ${anchoredEvents} event(s) no longer match the anchor`
       )
+      expect(mismatched.text.split(`first ${anchoredEvents} event(s)`).length).toBe(2)
       expect(mismatched.text).not.toContain("Anchor (keep it")
       const mismatchError = mismatched.exit._tag === "Failure" && mismatched.exit.cause._tag === "Fail"
         ? mismatched.exit.cause.error

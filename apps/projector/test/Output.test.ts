@@ -48,3 +48,25 @@ describe("withoutTextFiller", () => {
     expect(Output.withoutTextFiller(quoted)).toBe(quoted)
   })
 })
+
+describe("withProgramInUsage", () => {
+  const subcommands = new Set(["runs", "history"])
+
+  it("names the program in a subcommand's usage line, coloured or not", () => {
+    const plain = "USAGE\n\n$ runs [--workflow text] [--limit integer]\n\nDESCRIPTION"
+    expect(Output.withProgramInUsage(plain, "workflow-runs", subcommands)).toBe(
+      "USAGE\n\n$ workflow-runs runs [--workflow text] [--limit integer]\n\nDESCRIPTION"
+    )
+    const coloured = "\u001b[1m$ history <run>\u001b[0m"
+    expect(Output.withProgramInUsage(coloured, "workflow-runs", subcommands)).toBe(
+      "\u001b[1m$ workflow-runs history <run>\u001b[0m"
+    )
+  })
+
+  it("leaves the root's usage and other lines unchanged", () => {
+    const root = "$ workflow-runs\n\nAudit log of Stripe Workflow Runs"
+    expect(Output.withProgramInUsage(root, "workflow-runs", subcommands)).toBe(root)
+    const prose = "Costs $ runs high: $ history"
+    expect(Output.withProgramInUsage(prose, "workflow-runs", subcommands)).toBe(prose)
+  })
+})

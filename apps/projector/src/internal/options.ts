@@ -74,3 +74,73 @@ export const findOptionWithoutValue = (
   }
   return undefined
 }
+
+// Every option name of a command, with or without a value, such as `--workflow` and `--embedded`.
+const optionNames = (usage: Usage.Usage): ReadonlyArray<string> => {
+  switch (usage._tag) {
+    case "Named":
+      return usage.names
+    case "Optional":
+    case "Repeated":
+      return optionNames(usage.usage)
+    case "Alternation":
+    case "Concat":
+      return [...optionNames(usage.left), ...optionNames(usage.right)]
+    default:
+      return []
+  }
+}
+
+// The options that @effect/cli adds to every command.
+const builtInOptions = new Set(["--help", "-h", "--version", "--wizard", "--completions", "--log-level"])
+
+/**
+ * Counts the single-character insertions, deletions and substitutions that turn one word into the
+ * other.
+ */
+export const editDistance = (left: string, right: string): number => {
+  let previous = Array.from({ length: right.length + 1 }, (_, index) => index)
+  for (let i = 1; i <= left.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= right.length; j++) {
+      const substitution = previous[j - 1]! + (left[i - 1] === right[j - 1] ? 0 : 1)
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution))
+    }
+    previous = current
+  }
+  return previous[right.length]!
+}
+
+/**
+ * Finds the first argument in `args` (the arguments after the command's name) that looks like an
+ * option but matches none of the command's options, and the one option within two edits of it,
+ * when exactly one is that close. The value after an option that takes one is skipped, even when
+ * it starts with `-`.
+ */
+export const findUnknownOption = (
+  usage: Usage.Usage,
+  args: ReadonlyArray<string>
+): { readonly flag: string; readonly nearest: string | undefined } | undefined => {
+  const names = optionNames(usage)
+  const known = new Set(names.map((name) => name.toLowerCase()))
+  const withValue = new Set(valueOptions(usage, false).map(([name]) => name.toLowerCase()))
+  for (let index = 0; index < args.length; index++) {
+    const token = args[index]!
+    if (!token.startsWith("-") || token === "-" || token === "--") continue
+    const separator = token.indexOf("=")
+    const flag = (separator < 0 ? token : token.slice(0, separator)).toLowerCase()
+    if (known.has(flag)) {
+      if (separator < 0 && withValue.has(flag)) index++
+      continue
+    }
+    if (builtInOptions.has(flag)) continue
+    // A negative number is a value, not an option.
+    if (/^-\d/.test(flag)) continue
+    const close = names.filter((name) => name.startsWith("--") && editDistance(flag, name.toLowerCase()) <= 2)
+    return {
+      flag: separator < 0 ? token : token.slice(0, separator),
+      nearest: close.length === 1 ? close[0] : undefined
+    }
+  }
+  return undefined
+}
