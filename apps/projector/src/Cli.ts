@@ -100,6 +100,19 @@ const embedded = Options.boolean("embedded").pipe(
 const withStore = (isEmbedded: boolean) =>
   Effect.provide(Projector.services.pipe(Layer.provideMerge(Serve.database(isEmbedded))))
 
+// The reading commands open a log and never create one in the database that DATABASE_URL names:
+// a wrong database name would otherwise get the log's tables. The embedded server's database is
+// this project's own, so a new one gets its log.
+const withExistingLog = (isEmbedded: boolean) => {
+  const database: Layer.Layer<
+    Layer.Layer.Success<ReturnType<typeof Serve.database>>,
+    Layer.Layer.Error<ReturnType<typeof Serve.database>> | Database.LogNotFound
+  > = isEmbedded
+    ? Serve.database(true)
+    : Layer.unwrapEffect(Effect.map(Database.urlConfig, (url) => Database.layerExistingLog({ url })))
+  return Effect.provide(Projector.services.pipe(Layer.provideMerge(database)))
+}
+
 const shutdownTimeout = Options.text("shutdown-timeout").pipe(
   Options.withPseudoName("duration"),
   Options.optional,
@@ -352,7 +365,7 @@ const runs = Command.make("runs", {
       const none = filtered ? "No runs match these filters." : "The log has no runs yet."
       yield* Console.log(page.items.length === 0 ? none : Output.runsTable(page.items))
       if (Option.isSome(page.next)) yield* Console.log(`\nNext page: --after ${page.next.value}`)
-    }).pipe(withStore(args.embedded))
+    }).pipe(withExistingLog(args.embedded))
   })).pipe(Command.withDescription("List runs in the log with filters, as a table"))
 
 const history = Command.make(
@@ -378,7 +391,7 @@ const history = Command.make(
           })
         }
         yield* Console.log(Output.timeline(runId, runHistory))
-      }).pipe(withStore(args.embedded))
+      }).pipe(withExistingLog(args.embedded))
     })
 ).pipe(Command.withDescription("Print a run's timeline from the log"))
 
@@ -405,7 +418,7 @@ const verify = Command.make("verify", {
           message: "The log failed verification; the lines above name each broken chain and changed event"
         })
       }
-    }).pipe(withStore(args.embedded))
+    }).pipe(withExistingLog(args.embedded))
   })).pipe(
     Command.withDescription("Recompute every hash chain, print the anchor, and with --expect check an earlier anchor")
   )
@@ -417,7 +430,7 @@ const rebuild = Command.make("rebuild", { embedded }, (args) =>
       onProgress: (progress) => Console.log(`  ${progress.phase.padEnd(11)} ${progress.events} event(s)`)
     })
     yield* Console.log(`Rebuilt ${result.table}`)
-  }).pipe(withStore(args.embedded))).pipe(
+  }).pipe(withExistingLog(args.embedded))).pipe(
     Command.withDescription("Rebuild the runs projection from the log and swap it in")
   )
 
@@ -451,7 +464,7 @@ const migrate = Command.make(
       const applied = yield* Migrations.run.pipe(Logger.withMinimumLogLevel(LogLevel.Warning))
       const sql = yield* SqlClient.SqlClient
       const [latest] = yield* sql<{ id: number; name: string }>`
-        select migration_id as id, name from effect_sql_migrations order by migration_id desc limit 1`
+        select migration_id as id, name from ${sql(Migrations.table)} order by migration_id desc limit 1`
       const newest = knownMigrations.reduce((last, migration) => (migration.id > last.id ? migration : last))
       if (latest !== undefined && latest.id > newest.id) {
         return yield* Console.log(
@@ -504,7 +517,7 @@ export const command = Command.make("workflow-runs").pipe(
   Command.withSubcommands(subcommands)
 )
 
-// "twice" reads better than "2 times", and the `--param` check says "twice" too.
+// "twice" reads better than "2 times", and the `--param` check uses "twice" too.
 const occurrences = (count: number): string => count === 2 ? "twice" : `${count} times`
 
 // @effect/cli reads an option that takes one value only once and reports a second occurrence as

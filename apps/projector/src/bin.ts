@@ -2,7 +2,7 @@
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { StoreError } from "@workflow-runs/store"
+import { Database, StoreError } from "@workflow-runs/store"
 import * as Cause from "effect/Cause"
 import * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
@@ -40,6 +40,10 @@ const nextSteps: Readonly<Record<string, string>> = {
 const describe = (error: unknown): string => {
   if (ConfigError.isConfigError(error)) return `Invalid configuration:\n${AppConfig.describeError(error)}`
   if (isUsageError(error) && error instanceof Error) return error.message
+  // The store's message names the library's ways to create a log; the CLI has its own command.
+  if (error instanceof Database.LogNotFound) {
+    return `LogNotFound: no workflow-runs log found in the database at ${error.target}. Check the database name in DATABASE_URL, or create the log there with \`workflow-runs migrate\`.`
+  }
   if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string") {
     const tag = "_tag" in error && typeof error._tag === "string" ? error._tag : undefined
     const next = tag === undefined ? undefined : nextSteps[tag]

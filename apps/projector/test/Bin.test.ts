@@ -274,6 +274,20 @@ describe("workflow-runs serve", () => {
       expect(result.stderr).not.toContain("sk_test_unreachable")
     }), 60_000)
 
+  it.scopedLive("names a database without the log", () =>
+    Effect.gen(function*() {
+      yield* ensureBuilt
+      const databaseUrl = yield* testDatabaseUrl
+      const result = yield* runBin(["verify"], { env: { DATABASE_URL: Redacted.value(databaseUrl) } }).pipe(
+        Effect.timeout("30 seconds")
+      )
+
+      expect(result.code).toBe(1)
+      expect(result.stderr).toMatch(/LogNotFound: no workflow-runs log found in the database at \S+\. Check/)
+      expect(result.stderr).toContain("create the log there with `workflow-runs migrate`.")
+      expect(result.stdout).toBe("")
+    }), 60_000)
+
   it.scopedLive("reports a port in use without logging a stop", () =>
     Effect.gen(function*() {
       yield* ensureBuilt

@@ -223,10 +223,27 @@ describe("Cli", () => {
       expect(status.text).not.toContain("--help")
     }))
 
+  it.live("creates no log for the reading commands", () =>
+    Effect.gen(function*() {
+      const url = yield* testDatabaseUrl
+      const env = new Map([["DATABASE_URL", Redacted.value(url)]])
+      const commands = [["runs"], ["history", "wfrun_test_1"], ["verify"], ["rebuild"]]
+      for (const args of commands) {
+        const { exit } = yield* runCli(args, env)
+        const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+        expect((error as { _tag?: string } | undefined)?._tag, args[0]).toBe("LogNotFound")
+      }
+      const client = yield* Layer.build(Database.layerClient({ url, maxConnections: 1 }))
+      const tables = yield* Context.get(client, SqlClient.SqlClient)<{ n: number }>`
+        select count(*)::int as n from information_schema.tables where table_schema = 'public'`
+      expect(tables[0]!.n).toBe(0)
+    }).pipe(Effect.scoped), 60_000)
+
   it.live("fails naming the run when history has no such run", () =>
     Effect.gen(function*() {
       const url = yield* testDatabaseUrl
       const runId = "wfrun_test_notrecorded000000000000000000000000000000"
+      yield* runCli(["migrate"], new Map([["DATABASE_URL", Redacted.value(url)]]))
       const { exit } = yield* runCli(["history", runId], new Map([["DATABASE_URL", Redacted.value(url)]]))
       expect(exit._tag).toBe("Failure")
       const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
@@ -238,6 +255,7 @@ describe("Cli", () => {
     Effect.gen(function*() {
       const url = yield* testDatabaseUrl
       const env = new Map([["DATABASE_URL", Redacted.value(url)]])
+      yield* runCli(["migrate"], env)
       const cases: ReadonlyArray<[ReadonlyArray<string>, string]> = [
         [["--workflow", "wf/1"], "--workflow \"wf/1\" is not a workflow id; pass one such as wf_..."],
         [["--workflow", ".."], "--workflow \"..\" is not a workflow id"],
@@ -273,6 +291,7 @@ describe("Cli", () => {
     Effect.gen(function*() {
       const url = yield* testDatabaseUrl
       const env = new Map([["DATABASE_URL", Redacted.value(url)]])
+      yield* runCli(["migrate"], env)
       const cases: ReadonlyArray<[ReadonlyArray<string>, string]> = [
         [["--status", "bogus"], "--status must be one of started, succeeded, failed, got \"bogus\""],
         [["--limit", "abc"], "--limit must be an integer from 1 to 1000, such as 50, got \"abc\""],
@@ -318,6 +337,7 @@ describe("Cli", () => {
     Effect.gen(function*() {
       const url = yield* testDatabaseUrl
       const env = new Map([["DATABASE_URL", Redacted.value(url)]])
+      yield* runCli(["migrate"], env)
       const { exit } = yield* runCli(["runs", "--from", "2026-05-02", "--to", "2026-05-01T23:00:00Z"], env)
       const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
       expect(error).toBeInstanceOf(Cli.TimeRangeReversed)
@@ -442,7 +462,7 @@ describe("Cli", () => {
       const env = new Map([["DATABASE_URL", Redacted.value(url)]])
       expect(yield* schema).toEqual([])
 
-      const migrations = sql<{ id: number }>`select migration_id as id from effect_sql_migrations order by 1`
+      const migrations = sql<{ id: number }>`select migration_id as id from ${sql(Migrations.table)} order by 1`
 
       const first = yield* runCli(["migrate"], env)
       const created = yield* schema
@@ -472,7 +492,7 @@ describe("Cli", () => {
       expect(yield* migrations).toEqual(applied)
 
       // A database that a later version migrated further.
-      yield* sql`insert into effect_sql_migrations (migration_id, name) values (${
+      yield* sql`insert into ${sql(Migrations.table)} (migration_id, name) values (${
         keys.length + 1
       }, 'from_a_later_version')`
       const newer = yield* runCli(["migrate"], env)

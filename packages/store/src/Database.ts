@@ -100,6 +100,25 @@ export class InvalidDatabaseOptions extends Schema.TaggedError<InvalidDatabaseOp
   message: Schema.String
 }) {}
 
+/**
+ * No log was found in the database that the URL names, and the layer ({@link layerExistingLog})
+ * does not create one. The message names the host, port and database, never the password.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class LogNotFound extends Schema.TaggedError<LogNotFound>("@workflow-runs/store/LogNotFound")(
+  "LogNotFound",
+  {
+    /** `host:port/database`. */
+    target: Schema.String
+  }
+) {
+  override get message(): string {
+    return `No workflow-runs log found in the database at ${this.target} (it has no run_events table); point the URL at the database that contains the log, or create the log there with Database.layer`
+  }
+}
+
 const parseUrl = (url: Redacted.Redacted<string>): URL | undefined => {
   try {
     const parsed = new URL(Redacted.value(url))
@@ -114,6 +133,7 @@ const parseUrl = (url: Redacted.Redacted<string>): URL | undefined => {
 // Describes what is wrong with a text that `parseUrl` rejects. It quotes only the scheme, because
 // the rest may contain a password, even where a port should be (`postgres://user:123456789/db`).
 const urlProblem = (text: string): string => {
+  if (text.trim() === "") return "it is empty"
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text.trim())?.[1]
   if (scheme === undefined) return "it does not start with postgres:// or postgresql://"
   if (!["postgres", "postgresql"].includes(scheme.toLowerCase())) {
@@ -287,8 +307,38 @@ export const layer = (
 > => Layer.tap(layerClient(options), (context) => Effect.provide(Migrations.run, context))
 
 /**
- * `DATABASE_URL`, read redacted: a `postgres://` or `postgresql://` URL. Any other value fails as
- * invalid data with a message that leaves the value out, since it may hold a password.
+ * A client for `options.url` for a database that already contains the log, which it upgrades like
+ * {@link layer}. A database without the log fails with {@link LogNotFound} and is left unchanged,
+ * so a reader pointed at the wrong database creates nothing there.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerExistingLog = (
+  options: Options
+): Layer.Layer<
+  PgClient.PgClient | SqlClient.SqlClient | Pool,
+  SqlError | DatabaseConnectionError | InvalidDatabaseOptions | MigrationError | LogNotFound
+> =>
+  Layer.tap(layerClient(options), (context) =>
+    Effect.provide(
+      Effect.flatMap(Migrations.logExists, (exists): Effect.Effect<
+        unknown,
+        SqlError | MigrationError | LogNotFound,
+        SqlClient.SqlClient
+      > => {
+        if (exists) return Migrations.run
+        // layerClient has parsed the URL already.
+        const url = parseUrl(options.url)
+        return Effect.fail(new LogNotFound({ target: url === undefined ? "the URL" : targetOf(url) }))
+      }),
+      context
+    ))
+
+/**
+ * `DATABASE_URL`, read redacted: a `postgres://` or `postgresql://` URL that names a database. Any
+ * other value fails as invalid data with a message that leaves the value out, since it may hold a
+ * password.
  *
  * @since 0.1.0
  * @category config
@@ -296,14 +346,20 @@ export const layer = (
 export const urlConfig: Config.Config<Redacted.Redacted<string>> = Config.string("DATABASE_URL").pipe(
   Config.mapOrFail((text) => {
     const url = Redacted.make(text)
-    return parseUrl(url) === undefined
-      ? Either.left(
-        ConfigError.InvalidData(
-          [],
-          `Expected a PostgreSQL URL such as postgres://user:password@127.0.0.1:5432/database, but ${urlProblem(text)}`
-        )
+    const parsed = parseUrl(url)
+    const problem = parsed === undefined
+      ? urlProblem(text)
+      : parsed.pathname === "" || parsed.pathname === "/"
+      // PostgreSQL would take the database named after the user, often `postgres`, and the
+      // migrations would create the log there.
+      ? "it names no database; add the database's name after the host and port, such as /workflow_runs"
+      : undefined
+    return problem === undefined ? Either.right(url) : Either.left(
+      ConfigError.InvalidData(
+        [],
+        `Expected a PostgreSQL URL such as postgres://user:password@127.0.0.1:5432/database, but ${problem}`
       )
-      : Either.right(url)
+    )
   })
 )
 

@@ -7,6 +7,11 @@
  * and then creates the Migrator's table itself. The Migrator's own transaction becomes a
  * savepoint of that one, so migrating needs a single connection: a pool of one migrates too.
  *
+ * The store records its migrations in its own table, {@link table}, and not in the Migrator's
+ * default `effect_sql_migrations`. An application that shares the database and migrates with the
+ * Migrator's defaults keeps its own list there. In a shared list, each side would take the
+ * other's ids for its own and skip its migrations.
+ *
  * @since 0.1.0
  */
 import * as Migrator from "@effect/sql/Migrator"
@@ -24,8 +29,17 @@ import * as Heads from "./internal/heads.js"
  */
 export const lockKey = 0x7766_7275_6e6d_6967n
 
-// The Migrator's default table.
-const migrationsTable = "effect_sql_migrations"
+/**
+ * The table that records the store's applied migrations.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const table = "workflow_runs_migrations"
+
+// The Migrator's default table, where versions before {@link table} recorded the store's
+// migrations.
+const legacyTable = "effect_sql_migrations"
 
 const createLog = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -212,6 +226,37 @@ export const migrations = {
   "9_probe_batches_before_classifying": replaceAppendFunctionsWithProbe
 }
 
+// Copies the store's migrations from the Migrator's default table into {@link table}, for a
+// database that an earlier version migrated. Only rows whose id and name are the store's own are
+// copied, and only when the log exists, so another application's list is left alone. The rows
+// stay in the old table, which a process of the earlier version may still read during an upgrade.
+const adoptLegacyRows = (sql: SqlClient.SqlClient) =>
+  sql.unsafe(`
+insert into ${table} (migration_id, created_at, name)
+select m.migration_id, m.created_at, m.name
+from ${legacyTable} m
+join (values ${
+    Object.keys(migrations).map((key) => `(${Number.parseInt(key, 10)}, '${key.slice(key.indexOf("_") + 1)}')`).join(
+      ", "
+    )
+  }) as own (migration_id, name) using (migration_id, name)
+where to_regclass('run_events') is not null`)
+
+/**
+ * Whether the database that the client reaches (through its `search_path`) contains the log.
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export const logExists: Effect.Effect<boolean, SqlError, SqlClient.SqlClient> = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) =>
+    Effect.map(
+      sql.unsafe<{ exists: boolean }>("select to_regclass('run_events') is not null as exists"),
+      (rows) => rows[0]?.exists === true
+    )
+)
+
 /**
  * Applies the pending migrations, serialized across processes. Returns the applied ones.
  *
@@ -224,24 +269,29 @@ export const run: Effect.Effect<
   SqlClient.SqlClient
 > = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  const migrate = Migrator.make({})({ loader: Migrator.fromRecord(migrations) })
+  const migrate = Migrator.make({})({ loader: Migrator.fromRecord(migrations), table })
   return yield* sql.withTransaction(
     Effect.zipRight(
       sql.unsafe(`select pg_advisory_xact_lock(${lockKey})`).pipe(
         // A separate statement, because a statement's snapshot predates the lock it waits for.
         Effect.zipRight(
-          sql.unsafe<{ missing: boolean }>(`select to_regclass('${migrationsTable}') is null as missing`)
+          sql.unsafe<{ missing: boolean; legacy: boolean }>(
+            `select to_regclass('${table}') is null as missing, to_regclass('${legacyTable}') is not null as legacy`
+          )
         ),
         // The Migrator probes its table with a query that fails, and so aborts this
         // transaction, when the table is missing. The table is created here first, and only when
         // missing, because a role without CREATE on the schema may migrate an up-to-date database.
         Effect.flatMap(([row]) =>
           row?.missing === true
-            ? sql.unsafe(`create table ${migrationsTable} (
+            ? Effect.zipRight(
+              sql.unsafe(`create table ${table} (
                 migration_id integer primary key,
                 created_at timestamp with time zone not null default now(),
                 name text not null
-              )`)
+              )`),
+              row.legacy ? adoptLegacyRows(sql) : Effect.void
+            )
             : Effect.void
         )
       ),

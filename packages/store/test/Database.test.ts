@@ -94,7 +94,11 @@ describe("database connection errors", () => {
         // Without a host, the password sits where the port goes.
         ["postgres://app:987654321/runs", "its port is not a number from 1 to 65535", "987654321"],
         ["app:secret-password@ledger/runs", "does not start with postgres:// or postgresql://", "secret-password"],
-        ["postgres://app:p@ss word@[::1/runs", "it is not a valid URL", "ss word"]
+        ["postgres://app:p@ss word@[::1/runs", "it is not a valid URL", "ss word"],
+        // PostgreSQL would use the database named after the user.
+        ["postgres://app:secret-password@127.0.0.1:5432", "it names no database", "secret-password"],
+        ["postgres://app:secret-password@127.0.0.1:5432/", "it names no database", "secret-password"],
+        ["", "it is empty", "secret-password"]
       ]
       for (const [url, problem, secret] of cases) {
         const error = yield* Effect.flip(

@@ -38,7 +38,7 @@ describe("migrations", () => {
           const results = yield* Effect.all([migrateInChild(url), migrateInChild(url)], { concurrency: 2 })
           const migrated = yield* Effect.flatMap(
             SqlClient.SqlClient,
-            (target) => target.unsafe<{ n: number }>("select count(*)::int as n from effect_sql_migrations")
+            (target) => target.unsafe<{ n: number }>(`select count(*)::int as n from ${Migrations.table}`)
           ).pipe(Effect.provide(Database.layerClient({ url, maxConnections: 1 })))
           return { results, migrated }
         })
@@ -78,11 +78,17 @@ describe("migrations", () => {
           const columns = yield* target.unsafe<{ column_name: string }>(
             "select column_name from information_schema.columns where table_name = 'workflow_runs'"
           )
-          return { again, applied, columns: columns.map((column) => column.column_name), logs, rows }
+          const lists = yield* target.unsafe<{ own: number; legacy: number }>(
+            `select (select count(*)::int from ${Migrations.table}) as own,
+                    (select count(*)::int from effect_sql_migrations) as legacy`
+          )
+          return { again, applied, columns: columns.map((column) => column.column_name), lists, logs, rows }
         }).pipe(Effect.provide(Layer.fresh(Database.layerClient({ url, maxConnections: 1 }))))
-        const { again, applied, columns, logs, rows } = yield* Effect.ensuring(upgrade, dropDatabase)
+        const { again, applied, columns, lists, logs, rows } = yield* Effect.ensuring(upgrade, dropDatabase)
 
+        // The earlier version's five rows move to the store's own table, and stay in the old one.
         expect(applied.map(([id]) => id)).toEqual([6, 7, 8, 9])
+        expect(lists).toEqual([{ own: 9, legacy: 5 }])
         expect(again).toEqual([])
         expect(logs).toEqual([
           "Applied 4 migration(s): 6_replace_run_trigger_with_type, 7_index_heads_by_fixed_columns, 8_create_append_event_functions, 9_probe_batches_before_classifying"
@@ -158,7 +164,7 @@ describe("migrations", () => {
         // Without the fix the layer waits forever for a second connection, so it has a deadline.
         const migrated = yield* Effect.flatMap(
           SqlClient.SqlClient,
-          (target) => target.unsafe<{ n: number }>("select count(*)::int as n from effect_sql_migrations")
+          (target) => target.unsafe<{ n: number }>(`select count(*)::int as n from ${Migrations.table}`)
         ).pipe(
           Effect.provide(Layer.fresh(Database.layer({ url, maxConnections: 1 }))),
           Effect.timeoutFail({
@@ -168,6 +174,64 @@ describe("migrations", () => {
           Effect.ensuring(dropDatabase)
         )
         expect(migrated[0]!.n).toBe(Object.keys(Migrations.migrations).length)
+      }))
+
+    it.effect("keeps apart an application's Migrator list", () =>
+      Effect.gen(function*() {
+        const { drop: dropDatabase, url } = yield* emptyDatabase("wr_migrate_shared")
+        // An application that migrates with the Migrator's default table, ids 1 to 12.
+        const application = Object.fromEntries(
+          Array.from({ length: 12 }, (_, index) => [
+            `${index + 1}_app_step_${index + 1}`,
+            Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`create table app_step_${index + 1} (id int)`))
+          ])
+        )
+        const shared = Effect.gen(function*() {
+          const target = yield* SqlClient.SqlClient
+          yield* Migrator.make({})({ loader: Migrator.fromRecord(application) })
+          const applied = yield* Migrations.run
+          // The application migrates again after the store, and finds its own list unchanged.
+          const again = yield* Migrator.make({})({ loader: Migrator.fromRecord(application) })
+          const lists = yield* target.unsafe<{ own: number; application: number; log: boolean }>(
+            `select (select count(*)::int from ${Migrations.table}) as own,
+                    (select count(*)::int from effect_sql_migrations) as application,
+                    to_regclass('run_events') is not null as log`
+          )
+          return { again, applied, lists }
+        }).pipe(Effect.provide(Layer.fresh(Database.layerClient({ url, maxConnections: 1 }))))
+        const { again, applied, lists } = yield* Effect.ensuring(shared, dropDatabase)
+
+        expect(applied).toHaveLength(Object.keys(Migrations.migrations).length)
+        expect(again).toEqual([])
+        expect(lists).toEqual([{ own: Object.keys(Migrations.migrations).length, application: 12, log: true }])
+      }))
+
+    it.effect("leaves a database without the log unchanged for a reader", () =>
+      Effect.gen(function*() {
+        const { drop: dropDatabase, url } = yield* emptyDatabase("wr_migrate_reader")
+        const check = Effect.gen(function*() {
+          const error = yield* Effect.flip(Layer.build(Layer.fresh(Database.layerExistingLog({ url }))))
+          const tables = yield* Effect.flatMap(
+            SqlClient.SqlClient,
+            (target) =>
+              target.unsafe<{ n: number }>(
+                "select count(*)::int as n from pg_tables where schemaname not in ('pg_catalog', 'information_schema')"
+              )
+          ).pipe(Effect.provide(Layer.fresh(Database.layerClient({ url, maxConnections: 1 }))))
+          // Once the log exists, the reader's layer opens it.
+          yield* Layer.build(Layer.fresh(Database.layer({ url, maxConnections: 1 })))
+          const opened = yield* Effect.flatMap(Migrations.logExists, Effect.succeed).pipe(
+            Effect.provide(Layer.fresh(Database.layerExistingLog({ url, maxConnections: 1 })))
+          )
+          return { error, opened, tables }
+        }).pipe(Effect.scoped)
+        const { error, opened, tables } = yield* Effect.ensuring(check, dropDatabase)
+
+        expect(error._tag).toBe("LogNotFound")
+        expect(error.message).toContain("No workflow-runs log found in the database at ")
+        expect(error.message).toMatch(/at [^ ]+:\d+\/wr_migrate_reader/)
+        expect(tables[0]!.n).toBe(0)
+        expect(opened).toBe(true)
       }))
   })
 })
