@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import * as Args from "@effect/cli/Args"
+import * as CliConfig from "@effect/cli/CliConfig"
 import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as Options from "@effect/cli/Options"
@@ -260,7 +261,9 @@ const timeOption = (name: string) =>
   Options.text(name).pipe(
     Options.optional,
     Options.withDescription(
-      `Runs started ${name === "from" ? "at or after" : "before"} this ISO 8601 time, with Z or an offset`
+      `Runs started ${
+        name === "from" ? "at or after" : "before"
+      } this ISO 8601 date (2026-05-01, midnight UTC) or time with Z or an offset`
     )
   )
 
@@ -513,7 +516,14 @@ const usages = new Map(
  * @category commands
  */
 export const command = Command.make("workflow-runs").pipe(
-  Command.withDescription("Audit log of Stripe Workflow Runs"),
+  Command.withDescription(
+    HelpDoc.blocks([
+      HelpDoc.p("Audit log of Stripe Workflow Runs"),
+      HelpDoc.p(
+        "Before the command: --help (also after it), --version, --log-level LEVEL (all, trace, debug, info, warning, error, fatal, none) and --completions SHELL (sh, bash, fish, zsh) for a completion script."
+      )
+    ])
+  ),
   Command.withSubcommands(subcommands)
 )
 
@@ -572,18 +582,33 @@ const nearestCommand = (name: string): string | undefined => {
 const needsUsageHint = (error: unknown): boolean =>
   ValidationError.isValidationError(error) && !ValidationError.isHelpRequested(error) && !explained.has(error)
 
+// @effect/cli's wizard prompts on standard input and waits forever when no terminal answers.
+const checkWizard = (args: ReadonlyArray<string>, interactive: boolean): Effect.Effect<void, InvalidInput> =>
+  interactive || !args.slice(2).includes("--wizard") ? Effect.void : Effect.fail(
+    new InvalidInput({
+      message: "--wizard asks its questions on a terminal, and standard input is not one; give the options instead"
+    })
+  )
+
 /**
  * Runs the CLI with the given arguments (`process.argv`). An option that takes one value and is
- * given twice fails with {@link InvalidInput} before the command runs. A usage error of
+ * given twice fails with {@link InvalidInput} before the command runs, as does `--wizard` when
+ * `interactive` (by default, whether standard input is a terminal) is false. A usage error of
  * @effect/cli's own is followed by the help command to run, and by the nearest command or option
- * when the error names a misspelt one. Help leaves out @effect/cli's filler paragraph for text
- * options and names the program in a subcommand's usage line.
+ * when the error names a misspelt one. Help leaves out @effect/cli's filler paragraphs and names
+ * the program in a subcommand's usage line.
  *
  * @since 0.1.0
  * @category commands
  */
-export const run = (args: ReadonlyArray<string>) =>
-  Effect.zipRight(checkRepeatedOptions(args), runCommand(args)).pipe(
+export const run = (args: ReadonlyArray<string>, interactive: boolean = process.stdin.isTTY === true) =>
+  Effect.zipRight(
+    Effect.zipRight(checkWizard(args, interactive), checkRepeatedOptions(args)),
+    runCommand(args)
+  ).pipe(
+    // @effect/cli lists its own options under every command, where they are rejected; the root
+    // command's description names them instead.
+    Effect.provide(CliConfig.layer({ showBuiltIns: false })),
     Effect.tapError((error) => needsUsageHint(error) ? Console.error(usageHint(args)) : Effect.void),
     (effect) =>
       Effect.flatMap(Effect.console, (console) =>

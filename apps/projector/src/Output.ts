@@ -206,23 +206,24 @@ export const plainWhereNoColor = (
   }
 }
 
-// The paragraph @effect/cli writes above the description of every option and argument that takes
-// text. It adds nothing to the usage line.
-const textFiller = "A user-defined piece of text."
+// The paragraphs @effect/cli writes above the description of every option and argument that takes
+// text, and of every flag. They add nothing to the usage line.
+const fillers: ReadonlySet<string> = new Set(["A user-defined piece of text.", "A true or false value."])
 
 /**
- * Removes @effect/cli's filler paragraph ("A user-defined piece of text.") and the blank line
- * after it from help text, coloured or not. Other text comes back unchanged.
+ * Removes @effect/cli's filler paragraphs ("A user-defined piece of text." and "A true or false
+ * value.") and the blank line after each from help text, coloured or not. Other text comes back
+ * unchanged.
  *
  * @since 0.1.0
  * @category help
  */
 export const withoutTextFiller = (text: string): string => {
-  if (!text.includes(textFiller)) return text
+  if (![...fillers].some((filler) => text.includes(filler))) return text
   const lines = text.split("\n")
   const remaining: Array<string> = []
   for (let index = 0; index < lines.length; index++) {
-    if (stripVTControlCharacters(lines[index]!).trim() !== textFiller) {
+    if (!fillers.has(stripVTControlCharacters(lines[index]!).trim())) {
       remaining.push(lines[index]!)
     } else if (index + 1 < lines.length && stripVTControlCharacters(lines[index + 1]!).trim() === "") {
       index++

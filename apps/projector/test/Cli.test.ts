@@ -31,7 +31,8 @@ const runCli = (args: ReadonlyArray<string>, env: ReadonlyMap<string, string>) =
         lines.push(...items.map(String).join(" ").split("\n"))
       })
     const console = yield* Effect.console
-    const exit = yield* Cli.run(["node", "workflow-runs", ...args]).pipe(
+    // Tests have no terminal on standard input, wherever they run.
+    const exit = yield* Cli.run(["node", "workflow-runs", ...args], false).pipe(
       Effect.withConsole({ ...console, log: record, info: record, error: record }),
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map(env))),
       Effect.provide(NodeContext.layer),
@@ -182,8 +183,26 @@ describe("Cli", () => {
       expect(text).toMatch(/--workflow text\n\n {2}Only runs of this workflow id/)
       expect(text).toMatch(/--status started \| succeeded \| failed\n\n {2}Only runs in this status/)
       expect(text).toMatch(/--after text\n\n {2}The cursor printed under the previous page/)
-      // @effect/cli's filler for options that take text.
+      // @effect/cli's filler for options that take text, and for flags.
       expect(text).not.toContain("A user-defined piece of text.")
+      expect(text).not.toContain("A true or false value.")
+      expect(text).toMatch(
+        /--from text\n\n {2}Runs started at or after this ISO 8601 date \(2026-05-01, midnight UTC\)/
+      )
+      // @effect/cli's own options are accepted only before the command, and the root's help names them.
+      expect(text).not.toContain("--log-level")
+      const root = yield* runCli(["--help"], new Map())
+      expect(root.text).toContain("--log-level LEVEL")
+    }))
+
+  it.live("refuses the wizard without a terminal", () =>
+    Effect.gen(function*() {
+      const { exit } = yield* runCli(["runs", "--wizard"], new Map())
+      const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      expect(error).toBeInstanceOf(Cli.InvalidInput)
+      expect((error as Cli.InvalidInput).message).toBe(
+        "--wizard asks its questions on a terminal, and standard input is not one; give the options instead"
+      )
     }))
 
   it.live("describes history's run and serve's duration", () =>

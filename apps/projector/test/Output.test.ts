@@ -38,6 +38,8 @@ describe("withoutTextFiller", () => {
     const coloured =
       "--from text\n\n\u001b[0m  A user-defined piece of text.\u001b[0m\n\n  Runs started at or after this time"
     expect(Output.withoutTextFiller(coloured)).toBe("--from text\n\n  Runs started at or after this time")
+    const flag = "--embedded\n\n  A true or false value.\n\n  Use an embedded PostgreSQL\n"
+    expect(Output.withoutTextFiller(flag)).toBe("--embedded\n\n  Use an embedded PostgreSQL\n")
   })
 
   it("leaves other text unchanged", () => {
