@@ -110,7 +110,10 @@ export const decode = (
 export const decodeArgument = (
   value: string
 ): Effect.Effect<HashChain.Anchor | HashChain.CompactAnchor, InvalidAnchor> => {
-  if (!value.startsWith("@")) return decode(value)
+  if (!value.startsWith("@")) {
+    // The messages of `decode` name the value but not the option it came from.
+    return Effect.mapError(decode(value), (error) => new InvalidAnchor({ message: `--expect: ${error.message}` }))
+  }
   const path = value.slice(1)
   if (path.trim() === "") {
     return Effect.fail(

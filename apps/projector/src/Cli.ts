@@ -177,7 +177,11 @@ const inputOf = (input: Option.Option<string>, params: ReadonlyArray<string>) =>
       const parsed = yield* Effect.try({
         try: () => JSON.parse(input.value) as unknown,
         catch: () =>
-          new InvalidInput({ message: "--input is not valid JSON; pass an object such as '{\"amount\":5000}'" })
+          new InvalidInput({
+            message: `--input ${
+              JSON.stringify(input.value)
+            } is not valid JSON; pass an object such as '{"amount":5000}'`
+          })
       })
       if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         return yield* new InvalidInput({
@@ -352,7 +356,19 @@ const runs = Command.make("runs", {
     const from = yield* parseTime("from", args.from)
     const to = yield* parseTime("to", args.to)
     yield* checkTimeRange({ from, to }, "--")
-    if (Option.isSome(args.after)) yield* RunLog.checkCursor(args.after.value)
+    if (Option.isSome(args.after)) {
+      const cursor = args.after.value
+      // The store's message names the cursor but not the option it came from.
+      yield* Effect.mapError(
+        RunLog.checkCursor(cursor),
+        () =>
+          new InvalidInput({
+            message: `--after ${
+              JSON.stringify(cursor)
+            } is not a page cursor; pass the one printed under the previous page, unchanged`
+          })
+      )
+    }
     yield* Effect.gen(function*() {
       const log = yield* RunLog.RunLog
       const page = yield* log.runs({
@@ -418,7 +434,7 @@ const verify = Command.make("verify", {
       yield* Console.log(Output.verifyReport(report, { fullAnchor: args.fullAnchor, expected: expect }))
       if (!report.ok) {
         return yield* new VerificationFailed({
-          message: "The log failed verification; the lines above name each broken chain and changed event"
+          message: "The log failed verification; the lines above say where"
         })
       }
     }).pipe(withExistingLog(args.embedded))

@@ -235,8 +235,9 @@ describe("workflow-runs serve", () => {
         [["runs", "--limit", "abc"], "--limit must be an integer from 1 to 1000"],
         [["history", "not/a/run"], "\"not/a/run\" is not a run id"],
         [["invoke", "wf_1", "--input", "[1]"], "--input must be a JSON object"],
-        [["verify", "--expect", "junk"], "\"junk\" is not a wrc1. or wra1. token"],
-        [["runs", "--after", "garbage"], "Invalid page cursor \"garbage\"; pass the next cursor"],
+        [["invoke", "wf_1", "--input", "{bad"], "--input \"{bad\" is not valid JSON"],
+        [["verify", "--expect", "junk"], "--expect: \"junk\" is not a wrc1. or wra1. token"],
+        [["runs", "--after", "garbage"], "--after \"garbage\" is not a page cursor; pass the one printed"],
         [["invoke", "wf_1", "--param", "a=1", "--param", "a=2"], "--param \"a\" is given twice (\"a=1\", \"a=2\")"],
         [
           ["invoke", "wf_1", "--idempotency-key", ""],

@@ -291,17 +291,17 @@ export const layer = (options: Options): Layer.Layer<Workflows, ConfigError.Conf
   Layer.scoped(Workflows, makeNode(options))
 
 /**
- * {@link Options} read from the environment: `STRIPE_API_KEY` (required and not empty, kept `Redacted`),
- * `STRIPE_API_BASE` (a URL), `STRIPE_API_VERSION` (default {@link defaultApiVersion}),
- * `STRIPE_CONTEXT`, `STRIPE_MAX_RETRIES` (a non-negative integer) and `STRIPE_TIMEOUT` (a
- * duration such as `30 seconds` or `500 millis`).
+ * {@link Options} read from the environment: `STRIPE_API_KEY` (required, not empty and not a
+ * publishable `pk_` key, kept `Redacted`), `STRIPE_API_BASE` (a URL), `STRIPE_API_VERSION`
+ * (default {@link defaultApiVersion}), `STRIPE_CONTEXT`, `STRIPE_MAX_RETRIES` (a non-negative
+ * integer) and `STRIPE_TIMEOUT` (a duration such as `30 seconds` or `500 millis`).
  *
  * @since 0.1.0
  * @category config
  */
 export const config: Config.Config<Options> = Config.all({
   // An empty key counts as missing: Stripe would reject every request with 401.
-  apiKey: Config.redacted(Config.nonEmptyString("STRIPE_API_KEY")),
+  apiKey: StripeConfig.apiKey("STRIPE_API_KEY"),
   apiBase: StripeConfig.httpUrl("STRIPE_API_BASE").pipe(Config.withDefault(undefined)),
   apiVersion: Config.nonEmptyString("STRIPE_API_VERSION").pipe(Config.withDefault(defaultApiVersion)),
   stripeContext: Config.nonEmptyString("STRIPE_CONTEXT").pipe(Config.withDefault(undefined)),

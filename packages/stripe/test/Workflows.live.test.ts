@@ -186,7 +186,8 @@ describe("live layer", () => {
         [{ timeout: "soon" as never }, "timeout"],
         [{ timeout: "0 seconds" }, "timeout"],
         [{ apiKey: Redacted.make("") }, "apiKey"],
-        [{ apiKey: Redacted.make("  ") }, "apiKey"]
+        [{ apiKey: Redacted.make("  ") }, "apiKey"],
+        [{ apiKey: Redacted.make("pk_test_publishable") }, "publishable key (pk_...)"]
       ]
       for (const [options, name] of cases) {
         const exit = yield* Effect.scoped(build(options))
@@ -296,6 +297,13 @@ describe("live layer", () => {
           ConfigError.InvalidData(
             ["STRIPE_MAX_RETRIES"],
             "Expected a non-negative integer number of retries, such as \"2\", got \"-3\""
+          )
+        ],
+        [
+          [["STRIPE_API_KEY", "pk_test_publishable"]],
+          ConfigError.InvalidData(
+            ["STRIPE_API_KEY"],
+            "Expected a secret key (sk_test_... or sk_live_...), got a publishable key (pk_...), which the API rejects"
           )
         ]
       ]

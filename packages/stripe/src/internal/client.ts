@@ -13,6 +13,7 @@ import * as Event from "../Event.js"
 import * as RequestObserver from "../RequestObserver.js"
 import * as StripeError from "../StripeError.js"
 import type * as Workflows from "../Workflows.js"
+import { publishableKeyMessage } from "./config.js"
 import type { Endpoint, EndpointError, RawResponse } from "./errors.js"
 import { type ApiRequest, type ClientSettings, makeSender, type Transport } from "./http.js"
 import { type BaseService, withInputSchema } from "./invoke.js"
@@ -54,6 +55,9 @@ export const resolveSettings = (options: Workflows.Options): Effect.Effect<Clien
       return yield* Effect.fail(
         invalid("apiKey", "Expected a secret key such as sk_test_... or sk_live_..., got an empty string")
       )
+    }
+    if (Redacted.value(options.apiKey).trim().startsWith("pk_")) {
+      return yield* Effect.fail(invalid("apiKey", publishableKeyMessage))
     }
     const maxRetries = options.maxRetries ?? 2
     if (!Number.isInteger(maxRetries) || maxRetries < 0) {

@@ -3,6 +3,7 @@ import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 
 const invalid = (message: string) => Either.left(ConfigError.InvalidData([], message))
 
@@ -37,6 +38,22 @@ export const duration = (name: string): Config.Config<Duration.Duration> =>
       ? Either.right(parsed.value)
       : invalid(`Expected a positive duration with a unit, such as "30 seconds", got ${JSON.stringify(value)}`)
   })
+
+// The message for a publishable key, which the API rejects. It shows only the prefix.
+export const publishableKeyMessage =
+  "Expected a secret key (sk_test_... or sk_live_...), got a publishable key (pk_...), which the API rejects"
+
+/**
+ * An API key read from `name`, kept `Redacted`: not empty and not a publishable key (`pk_`). The
+ * error never shows the key.
+ *
+ * @internal
+ */
+export const apiKey = (name: string): Config.Config<Redacted.Redacted<string>> =>
+  Config.mapOrFail(
+    Config.nonEmptyString(name),
+    (value) => value.trim().startsWith("pk_") ? invalid(publishableKeyMessage) : Either.right(Redacted.make(value))
+  )
 
 /**
  * An http or https URL read from `name`.
