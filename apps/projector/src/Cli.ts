@@ -583,10 +583,26 @@ const usageHint = (args: ReadonlyArray<string>): string => {
     const unknown = findUnknownOption(usage, args.slice(3))
     return unknown?.nearest === undefined ? help : `Did you mean \`${unknown.nearest}\`? ${help}`
   }
-  const nearest = name === undefined || name.startsWith("-") ? undefined : nearestCommand(name)
+  if (name !== undefined && name.startsWith("-")) {
+    const option = nearestRootOption(name)
+    return option === undefined
+      ? "Run `workflow-runs --help` to see the commands and the options that go before them."
+      : `Did you mean \`${option}\`? Run \`workflow-runs --help\` to see the commands.`
+  }
+  const nearest = name === undefined ? undefined : nearestCommand(name)
   return nearest === undefined
     ? "Run `workflow-runs --help` to see the commands."
     : `Did you mean \`workflow-runs ${nearest}\`? Run \`workflow-runs --help\` to see the commands.`
+}
+
+// The options that go before the command, which @effect/cli adds.
+const rootOptions = ["--help", "--version", "--log-level", "--completions", "--wizard"]
+
+// The option before the command within two edits of a misspelt one, when exactly one is that close.
+const nearestRootOption = (name: string): string | undefined => {
+  const flag = name.includes("=") ? name.slice(0, name.indexOf("=")) : name
+  const close = rootOptions.filter((option) => editDistance(flag.toLowerCase(), option) <= 2)
+  return close.length === 1 ? close[0] : undefined
 }
 
 // The command within two edits of a misspelt one, when exactly one is that close.
@@ -597,6 +613,40 @@ const nearestCommand = (name: string): string | undefined => {
 
 const needsUsageHint = (error: unknown): boolean =>
   ValidationError.isValidationError(error) && !ValidationError.isHelpRequested(error) && !explained.has(error)
+
+const logLevels = ["all", "trace", "debug", "info", "warning", "error", "fatal", "none"]
+
+// @effect/cli takes --log-level only before the command, and reports a misplaced one, or one with
+// a bad level, as an unknown argument or an invalid command.
+const checkLogLevel = (args: ReadonlyArray<string>): Effect.Effect<void, InvalidInput> => {
+  const rest = args.slice(2)
+  const index = rest.findIndex((arg) =>
+    arg.toLowerCase() === "--log-level" || arg.toLowerCase().startsWith("--log-level=")
+  )
+  if (index < 0) return Effect.void
+  const token = rest[index]!
+  const level = token.includes("=") ? token.slice(token.indexOf("=") + 1) : rest[index + 1]
+  if (level === undefined || !logLevels.includes(level.toLowerCase())) {
+    return Effect.fail(
+      new InvalidInput({
+        message: `--log-level ${
+          level === undefined ? "is missing its value" : `${JSON.stringify(level)} is not a log level`
+        }; give one of ${logLevels.join(", ")}`
+      })
+    )
+  }
+  const command = rest.findIndex((arg) => usages.has(arg))
+  if (command >= 0 && command < index) {
+    return Effect.fail(
+      new InvalidInput({
+        message: `--log-level goes before the command, such as \`workflow-runs --log-level ${level.toLowerCase()} ${
+          rest[command]
+        }\``
+      })
+    )
+  }
+  return Effect.void
+}
 
 // @effect/cli's wizard prompts on standard input and waits forever when no terminal answers.
 const checkWizard = (args: ReadonlyArray<string>, interactive: boolean): Effect.Effect<void, InvalidInput> =>
@@ -619,7 +669,7 @@ const checkWizard = (args: ReadonlyArray<string>, interactive: boolean): Effect.
  */
 export const run = (args: ReadonlyArray<string>, interactive: boolean = process.stdin.isTTY === true) =>
   Effect.zipRight(
-    Effect.zipRight(checkWizard(args, interactive), checkRepeatedOptions(args)),
+    Effect.all([checkWizard(args, interactive), checkLogLevel(args), checkRepeatedOptions(args)], { discard: true }),
     runCommand(args)
   ).pipe(
     // @effect/cli lists its own options under every command, where they are rejected; the root

@@ -195,6 +195,32 @@ describe("Cli", () => {
       expect(root.text).toContain("--log-level LEVEL")
     }))
 
+  it.live("checks --log-level and its place", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<[ReadonlyArray<string>, string]> = [
+        [
+          ["--log-level", "verbose", "runs"],
+          "--log-level \"verbose\" is not a log level; give one of all, trace, debug, info, warning, error, fatal, none"
+        ],
+        [
+          ["--log-level"],
+          "--log-level is missing its value; give one of all, trace, debug, info, warning, error, fatal, none"
+        ],
+        [
+          ["runs", "--log-level", "debug"],
+          "--log-level goes before the command, such as `workflow-runs --log-level debug runs`"
+        ]
+      ]
+      for (const [args, message] of cases) {
+        const { exit } = yield* runCli(args, new Map())
+        const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
+        expect(error, args.join(" ")).toBeInstanceOf(Cli.InvalidInput)
+        expect((error as Cli.InvalidInput).message).toBe(message)
+      }
+      const misspelt = yield* runCli(["--helpp"], new Map())
+      expect(misspelt.text).toContain("Did you mean `--help`? Run `workflow-runs --help` to see the commands.")
+    }))
+
   it.live("refuses the wizard without a terminal", () =>
     Effect.gen(function*() {
       const { exit } = yield* runCli(["runs", "--wizard"], new Map())
