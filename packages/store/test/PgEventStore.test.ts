@@ -9,6 +9,7 @@ import * as Consumer from "../src/Consumer.js"
 import * as Database from "../src/Database.js"
 import * as EventStore from "../src/EventStore.js"
 import * as Invocation from "../src/Invocation.js"
+import * as Migrations from "../src/Migrations.js"
 import * as PgEventStore from "../src/PgEventStore.js"
 import * as RunLog from "../src/RunLog.js"
 import { pgStore } from "./support/database.js"
@@ -417,7 +418,7 @@ describe("postgres store", () => {
         yield* sql.unsafe(`create role ${role} login password '${password}'`)
         yield* sql.unsafe(`grant select, insert on run_events to ${role}`)
         yield* sql.unsafe(
-          `grant select, insert, update on workflow_runs, invocations, webhook_inbox, projection_checkpoints to ${role}`
+          `grant select, insert, update on workflow_runs, invocations, webhook_inbox, projection_checkpoints, ${Migrations.table} to ${role}`
         )
         const runId = newRunId()
         const key = newKey()
@@ -449,7 +450,8 @@ describe("postgres store", () => {
           Effect.provide(
             Layer.mergeAll(PgEventStore.layer, RunLog.layer).pipe(
               Layer.provideMerge(
-                Database.layerClient({ url: urlOf(client, { user: role, password }), maxConnections: 2 })
+                // The layer that `serve` builds, which checks the migrations at start-up.
+                Database.layer({ url: urlOf(client, { user: role, password }), maxConnections: 2 })
               )
             )
           ),
@@ -459,7 +461,7 @@ describe("postgres store", () => {
               // where `drop owned by` would need membership in the role.
               Effect.zipRight(
                 sql.unsafe(
-                  `revoke all on run_events, workflow_runs, invocations, webhook_inbox, projection_checkpoints from ${role}`
+                  `revoke all on run_events, workflow_runs, invocations, webhook_inbox, projection_checkpoints, ${Migrations.table} from ${role}`
                 ),
                 sql.unsafe(`drop role ${role}`)
               )
