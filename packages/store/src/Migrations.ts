@@ -226,6 +226,11 @@ export const migrations = {
   "9_probe_batches_before_classifying": replaceAppendFunctionsWithProbe
 }
 
+// The store's migrations as SQL values: (id, name), ...
+const ownRows = Object.keys(migrations)
+  .map((key) => `(${Number.parseInt(key, 10)}, '${key.slice(key.indexOf("_") + 1)}')`)
+  .join(", ")
+
 // Copies the store's migrations from the Migrator's default table into {@link table}, for a
 // database that an earlier version migrated. Only rows whose id and name are the store's own are
 // copied, and only when the log exists, so another application's list is left alone. The rows
@@ -235,11 +240,7 @@ const adoptLegacyRows = (sql: SqlClient.SqlClient) =>
 insert into ${table} (migration_id, created_at, name)
 select m.migration_id, m.created_at, m.name
 from ${legacyTable} m
-join (values ${
-    Object.keys(migrations).map((key) => `(${Number.parseInt(key, 10)}, '${key.slice(key.indexOf("_") + 1)}')`).join(
-      ", "
-    )
-  }) as own (migration_id, name) using (migration_id, name)
+join (values ${ownRows}) as own (migration_id, name) using (migration_id, name)
 where to_regclass('run_events') is not null`)
 
 /**
