@@ -536,7 +536,7 @@ export const command = Command.make("workflow-runs").pipe(
     HelpDoc.blocks([
       HelpDoc.p("Audit log of Stripe Workflow Runs"),
       HelpDoc.p(
-        "Before the command: --help (also after it), --version, --log-level LEVEL (all, trace, debug, info, warning, error, fatal, none) and --completions SHELL (sh, bash, fish, zsh) for a completion script."
+        "Options of the program: --help and --version, --log-level LEVEL before the command (all, trace, debug, info, warning, error, fatal or none), --completions SHELL for a completion script (sh, bash, fish or zsh) and --wizard, which asks for a command's options on a terminal."
       )
     ])
   ),
@@ -616,30 +616,43 @@ const needsUsageHint = (error: unknown): boolean =>
 
 const logLevels = ["all", "trace", "debug", "info", "warning", "error", "fatal", "none"]
 
-// @effect/cli takes --log-level only before the command, and reports a misplaced one, or one with
-// a bad level, as an unknown argument or an invalid command.
-const checkLogLevel = (args: ReadonlyArray<string>): Effect.Effect<void, InvalidInput> => {
-  const rest = args.slice(2)
-  const index = rest.findIndex((arg) =>
-    arg.toLowerCase() === "--log-level" || arg.toLowerCase().startsWith("--log-level=")
-  )
-  if (index < 0) return Effect.void
+const shells = ["sh", "bash", "fish", "zsh"]
+
+// The value of the option `flag` among the arguments after the program (`--flag value` or
+// `--flag=value`), or undefined for a missing value; `found` is false when the option is absent.
+const optionValue = (
+  rest: ReadonlyArray<string>,
+  flag: string
+): { readonly found: boolean; readonly index: number; readonly value: string | undefined } => {
+  const index = rest.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`))
+  if (index < 0) return { found: false, index, value: undefined }
   const token = rest[index]!
-  const level = token.includes("=") ? token.slice(token.indexOf("=") + 1) : rest[index + 1]
-  if (level === undefined || !logLevels.includes(level.toLowerCase())) {
-    return Effect.fail(
-      new InvalidInput({
-        message: `--log-level ${
-          level === undefined ? "is missing its value" : `${JSON.stringify(level)} is not a log level`
-        }; give one of ${logLevels.join(", ")}`
-      })
-    )
+  return { found: true, index, value: token.includes("=") ? token.slice(token.indexOf("=") + 1) : rest[index + 1] }
+}
+
+// @effect/cli reports a bad value of its own options --log-level and --completions, and a
+// --log-level after the command, as an invalid command or an unknown argument, without naming
+// the option. It takes their values in lowercase only.
+const checkBuiltInOptions = (args: ReadonlyArray<string>): Effect.Effect<void, InvalidInput> => {
+  const rest = args.slice(2)
+  for (const [flag, accepted] of [["--log-level", logLevels], ["--completions", shells]] as const) {
+    const { found, value } = optionValue(rest, flag)
+    if (found && (value === undefined || !accepted.includes(value))) {
+      return Effect.fail(
+        new InvalidInput({
+          message: `${flag} ${
+            value === undefined ? "is missing its value" : `${JSON.stringify(value)} is not one of its values`
+          }; give one of ${accepted.join(", ")}, in lowercase`
+        })
+      )
+    }
   }
+  const logLevel = optionValue(rest, "--log-level")
   const command = rest.findIndex((arg) => usages.has(arg))
-  if (command >= 0 && command < index) {
+  if (logLevel.found && command >= 0 && command < logLevel.index) {
     return Effect.fail(
       new InvalidInput({
-        message: `--log-level goes before the command, such as \`workflow-runs --log-level ${level.toLowerCase()} ${
+        message: `--log-level goes before the command, such as \`workflow-runs --log-level ${logLevel.value} ${
           rest[command]
         }\``
       })
@@ -669,7 +682,9 @@ const checkWizard = (args: ReadonlyArray<string>, interactive: boolean): Effect.
  */
 export const run = (args: ReadonlyArray<string>, interactive: boolean = process.stdin.isTTY === true) =>
   Effect.zipRight(
-    Effect.all([checkWizard(args, interactive), checkLogLevel(args), checkRepeatedOptions(args)], { discard: true }),
+    Effect.all([checkWizard(args, interactive), checkBuiltInOptions(args), checkRepeatedOptions(args)], {
+      discard: true
+    }),
     runCommand(args)
   ).pipe(
     // @effect/cli lists its own options under every command, where they are rejected; the root

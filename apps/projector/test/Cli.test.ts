@@ -195,21 +195,21 @@ describe("Cli", () => {
       expect(root.text).toContain("--log-level LEVEL")
     }))
 
-  it.live("checks --log-level and its place", () =>
+  it.live("checks the program's own options", () =>
     Effect.gen(function*() {
+      const levels = "give one of all, trace, debug, info, warning, error, fatal, none, in lowercase"
+      const shells = "give one of sh, bash, fish, zsh, in lowercase"
       const cases: ReadonlyArray<[ReadonlyArray<string>, string]> = [
-        [
-          ["--log-level", "verbose", "runs"],
-          "--log-level \"verbose\" is not a log level; give one of all, trace, debug, info, warning, error, fatal, none"
-        ],
-        [
-          ["--log-level"],
-          "--log-level is missing its value; give one of all, trace, debug, info, warning, error, fatal, none"
-        ],
+        [["--log-level", "verbose", "runs"], `--log-level "verbose" is not one of its values; ${levels}`],
+        // @effect/cli takes the levels in lowercase only.
+        [["--log-level", "Debug", "runs"], `--log-level "Debug" is not one of its values; ${levels}`],
+        [["--log-level"], `--log-level is missing its value; ${levels}`],
         [
           ["runs", "--log-level", "debug"],
           "--log-level goes before the command, such as `workflow-runs --log-level debug runs`"
-        ]
+        ],
+        [["--completions", "tcsh"], `--completions "tcsh" is not one of its values; ${shells}`],
+        [["--completions"], `--completions is missing its value; ${shells}`]
       ]
       for (const [args, message] of cases) {
         const { exit } = yield* runCli(args, new Map())

@@ -146,6 +146,17 @@ const urlProblem = (text: string): string => {
   return "it is not a valid URL; check its host and port, and percent-encode special characters in the user and password"
 }
 
+// Describes what is wrong with a URL for the store, or returns undefined when it is usable. A URL
+// must parse (see `urlProblem`) and name a database: without a name, PostgreSQL would take the
+// database named after the user, often `postgres`, and the migrations would create the log there.
+const urlIssue = (url: Redacted.Redacted<string>): string | undefined => {
+  const parsed = parseUrl(url)
+  if (parsed === undefined) return urlProblem(Redacted.value(url))
+  return parsed.pathname === "" || parsed.pathname === "/"
+    ? "it names no database; add the database's name after the host and port, such as /workflow_runs"
+    : undefined
+}
+
 // The host, port and database that the driver uses for `url`, with pg's defaults.
 const targetOf = (url: URL): string => {
   const host = url.hostname === "" ? "localhost" : url.hostname
@@ -230,8 +241,8 @@ const checkPoolSize = (size: number | undefined): InvalidDatabaseOptions | undef
 
 /**
  * A client for `options.url`, without migrations, and its {@link Pool}. Fails with a
- * {@link DatabaseConnectionError} when the URL is not a `postgres://` or `postgresql://` URL, or
- * the server cannot be reached or rejects the connection.
+ * {@link DatabaseConnectionError} when the URL is not a `postgres://` or `postgresql://` URL that
+ * names a database, or the server cannot be reached or rejects the connection.
  *
  * @since 0.1.0
  * @category layers
@@ -244,11 +255,14 @@ export const layerClient = (
 > => {
   const invalid = checkPoolSize(options.maxConnections)
   if (invalid !== undefined) return Layer.fail(invalid)
+  const issue = urlIssue(options.url)
   const url = parseUrl(options.url)
-  if (url === undefined) {
+  if (issue !== undefined || url === undefined) {
     return Layer.fail(
       new DatabaseConnectionError({
-        reason: "the database URL is not a valid URL; expected postgres://user:password@host:port/database"
+        reason: `the database URL is invalid: ${
+          issue ?? "it cannot be parsed"
+        }; expected postgres://user:password@host:port/database`
       })
     )
   }
@@ -346,14 +360,7 @@ export const layerExistingLog = (
 export const urlConfig: Config.Config<Redacted.Redacted<string>> = Config.string("DATABASE_URL").pipe(
   Config.mapOrFail((text) => {
     const url = Redacted.make(text)
-    const parsed = parseUrl(url)
-    const problem = parsed === undefined
-      ? urlProblem(text)
-      : parsed.pathname === "" || parsed.pathname === "/"
-      // PostgreSQL would take the database named after the user, often `postgres`, and the
-      // migrations would create the log there.
-      ? "it names no database; add the database's name after the host and port, such as /workflow_runs"
-      : undefined
+    const problem = urlIssue(url)
     return problem === undefined ? Either.right(url) : Either.left(
       ConfigError.InvalidData(
         [],

@@ -60,8 +60,27 @@ describe("database connection errors", () => {
       const error = yield* connect(Redacted.make("app:secret-password at the ledger host"))
 
       expect(error._tag).toBe("DatabaseConnectionError")
-      expect(error.message).toContain("not a valid URL")
+      expect(error.message).toContain("the database URL is invalid: it does not start with postgres://")
       expect(error.message).not.toContain("secret-password")
+    }))
+
+  it.effect("rejects a URL without a database in every layer", () =>
+    Effect.gen(function*() {
+      const url = Redacted.make("postgres://app:secret-password@127.0.0.1:1")
+      const direct = yield* connect(url)
+      const migrating = yield* Effect.flip(Effect.scoped(Layer.build(Database.layer({ url }))))
+      const reading = yield* Effect.flip(Effect.scoped(Layer.build(Database.layerExistingLog({ url }))))
+      const fromEnv = yield* Effect.flip(
+        Effect.scoped(Layer.build(Database.layerFromEnv())).pipe(
+          Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["DATABASE_URL", Redacted.value(url)]])))
+        )
+      )
+      for (const error of [direct, migrating, reading, fromEnv]) {
+        expect(error.message).toContain("the database URL is invalid: it names no database")
+        expect(error.message).not.toContain("secret-password")
+      }
+      const scheme = yield* connect(Redacted.make("mysql://app:secret-password@127.0.0.1:1/runs"))
+      expect(scheme.message).toContain("its scheme is \"mysql:\"")
     }))
 
   it.effect("rejects a non-PostgreSQL DATABASE_URL", () =>
