@@ -96,7 +96,10 @@ export const decode = (
     ),
     Effect.filterOrFail(
       (anchor) => HashChain.anchorDigest(anchor.heads) === anchor.digest,
-      () => new InvalidAnchor({ message: "The anchor's digest does not match its heads; it was altered or cut short" })
+      () =>
+        new InvalidAnchor({
+          message: `${quoted} is an anchor whose digest does not match its heads; it was altered or cut short`
+        })
     )
   )
 }
@@ -111,8 +114,8 @@ export const decodeArgument = (
   value: string
 ): Effect.Effect<HashChain.Anchor | HashChain.CompactAnchor, InvalidAnchor> => {
   if (!value.startsWith("@")) {
-    // The messages of `decode` name the value but not the option it came from.
-    return Effect.mapError(decode(value), (error) => new InvalidAnchor({ message: `--expect: ${error.message}` }))
+    // The messages of `decode` start with the value but do not name the option it came from.
+    return Effect.mapError(decode(value), (error) => new InvalidAnchor({ message: `--expect ${error.message}` }))
   }
   const path = value.slice(1)
   if (path.trim() === "") {

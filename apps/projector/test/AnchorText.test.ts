@@ -57,6 +57,15 @@ describe("AnchorText", () => {
       )
     }))
 
+  it.effect("names an altered per-stream anchor and the option", () =>
+    Effect.gen(function*() {
+      const anchor = HashChain.makeAnchor(heads)
+      const token = AnchorText.encode(new HashChain.Anchor({ heads: anchor.heads.slice(1), digest: anchor.digest }))
+      const error = yield* Effect.flip(AnchorText.decodeArgument(token))
+      expect(error.message).toMatch(/^--expect "wra1\.[^"]+" is an anchor whose digest does not match its heads/)
+      expect(error.message).toContain("it was altered or cut short")
+    }))
+
   it.effect("asks for a path after a bare @", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(AnchorText.decodeArgument("@"))

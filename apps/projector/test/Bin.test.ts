@@ -236,7 +236,7 @@ describe("workflow-runs serve", () => {
         [["history", "not/a/run"], "\"not/a/run\" is not a run id"],
         [["invoke", "wf_1", "--input", "[1]"], "--input must be a JSON object"],
         [["invoke", "wf_1", "--input", "{bad"], "--input \"{bad\" is not valid JSON"],
-        [["verify", "--expect", "junk"], "--expect: \"junk\" is not a wrc1. or wra1. token"],
+        [["verify", "--expect", "junk"], "--expect \"junk\" is not a wrc1. or wra1. token"],
         [["runs", "--after", "garbage"], "--after \"garbage\" is not a page cursor; pass the one printed"],
         [["invoke", "wf_1", "--param", "a=1", "--param", "a=2"], "--param \"a\" is given twice (\"a=1\", \"a=2\")"],
         [
