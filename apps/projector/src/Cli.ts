@@ -208,6 +208,9 @@ const inputOf = (input: Option.Option<string>, params: ReadonlyArray<string>) =>
     return base
   })
 
+const invokeSettings = (embedded: boolean) =>
+  Config.all([Workflows.config, embedded ? Config.succeed(undefined) : Database.urlConfig])
+
 const invoke = Command.make("invoke", {
   workflow: Args.text({ name: "workflow" }).pipe(Args.withDescription("The workflow id (wf_...)")),
   input: Options.text("input").pipe(Options.optional, Options.withDescription("The input parameters as a JSON object")),
@@ -247,7 +250,7 @@ const invoke = Command.make("invoke", {
     )
     // Read together first, so one error lists every missing or invalid variable. The layers
     // below read them again.
-    yield* Config.all([Workflows.config, args.embedded ? Config.succeed(undefined) : Database.urlConfig])
+    yield* invokeSettings(args.embedded)
     yield* Effect.gen(function*() {
       const run = yield* RecordingWorkflows.invokeWorkflow(workflow, input, { idempotencyKey: key, actor: "cli" })
       yield* Console.log(`Run ${run.id} of ${run.workflow}: ${String(run.status)} (idempotency key ${key})`)
@@ -659,6 +662,34 @@ const checkBuiltInOptions = (args: ReadonlyArray<string>): Effect.Effect<void, I
     )
   }
   return Effect.void
+}
+
+/**
+ * The variables that the command in `args` (`process.argv`) requires, read together, for an
+ * error that lists them beside one found before the command runs. Commands that require none,
+ * and arguments that name no command, give `Config.succeed(undefined)`.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const settingsFor = (args: ReadonlyArray<string>): Config.Config<unknown> => {
+  const rest = args.slice(2)
+  const command = rest.find((arg) => usages.has(arg))
+  const embedded = rest.includes("--embedded")
+  switch (command) {
+    case "serve":
+      return Serve.settings({ embedded })
+    case "invoke":
+      return invokeSettings(embedded)
+    case "runs":
+    case "history":
+    case "verify":
+    case "rebuild":
+    case "migrate":
+      return embedded ? Config.succeed(undefined) : Database.urlConfig
+    default:
+      return Config.succeed(undefined)
+  }
 }
 
 // @effect/cli's wizard prompts on standard input and waits forever when no terminal answers.

@@ -45,8 +45,13 @@ export const database = (embedded: boolean): Layer.Layer<
   | ConfigError.ConfigError
 > => embedded ? Database.layerEmbedded({ dataDirectory: ".data" }) : Database.layerConfig
 
-// Read together, so one error lists every missing or invalid variable.
-const settings = (options: { readonly embedded: boolean }) =>
+/**
+ * The variables that `serve` reads, together, so one error lists every missing or invalid one.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const settings = (options: { readonly embedded: boolean }) =>
   Config.all([
     AppConfig.serve,
     Workflows.config,

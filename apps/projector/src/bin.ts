@@ -53,10 +53,14 @@ const describe = (error: unknown): string => {
 }
 
 // An invalid LOG_FORMAT stops every command before it runs, rather than logging in a format
-// the operator did not ask for.
+// the operator did not ask for. The error lists it beside the command's other missing or invalid
+// variables.
 const main = Effect.flatMap(Effect.either(AppConfig.logFormat), (format) =>
   format._tag === "Left"
-    ? Effect.fail(format.left)
+    ? Effect.flatMap(
+      Effect.either(Cli.settingsFor(process.argv)),
+      (others) => Effect.fail(others._tag === "Left" ? ConfigError.And(format.left, others.left) : format.left)
+    )
     : Cli.run(process.argv).pipe(Effect.provide(loggerFor(format.right)))).pipe(
     Effect.exit,
     Effect.flatMap((exit) => {

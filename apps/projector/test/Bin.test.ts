@@ -211,6 +211,22 @@ describe("workflow-runs serve", () => {
       expect(result.code).toBe(1)
       expect(result.stderr).toContain("LOG_FORMAT is invalid")
       expect(result.stderr).toContain("\"xml\"")
+      // The command's own missing variable is listed beside it.
+      expect(result.stderr).toContain("DATABASE_URL is missing")
+
+      const serve = yield* runBin(["serve"], { env: { LOG_FORMAT: "xml", STRIPE_API_KEY: "sk_test_1" } }).pipe(
+        Effect.timeout("30 seconds")
+      )
+      expect(serve.code).toBe(1)
+      for (const variable of ["LOG_FORMAT", "DATABASE_URL", "STRIPE_WEBHOOK_SECRET", "AUDIT_API_TOKEN"]) {
+        expect(serve.stderr, variable).toContain(variable)
+      }
+      const embedded = yield* runBin(["migrate", "--embedded"], { env: { LOG_FORMAT: "xml" } }).pipe(
+        Effect.timeout("30 seconds")
+      )
+      expect(embedded.code).toBe(1)
+      expect(embedded.stderr).toContain("LOG_FORMAT is invalid")
+      expect(embedded.stderr).not.toContain("DATABASE_URL")
     }), 60_000)
 
   it.scopedLive("prints help without ANSI colours when piped", () =>
