@@ -579,12 +579,21 @@ const runCommand = Command.run(command, { name: "workflow-runs", version: "0.1.0
 // @effect/cli's own usage errors (a missing argument, an unknown option or subcommand) name the
 // problem but not the help command.
 const usageHint = (args: ReadonlyArray<string>): string => {
-  const name = args[2]
-  const usage = name === undefined ? undefined : usages.get(name)
+  const rest = args.slice(2)
+  const commandIndex = rest.findIndex((arg) => usages.has(arg))
+  const usage = commandIndex < 0 ? undefined : usages.get(rest[commandIndex]!)
   if (usage !== undefined) {
-    const help = `Run \`workflow-runs ${name} --help\` to see its arguments and options.`
-    const unknown = findUnknownOption(usage, args.slice(3))
+    const help = `Run \`workflow-runs ${rest[commandIndex]} --help\` to see its arguments and options.`
+    const unknown = findUnknownOption(usage, rest.slice(commandIndex + 1))
     return unknown?.nearest === undefined ? help : `Did you mean \`${unknown.nearest}\`? ${help}`
+  }
+  // The first argument that is neither one of the program's options nor the value of one.
+  let name: string | undefined
+  for (let index = 0; index < rest.length && name === undefined; index++) {
+    const arg = rest[index]!
+    const flag = arg.includes("=") ? arg.slice(0, arg.indexOf("=")) : arg
+    if (!rootOptions.includes(flag)) name = arg
+    else if (!arg.includes("=") && (flag === "--log-level" || flag === "--completions")) index++
   }
   if (name !== undefined && name.startsWith("-")) {
     const option = nearestRootOption(name)

@@ -219,6 +219,11 @@ describe("Cli", () => {
       }
       const misspelt = yield* runCli(["--helpp"], new Map())
       expect(misspelt.text).toContain("Did you mean `--help`? Run `workflow-runs --help` to see the commands.")
+      // The hints look past the program's own options to the command and its arguments.
+      const command = yield* runCli(["--log-level", "debug", "rnus"], new Map())
+      expect(command.text).toContain("Did you mean `workflow-runs runs`?")
+      const option = yield* runCli(["--log-level", "debug", "runs", "--statsu", "failed"], new Map())
+      expect(option.text).toContain("Did you mean `--status`? Run `workflow-runs runs --help`")
     }))
 
   it.live("refuses the wizard without a terminal", () =>
