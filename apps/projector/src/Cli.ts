@@ -43,7 +43,15 @@ import { randomUUID } from "node:crypto"
 import * as AnchorText from "./AnchorText.js"
 import * as AppConfig from "./AppConfig.js"
 import * as Demo from "./Demo.js"
-import { editDistance, findOptionWithoutValue, findRepeatedOption, findUnknownOption } from "./internal/options.js"
+import {
+  editDistance,
+  findOptionValue,
+  findOptionWithoutValue,
+  findRepeatedOption,
+  findUnknownOption,
+  programOptions,
+  programOptionValues
+} from "./internal/options.js"
 import { checkTimeRange, parseIsoTime } from "./internal/time.js"
 import * as Output from "./Output.js"
 import * as Projector from "./Projector.js"
@@ -576,15 +584,20 @@ const checkRepeatedOptions = (args: ReadonlyArray<string>): Effect.Effect<void, 
 
 const runCommand = Command.run(command, { name: "workflow-runs", version: "0.1.0" })
 
+// The arguments after the program in `args` (`process.argv`), and the position of the first one
+// that names a command (-1 for none).
+const commandOf = (args: ReadonlyArray<string>): { readonly rest: ReadonlyArray<string>; readonly index: number } => {
+  const rest = args.slice(2)
+  return { rest, index: rest.findIndex((arg) => usages.has(arg)) }
+}
+
 // @effect/cli's own usage errors (a missing argument, an unknown option or subcommand) name the
 // problem but not the help command.
 const usageHint = (args: ReadonlyArray<string>): string => {
-  const rest = args.slice(2)
-  const commandIndex = rest.findIndex((arg) => usages.has(arg))
-  const usage = commandIndex < 0 ? undefined : usages.get(rest[commandIndex]!)
-  if (usage !== undefined) {
+  const { index: commandIndex, rest } = commandOf(args)
+  if (commandIndex >= 0) {
     const help = `Run \`workflow-runs ${rest[commandIndex]} --help\` to see its arguments and options.`
-    const unknown = findUnknownOption(usage, rest.slice(commandIndex + 1))
+    const unknown = findUnknownOption(usages.get(rest[commandIndex]!)!, rest.slice(commandIndex + 1))
     return unknown?.nearest === undefined ? help : `Did you mean \`${unknown.nearest}\`? ${help}`
   }
   // The first argument that is neither one of the program's options nor the value of one.
@@ -592,8 +605,8 @@ const usageHint = (args: ReadonlyArray<string>): string => {
   for (let index = 0; index < rest.length && name === undefined; index++) {
     const arg = rest[index]!
     const flag = arg.includes("=") ? arg.slice(0, arg.indexOf("=")) : arg
-    if (!rootOptions.includes(flag)) name = arg
-    else if (!arg.includes("=") && (flag === "--log-level" || flag === "--completions")) index++
+    if (!programOptions.includes(flag)) name = arg
+    else if (!arg.includes("=") && programOptionValues.has(flag)) index++
   }
   if (name !== undefined && name.startsWith("-")) {
     const option = nearestRootOption(name)
@@ -607,13 +620,10 @@ const usageHint = (args: ReadonlyArray<string>): string => {
     : `Did you mean \`workflow-runs ${nearest}\`? Run \`workflow-runs --help\` to see the commands.`
 }
 
-// The options that go before the command, which @effect/cli adds.
-const rootOptions = ["--help", "--version", "--log-level", "--completions", "--wizard"]
-
 // The option before the command within two edits of a misspelt one, when exactly one is that close.
 const nearestRootOption = (name: string): string | undefined => {
   const flag = name.includes("=") ? name.slice(0, name.indexOf("=")) : name
-  const close = rootOptions.filter((option) => editDistance(flag.toLowerCase(), option) <= 2)
+  const close = programOptions.filter((option) => editDistance(flag.toLowerCase(), option) <= 2)
   return close.length === 1 ? close[0] : undefined
 }
 
@@ -626,29 +636,13 @@ const nearestCommand = (name: string): string | undefined => {
 const needsUsageHint = (error: unknown): boolean =>
   ValidationError.isValidationError(error) && !ValidationError.isHelpRequested(error) && !explained.has(error)
 
-const logLevels = ["all", "trace", "debug", "info", "warning", "error", "fatal", "none"]
-
-const shells = ["sh", "bash", "fish", "zsh"]
-
-// The value of the option `flag` among the arguments after the program (`--flag value` or
-// `--flag=value`), or undefined for a missing value; `found` is false when the option is absent.
-const optionValue = (
-  rest: ReadonlyArray<string>,
-  flag: string
-): { readonly found: boolean; readonly index: number; readonly value: string | undefined } => {
-  const index = rest.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`))
-  if (index < 0) return { found: false, index, value: undefined }
-  const token = rest[index]!
-  return { found: true, index, value: token.includes("=") ? token.slice(token.indexOf("=") + 1) : rest[index + 1] }
-}
-
 // @effect/cli reports a bad value of its own options --log-level and --completions, and a
 // --log-level after the command, as an invalid command or an unknown argument, without naming
 // the option. It takes their values in lowercase only.
 const checkBuiltInOptions = (args: ReadonlyArray<string>): Effect.Effect<void, InvalidInput> => {
-  const rest = args.slice(2)
-  for (const [flag, accepted] of [["--log-level", logLevels], ["--completions", shells]] as const) {
-    const { found, value } = optionValue(rest, flag)
+  const { index: command, rest } = commandOf(args)
+  for (const [flag, accepted] of programOptionValues) {
+    const { found, value } = findOptionValue(rest, flag)
     if (found && (value === undefined || !accepted.includes(value))) {
       return Effect.fail(
         new InvalidInput({
@@ -659,8 +653,7 @@ const checkBuiltInOptions = (args: ReadonlyArray<string>): Effect.Effect<void, I
       )
     }
   }
-  const logLevel = optionValue(rest, "--log-level")
-  const command = rest.findIndex((arg) => usages.has(arg))
+  const logLevel = findOptionValue(rest, "--log-level")
   if (logLevel.found && command >= 0 && command < logLevel.index) {
     return Effect.fail(
       new InvalidInput({
@@ -682,10 +675,9 @@ const checkBuiltInOptions = (args: ReadonlyArray<string>): Effect.Effect<void, I
  * @category config
  */
 export const settingsFor = (args: ReadonlyArray<string>): Config.Config<unknown> => {
-  const rest = args.slice(2)
-  const command = rest.find((arg) => usages.has(arg))
+  const { index, rest } = commandOf(args)
   const embedded = rest.includes("--embedded")
-  switch (command) {
+  switch (rest[index]) {
     case "serve":
       return Serve.settings({ embedded })
     case "invoke":

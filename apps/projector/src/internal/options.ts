@@ -91,8 +91,30 @@ const optionNames = (usage: Usage.Usage): ReadonlyArray<string> => {
   }
 }
 
-// The options that @effect/cli adds to every command.
-const builtInOptions = new Set(["--help", "-h", "--version", "--wizard", "--completions", "--log-level"])
+/** The options that @effect/cli adds to the program, which go before the command. */
+export const programOptions: ReadonlyArray<string> = ["--help", "--version", "--log-level", "--completions", "--wizard"]
+
+/** The values that @effect/cli accepts, in lowercase only, for those of {@link programOptions} that take one. */
+export const programOptionValues: ReadonlyMap<string, ReadonlyArray<string>> = new Map([
+  ["--log-level", ["all", "trace", "debug", "info", "warning", "error", "fatal", "none"]],
+  ["--completions", ["sh", "bash", "fish", "zsh"]]
+])
+
+const builtInOptions = new Set([...programOptions, "-h"])
+
+/**
+ * Finds the option `flag` in `args`, as `--flag value` or `--flag=value`. Returns its position and
+ * its value, which is undefined when nothing follows the option. `found` is false without it.
+ */
+export const findOptionValue = (
+  args: ReadonlyArray<string>,
+  flag: string
+): { readonly found: boolean; readonly index: number; readonly value: string | undefined } => {
+  const index = args.findIndex((arg) => arg === flag || arg.startsWith(`${flag}=`))
+  if (index < 0) return { found: false, index, value: undefined }
+  const token = args[index]!
+  return { found: true, index, value: token.includes("=") ? token.slice(token.indexOf("=") + 1) : args[index + 1] }
+}
 
 /**
  * Counts the single-character insertions, deletions and substitutions that turn one word into the
