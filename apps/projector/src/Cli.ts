@@ -445,7 +445,7 @@ const verify = Command.make("verify", {
       yield* Console.log(Output.verifyReport(report, { fullAnchor: args.fullAnchor, expected: expect }))
       if (!report.ok) {
         return yield* new VerificationFailed({
-          message: "The log failed verification; the lines above say where"
+          message: "The log failed verification; the lines above list each failure"
         })
       }
     }).pipe(withExistingLog(args.embedded))
@@ -667,9 +667,9 @@ const checkBuiltInOptions = (args: ReadonlyArray<string>): Effect.Effect<void, I
 }
 
 /**
- * The variables that the command in `args` (`process.argv`) requires, read together, for an
- * error that lists them beside one found before the command runs. Commands that require none,
- * and arguments that name no command, give `Config.succeed(undefined)`.
+ * Returns the variables that the command in `args` (`process.argv`) requires, as one `Config`, so
+ * that an error found before the command runs can list them too. A command that requires none, or
+ * arguments that name no command, give `Config.succeed(undefined)`.
  *
  * @since 0.1.0
  * @category config
@@ -693,11 +693,11 @@ export const settingsFor = (args: ReadonlyArray<string>): Config.Config<unknown>
   }
 }
 
-// @effect/cli's wizard prompts on standard input and waits forever when no terminal answers.
+// @effect/cli's wizard reads its answers from standard input, so without a terminal it waits forever.
 const checkWizard = (args: ReadonlyArray<string>, interactive: boolean): Effect.Effect<void, InvalidInput> =>
   interactive || !args.slice(2).includes("--wizard") ? Effect.void : Effect.fail(
     new InvalidInput({
-      message: "--wizard asks its questions on a terminal, and standard input is not one; give the options instead"
+      message: "--wizard needs a terminal on standard input; pass the command's options instead"
     })
   )
 

@@ -40,7 +40,7 @@ const nextSteps: Readonly<Record<string, string>> = {
 const describe = (error: unknown): string => {
   if (ConfigError.isConfigError(error)) return `Invalid configuration:\n${AppConfig.describeError(error)}`
   if (isUsageError(error) && error instanceof Error) return error.message
-  // The store's message names the library's ways to create a log; the CLI has its own command.
+  // The store's message points to the library's way of creating a log, so the CLI names its command.
   if (error instanceof Database.LogNotFound) {
     return `LogNotFound: no workflow-runs log found in the database at ${error.target}. Check the database name in DATABASE_URL, or create the log there with \`workflow-runs migrate\`.`
   }

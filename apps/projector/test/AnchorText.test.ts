@@ -57,7 +57,7 @@ describe("AnchorText", () => {
       )
     }))
 
-  it.effect("names an altered per-stream anchor and the option", () =>
+  it.effect("names an altered per-stream anchor", () =>
     Effect.gen(function*() {
       const anchor = HashChain.makeAnchor(heads)
       const token = AnchorText.encode(new HashChain.Anchor({ heads: anchor.heads.slice(1), digest: anchor.digest }))

@@ -226,13 +226,13 @@ describe("Cli", () => {
       expect(option.text).toContain("Did you mean `--status`? Run `workflow-runs runs --help`")
     }))
 
-  it.live("refuses the wizard without a terminal", () =>
+  it.live("rejects the wizard without a terminal", () =>
     Effect.gen(function*() {
       const { exit } = yield* runCli(["runs", "--wizard"], new Map())
       const error = exit._tag === "Failure" && exit.cause._tag === "Fail" ? exit.cause.error : undefined
       expect(error).toBeInstanceOf(Cli.InvalidInput)
       expect((error as Cli.InvalidInput).message).toBe(
-        "--wizard asks its questions on a terminal, and standard input is not one; give the options instead"
+        "--wizard needs a terminal on standard input; pass the command's options instead"
       )
     }))
 
@@ -273,7 +273,7 @@ describe("Cli", () => {
       expect(status.text).not.toContain("--help")
     }))
 
-  it.live("creates no log for the reading commands", () =>
+  it.live("reading commands create no log", () =>
     Effect.gen(function*() {
       const url = yield* testDatabaseUrl
       const env = new Map([["DATABASE_URL", Redacted.value(url)]])

@@ -54,7 +54,7 @@ describe("withoutTextFiller", () => {
 describe("withProgramInUsage", () => {
   const subcommands = new Set(["runs", "history"])
 
-  it("names the program in a subcommand's usage line, coloured or not", () => {
+  it("names the program, coloured or not", () => {
     const plain = "USAGE\n\n$ runs [--workflow text] [--limit integer]\n\nDESCRIPTION"
     expect(Output.withProgramInUsage(plain, "workflow-runs", subcommands)).toBe(
       "USAGE\n\n$ workflow-runs runs [--workflow text] [--limit integer]\n\nDESCRIPTION"
@@ -65,7 +65,7 @@ describe("withProgramInUsage", () => {
     )
   })
 
-  it("leaves the root's usage and other lines unchanged", () => {
+  it("leaves other lines unchanged", () => {
     const root = "$ workflow-runs\n\nAudit log of Stripe Workflow Runs"
     expect(Output.withProgramInUsage(root, "workflow-runs", subcommands)).toBe(root)
     const prose = "Costs $ runs high: $ history"

@@ -101,8 +101,8 @@ export class InvalidDatabaseOptions extends Schema.TaggedError<InvalidDatabaseOp
 }) {}
 
 /**
- * No log was found in the database that the URL names, and the layer ({@link layerExistingLog})
- * does not create one. The message names the host, port and database, never the password.
+ * The error of {@link layerExistingLog} when the database that the URL names contains no log. Its
+ * message names the host, port and database, never the password.
  *
  * @since 0.1.0
  * @category errors
@@ -146,9 +146,8 @@ const urlProblem = (text: string): string => {
   return "it is not a valid URL; check its host and port, and percent-encode special characters in the user and password"
 }
 
-// Describes what is wrong with a URL for the store, or returns undefined when it is usable. A URL
-// must parse (see `urlProblem`) and name a database: without a name, PostgreSQL would take the
-// database named after the user, often `postgres`, and the migrations would create the log there.
+// Describes what makes a URL unusable for the store, or returns undefined. A URL without a database
+// name is unusable, because PostgreSQL would pick the one named after the user, often `postgres`.
 const urlIssue = (url: Redacted.Redacted<string>): string | undefined => {
   const parsed = parseUrl(url)
   if (parsed === undefined) return urlProblem(Redacted.value(url))
@@ -342,7 +341,7 @@ export const layerExistingLog = (
         SqlClient.SqlClient
       > => {
         if (exists) return Migrations.run
-        // layerClient has parsed the URL already.
+        // layerClient has already rejected a URL that does not parse.
         const url = parseUrl(options.url)
         return Effect.fail(new LogNotFound({ target: url === undefined ? "the URL" : targetOf(url) }))
       }),

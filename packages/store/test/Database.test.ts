@@ -64,7 +64,7 @@ describe("database connection errors", () => {
       expect(error.message).not.toContain("secret-password")
     }))
 
-  it.effect("rejects a URL without a database in every layer", () =>
+  it.effect("rejects a URL without a database", () =>
     Effect.gen(function*() {
       const url = Redacted.make("postgres://app:secret-password@127.0.0.1:1")
       const direct = yield* connect(url)

@@ -206,7 +206,7 @@ describe("migrations", () => {
         expect(lists).toEqual([{ own: Object.keys(Migrations.migrations).length, application: 12, log: true }])
       }))
 
-    it.effect("leaves a database without the log unchanged for a reader", () =>
+    it.effect("reader layer creates no log", () =>
       Effect.gen(function*() {
         const { drop: dropDatabase, url } = yield* emptyDatabase("wr_migrate_reader")
         const check = Effect.gen(function*() {
