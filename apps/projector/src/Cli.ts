@@ -693,7 +693,7 @@ export const settingsFor = (args: ReadonlyArray<string>): Config.Config<unknown>
   }
 }
 
-// @effect/cli's wizard reads its answers from standard input, so without a terminal it waits forever.
+// @effect/cli's wizard prompts for options on standard input, so without a terminal it waits forever.
 const checkWizard = (args: ReadonlyArray<string>, interactive: boolean): Effect.Effect<void, InvalidInput> =>
   interactive || !args.slice(2).includes("--wizard") ? Effect.void : Effect.fail(
     new InvalidInput({
