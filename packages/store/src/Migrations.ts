@@ -208,6 +208,38 @@ const createAppendEventFunctions = Effect.gen(function*() {
 // signature and results do not change.
 const replaceAppendFunctionsWithProbe = createAppendFunctions
 
+// Moves the log's row checks onto domain types and the uniqueness of positions onto the feed's
+// index, so that an insert into the log sets up less. PostgreSQL rebuilds a table's CHECK
+// constraints from their stored text for every statement that inserts into the table, while a
+// domain's checks come from a cache. A position is unique by construction (an identity column),
+// and the feed reads the log by `(tx_id, position)`, so that pair is the key the reader needs.
+// One unique index on the pair now replaces a unique index on `position` and the feed's index.
+// The domains get their checks after the columns take them, so the change checks the stored rows
+// with one read instead of rewriting the log and its indexes.
+const checkLogRowsByDomains = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.unsafe(`
+create domain run_event_version as bigint;
+create domain run_event_hash as bytea;
+alter table run_events
+  alter column version type run_event_version,
+  alter column hash type run_event_hash;
+alter domain run_event_version add constraint run_event_version_check check (value > 0);
+alter domain run_event_hash add constraint run_event_hash_check check (length(value) = 32);
+alter table run_events
+  drop constraint if exists run_events_version_check,
+  drop constraint if exists run_events_hash_check,
+  drop constraint if exists run_events_position_key;
+drop index if exists run_events_feed;
+create unique index run_events_feed on run_events (tx_id, position);
+`)
+})
+
+// Replaces the one-event append functions with ones that settle a head with a statement that
+// sets only the patch's columns, and probe for a repeated event before reading it.
+// `create or replace` keeps the functions' grants, and the signature and results do not change.
+const updateHeadsByPatchShape = createAppendEventFunctions
+
 /**
  * The migrations, by id and name.
  *
@@ -223,7 +255,9 @@ export const migrations = {
   "6_replace_run_trigger_with_type": replaceRunTrigger,
   "7_index_heads_by_fixed_columns": indexHeadsByFixedColumns,
   "8_create_append_event_functions": createAppendEventFunctions,
-  "9_probe_batches_before_classifying": replaceAppendFunctionsWithProbe
+  "9_probe_batches_before_classifying": replaceAppendFunctionsWithProbe,
+  "10_check_log_rows_by_domains": checkLogRowsByDomains,
+  "11_update_heads_by_patch_shape": updateHeadsByPatchShape
 }
 
 // The store's migrations as SQL values: (id, name), ...

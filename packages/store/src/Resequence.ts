@@ -90,8 +90,7 @@ export const resequence = Effect.fn("Resequence.resequence")(function*() {
     yield* sql.unsafe(
       `alter table run_events add primary key (stream_id, version);
        alter table run_events add constraint run_events_stream_id_event_id_key unique (stream_id, event_id);
-       alter table run_events add constraint run_events_position_key unique (position);
-       create index run_events_feed on run_events (tx_id, position);
+       create unique index run_events_feed on run_events (tx_id, position);
        create trigger run_events_append_only before update or delete on run_events
          for each row execute function run_events_reject_change();
        create trigger run_events_no_truncate before truncate on run_events

@@ -87,11 +87,11 @@ describe("migrations", () => {
         const { again, applied, columns, lists, logs, rows } = yield* Effect.ensuring(upgrade, dropDatabase)
 
         // The earlier version's five rows move to the store's own table, and stay in the old one.
-        expect(applied.map(([id]) => id)).toEqual([6, 7, 8, 9])
-        expect(lists).toEqual([{ own: 9, legacy: 5 }])
+        expect(applied.map(([id]) => id)).toEqual([6, 7, 8, 9, 10, 11])
+        expect(lists).toEqual([{ own: 11, legacy: 5 }])
         expect(again).toEqual([])
         expect(logs).toEqual([
-          "Applied 4 migration(s): 6_replace_run_trigger_with_type, 7_index_heads_by_fixed_columns, 8_create_append_event_functions, 9_probe_batches_before_classifying"
+          "Applied 6 migration(s): 6_replace_run_trigger_with_type, 7_index_heads_by_fixed_columns, 8_create_append_event_functions, 9_probe_batches_before_classifying, 10_check_log_rows_by_domains, 11_update_heads_by_patch_shape"
         ])
         expect(rows).toEqual([
           { run_id: "wfrun_event", trigger_type: "event" },
@@ -100,6 +100,74 @@ describe("migrations", () => {
         ])
         expect(columns).toContain("trigger_type")
         expect(columns).not.toContain("trigger")
+      }))
+
+    it.effect("moves the log's checks onto domains and keeps its rows", () =>
+      Effect.gen(function*() {
+        const { drop: dropDatabase, url } = yield* emptyDatabase("wr_migrate_domains")
+        const before = Object.fromEntries(
+          Object.entries(Migrations.migrations).filter(([id]) => Number.parseInt(id, 10) < 10)
+        )
+        const hash = (bytes: number) => "\\x" + "ab".repeat(bytes)
+        const upgrade = Effect.gen(function*() {
+          const target = yield* SqlClient.SqlClient
+          yield* Migrator.make({})({ loader: Migrator.fromRecord(before), table: Migrations.table })
+          const stream = `wfrun_${randomUUID().replaceAll("-", "")}`
+          for (
+            const [expected, type, patch] of [[0, "RunStarted", "{\"status\":\"started\"}"], [
+              1,
+              "RunFailed",
+              "{\"status\":\"failed\",\"finished_at\":null,\"error_message\":\"x\"}"
+            ]] as const
+          ) {
+            yield* target.unsafe(
+              `select append_event_to_workflow_runs($1, $2, $1, $3::uuid, $4, '{}', '{}', now(), $5::bytea, $6)`,
+              [stream, expected, randomUUID(), type, hash(32), patch]
+            )
+          }
+          const rows = target.unsafe<{ row: string }>(
+            "select row_to_json(e)::text as row from run_events e order by position"
+          )
+          const file = target.unsafe<{ file: number }>(
+            "select pg_relation_filenode('run_events')::int as file"
+          )
+          const stored = { rows: yield* rows, file: yield* file }
+          const applied = yield* Migrations.run
+          const kept = { rows: yield* rows, file: yield* file }
+          const types = yield* target.unsafe<{ column_name: string; domain_name: string | null }>(
+            `select column_name, domain_name from information_schema.columns
+             where table_name = 'run_events' and column_name in ('version', 'hash') order by column_name`
+          )
+          const constraints = yield* target.unsafe<{ name: string }>(
+            "select conname as name from pg_constraint where conrelid = 'run_events'::regclass order by conname"
+          )
+          const codeOf = (statement: string) =>
+            Effect.map(Effect.flip(target.unsafe(statement)), (error) => (error.cause as { code?: string }).code)
+          const insert = (position: number, stream: string, version: number, bytes: number) =>
+            `(${position}, '${stream}', ${version}, '${randomUUID()}', 'RunStarted', '{}', now(), '${hash(bytes)}')`
+          const columns =
+            "(position, stream_id, version, event_id, type, data, occurred_at, hash) overriding system value"
+          const rejected = {
+            version: yield* codeOf(`insert into run_events ${columns} values ${insert(900, "s-version", 0, 32)}`),
+            hash: yield* codeOf(`insert into run_events ${columns} values ${insert(901, "s-hash", 1, 31)}`),
+            position: yield* codeOf(
+              `insert into run_events ${columns} values ${insert(902, "s-a", 1, 32)}, ${insert(902, "s-b", 1, 32)}`
+            )
+          }
+          return { applied, constraints, kept, rejected, stored, types }
+        }).pipe(Effect.provide(Layer.fresh(Database.layerClient({ url, maxConnections: 1 }))))
+        const { applied, constraints, kept, rejected, stored, types } = yield* Effect.ensuring(upgrade, dropDatabase)
+
+        expect(applied.map(([id]) => id)).toEqual([10, 11])
+        expect(stored.rows).toHaveLength(2)
+        // The same rows in the same file: the change read the log and did not rewrite it.
+        expect(kept).toEqual(stored)
+        expect(types).toEqual([
+          { column_name: "hash", domain_name: "run_event_hash" },
+          { column_name: "version", domain_name: "run_event_version" }
+        ])
+        expect(constraints.map((row) => row.name)).toEqual(["run_events_pkey", "run_events_stream_id_event_id_key"])
+        expect(rejected).toEqual({ version: "23514", hash: "23514", position: "23505" })
       }))
 
     it.effect("indexes heads by fixed columns", () =>

@@ -1,6 +1,7 @@
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, layer as withLayer } from "@effect/vitest"
+import type { Ids } from "@workflow-runs/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -237,6 +238,76 @@ describe("postgres store", () => {
         expect(run).toEqual({ updated: 1, hot: 1 })
         expect(attempt).toEqual({ updated: 1, hot: 1 })
         expect(status).toEqual([{ status: "succeeded" }])
+      }))
+
+    it.effect("settles heads one event at a time as a batch would", () =>
+      Effect.gen(function*() {
+        const store = yield* EventStore.EventStore
+        const sql = yield* SqlClient.SqlClient
+        // Each pair goes to one stream as two one-event appends, whose second one updates the
+        // head (through an update shape, or for the last run pair through the update that tests
+        // every column), and to another stream as one batch, whose function merges the patches.
+        const runPairs = [
+          (runId: Ids.WorkflowRunId) => [started(runId), succeeded(runId)],
+          (runId: Ids.WorkflowRunId) => [started(runId), failed(runId)],
+          (runId: Ids.WorkflowRunId) => [succeeded(runId), started(runId, { inputParameters: { n: 2 } })]
+        ]
+        const runHead = (runId: string) =>
+          sql.unsafe(
+            `select version, status, workflow_id, livemode, trigger_type, input_parameters, error_message,
+                    started_at, finished_at
+             from workflow_runs where run_id = $1`,
+            [runId]
+          )
+        for (const pair of runPairs) {
+          const one = newRunId()
+          const batch = newRunId()
+          const [first, second] = pair(one)
+          yield* store.appendRun(one, 0, [first!])
+          yield* store.appendRun(one, 1, [second!])
+          yield* store.appendRun(batch, 0, pair(batch))
+          const heads = [yield* runHead(one), yield* runHead(batch)]
+          expect(heads[0]).toHaveLength(1)
+          expect(heads[0]).toEqual(heads[1])
+        }
+        const runId = newRunId()
+        const attemptPairs = [
+          (key: Invocation.IdempotencyKey) => Invocation.succeeded(key, at("2026-04-08T14:33:28.000Z"), runId),
+          (key: Invocation.IdempotencyKey) =>
+            Invocation.rejected({
+              idempotencyKey: key,
+              occurredAt: at("2026-04-08T14:33:28.000Z"),
+              errorTag: "StripeInvalidRequestError",
+              code: "workflow_inactive",
+              message: "The workflow is not active.",
+              requestId: "req_1"
+            }),
+          (key: Invocation.IdempotencyKey) => unknownOutcome(key, 1)
+        ]
+        const attemptHead = (key: string) =>
+          sql.unsafe(
+            `select version, outcome, workflow_id, input_parameters, actor, run_id, error, requested_at, settled_at
+             from invocations where idempotency_key = $1`,
+            [key]
+          )
+        for (const settle of attemptPairs) {
+          const one = newKey()
+          const batch = newKey()
+          const request = (key: Invocation.IdempotencyKey) =>
+            Invocation.requested({
+              idempotencyKey: key,
+              occurredAt: at("2026-04-08T14:33:27.000Z"),
+              workflow: started(newRunId()).workflow,
+              inputParameters: { order_id: "o-1" },
+              actor: "ops@example.com"
+            })
+          yield* store.appendInvocation(one, 0, [request(one)])
+          yield* store.appendInvocation(one, 1, [settle(one)])
+          yield* store.appendInvocation(batch, 0, [request(batch), settle(batch)])
+          const heads = [yield* attemptHead(one), yield* attemptHead(batch)]
+          expect(heads[0]).toHaveLength(1)
+          expect(heads[0]).toEqual(heads[1])
+        }
       }))
 
     it.effect("sets no plan_cache_mode on append functions", () =>

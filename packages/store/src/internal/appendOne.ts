@@ -46,6 +46,62 @@ const findEvent =
       into event_position, event_version, v_same
       from run_events e where e.stream_id = p_stream and e.event_id = p_event_id;`
 
+// Moves the head to the next version, if it is still at the expected one, with `assignments`
+// setting the patch's columns, and chains the digest onto the head's hash.
+const headUpdate = (head: HeadTable, assignments: string, from: string, indent: string): string =>
+  [
+    `update ${head.table} h set`,
+    `  version = p_expected + 1,`,
+    `  ${assignments},`,
+    `  head_hash = sha256(h.head_hash || p_digest),`,
+    `  updated_at = now()${from}`,
+    `where h.${head.key} = p_key and h.version = p_expected`,
+    `returning h.head_hash into v_hash;`
+  ].join(`\n${indent}`)
+
+/**
+ * Builds the condition that the patch `p_patch` has exactly the keys of `shape`, one of the
+ * head's update shapes. Throws on a shape that names a column the head lacks, which is a mistake
+ * in the head's definition.
+ */
+export const shapeCondition = (head: HeadTable, shape: ReadonlyArray<string>): string => {
+  const names = head.columns.map((column) => column.name)
+  const unknown = shape.filter((name) => !names.includes(name))
+  if (unknown.length > 0 || shape.length === 0) {
+    throw new Error(
+      `The update shape [${shape.join(", ")}] of ${head.table} must name some of its columns, and only those: ${
+        unknown.length > 0 ? `it has no column ${unknown.join(", ")}` : "it names none"
+      }`
+    )
+  }
+  const others = names.filter((name) => !shape.includes(name))
+  const present = `p_patch ?& '{${shape.join(",")}}'::text[]`
+  return others.length === 0 ? present : `${present} and not p_patch ?| '{${others.join(",")}}'::text[]`
+}
+
+// Builds the head's update: one statement per update shape, setting only the shape's columns,
+// then the statement that tests every column, for a patch of any other shape. PostgreSQL sets up
+// every expression of a statement on each call, even of a cached plan. In a callgrind count on
+// PostgreSQL 18, setting up those column tests cost about 5% of the server's instructions per
+// append.
+const headUpdates = (head: HeadTable): string => {
+  const generic = headUpdate(
+    head,
+    patchAssignments(head, ",\n        "),
+    "\n      from (select p_patch as patch) m",
+    "      "
+  )
+  if (head.updateShapes.length === 0) return generic
+  const branches = head.updateShapes.map((shape, index) => {
+    const columns = head.columns.filter((column) => shape.includes(column.name))
+    const assignments = columns.map((column) => `${column.name} = ${extract(column, "p_patch")}`).join(",\n        ")
+    return `${index === 0 ? "if" : "elsif"} ${shapeCondition(head, shape)} then\n      ${
+      headUpdate(head, assignments, "", "      ")
+    }`
+  })
+  return `${branches.join("\n    ")}\n    else\n      ${generic}\n    end if;`
+}
+
 // The two forms of the one-event function: the record of migrations 4 to 6, and the array that
 // the store calls since migration 8.
 interface FunctionForm {
@@ -75,23 +131,17 @@ begin
     insert into ${head.table} as h (${head.key}, version, ${
   head.columns.map((column) => column.name).join(", ")
 }, head_hash)
-    select p_key, 1, ${head.columns.map(extract).join(", ")}, v_hash
+    select p_key, 1, ${head.columns.map((column) => extract(column)).join(", ")}, v_hash
     from (select p_patch as patch) m
     on conflict (${head.key}) do nothing;
   else
-    ${findEvent}
+    perform from run_events e where e.stream_id = p_stream and e.event_id = p_event_id;
     if found then
+      ${findEvent}
       outcome := case when v_same then 'duplicate' else 'different' end;
       ${form.exit}
     end if;
-    update ${head.table} h set
-      version = p_expected + 1,
-      ${patchAssignments(head, ",\n      ")},
-      head_hash = sha256(h.head_hash || p_digest),
-      updated_at = now()
-    from (select p_patch as patch) m
-    where h.${head.key} = p_key and h.version = p_expected
-    returning h.head_hash into v_hash;
+    ${headUpdates(head)}
   end if;
   if not found then
     ${findEvent}

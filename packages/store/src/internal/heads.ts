@@ -16,6 +16,12 @@ export interface HeadTable {
   /** The column that must be set when the head is created. */
   readonly status: string
   readonly columns: ReadonlyArray<HeadColumn>
+  /**
+   * The key sets of the patches that usually update an existing head: those of the events that
+   * settle a run or an attempt. A one-event append whose patch has exactly one of these key sets
+   * updates only those columns. Any other patch goes through the update that tests every column.
+   */
+  readonly updateShapes: ReadonlyArray<ReadonlyArray<string>>
 }
 
 /** The head of each run stream. */
@@ -32,7 +38,8 @@ export const runs: HeadTable = {
     { name: "error_message", type: "text" },
     { name: "started_at", type: "timestamptz" },
     { name: "finished_at", type: "timestamptz" }
-  ]
+  ],
+  updateShapes: [["status", "finished_at"], ["status", "finished_at", "error_message"]]
 }
 
 /** The head of each invocation-attempt stream. */
@@ -49,20 +56,21 @@ export const invocations: HeadTable = {
     { name: "error", type: "jsonb" },
     { name: "requested_at", type: "timestamptz" },
     { name: "settled_at", type: "timestamptz" }
-  ]
+  ],
+  updateShapes: [["outcome", "run_id", "error", "settled_at"], ["outcome", "error", "settled_at"], ["outcome", "error"]]
 }
 
-/** Builds the SQL expression that reads `column` from the head patch `m.patch`. */
-export const extract = (column: HeadColumn): string => {
+/** Builds the SQL expression that reads `column` from the head patch `patch` (`m.patch` by default). */
+export const extract = (column: HeadColumn, patch: string = "m.patch"): string => {
   switch (column.type) {
     case "text":
-      return `(m.patch->>'${column.name}')`
+      return `(${patch}->>'${column.name}')`
     case "jsonb":
-      return `nullif(m.patch->'${column.name}', 'null'::jsonb)`
+      return `nullif(${patch}->'${column.name}', 'null'::jsonb)`
     case "boolean":
-      return `(m.patch->>'${column.name}')::boolean`
+      return `(${patch}->>'${column.name}')::boolean`
     case "timestamptz":
-      return `(m.patch->>'${column.name}')::timestamptz`
+      return `(${patch}->>'${column.name}')::timestamptz`
   }
 }
 
@@ -141,7 +149,7 @@ export const dropAppendFunction = (head: HeadTable): string =>
 export const appendFunction = (head: HeadTable): string => {
   const setColumns = patchAssignments(head, ",\n        ")
   const insertColumns = head.columns.map((column) => column.name).join(", ")
-  const insertValues = head.columns.map(extract).join(", ")
+  const insertValues = head.columns.map((column) => extract(column)).join(", ")
   return `
 create or replace function ${appendFunctionName(head)}(
   ${appendParameters.map(([name, type]) => `${name} ${type}`).join(", ")},
@@ -278,7 +286,7 @@ export const projectBatchStatement = (head: HeadTable, table: string): string =>
      insert into ${table} (${head.key}, version, ${head.columns.map((column) => column.name).join(", ")},
        head_hash, created_at, updated_at)
      select m.key, m.last_version, ${
-    head.columns.map(extract).join(", ")
+    head.columns.map((column) => extract(column)).join(", ")
   }, m.hash, m.first_recorded_at, m.last_recorded_at
      from m where m.first_version = 1
    ),
