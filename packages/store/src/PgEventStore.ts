@@ -234,11 +234,12 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
     inbox: EventStore.InboxRow | undefined,
     span: Tracer.Span | undefined
   ): Effect.Effect<EventStore.AppendResult, AppendError> =>
-    Prepared.match<AppendOne.AppendEventRow, EventStore.AppendResult, AppendError>(
+    Prepared.matchFirstColumn<EventStore.AppendResult, AppendError>(
       sql,
       pool,
       span,
       inbox === undefined ? oneEventStatements.get(head)! : oneEventWithInboxStatement,
+      "result",
       [
         stream,
         expected,
@@ -257,7 +258,13 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
           uniqueViolation(error)
             ? withParent(resolveConflict(stream, head, key, expected, [event]), span)
             : Effect.fail(storeError("append")(error)),
-        onSuccess: (rows) => oneEventResult(stream, expected, event, AppendOne.decodeAppendEvent(rows[0]!))
+        onSuccess: (values) =>
+          oneEventResult(
+            stream,
+            expected,
+            event,
+            AppendOne.decodeAppendEvent(values[0] as string | AppendOne.AppendEventResult)
+          )
       }
     )
 

@@ -227,15 +227,30 @@ export const appendEventFunction = (head: HeadTable): string =>
     finish: `\n  ${resultArray}`
   })
 
-/** The row {@link appendEventCall} returns. */
-export interface AppendEventRow {
-  /** The outcome's code, then the event's position and version, then the head's version. */
-  readonly result: ReadonlyArray<bigint | null>
+/**
+ * The result of {@link appendEventFunction}: the outcome's code, then the event's position and
+ * version, then the head's version.
+ */
+export type AppendEventResult = ReadonlyArray<bigint | null>
+
+// Reads a `bigint[]` in PostgreSQL's text form, such as `{1,42,1,NULL}`.
+const parseResult = (text: string): AppendEventResult => {
+  if (!/^\{(?:-?\d+|NULL)(?:,(?:-?\d+|NULL))*\}$/.test(text)) {
+    throw new Error(
+      `The append function returned ${
+        JSON.stringify(text)
+      }, not an array of integers: the database's functions do not match this version of the store, so run its migrations`
+    )
+  }
+  return text.slice(1, -1).split(",").map((item) => item === "NULL" ? null : BigInt(item))
 }
 
-/** Reads the result of {@link appendEventFunction}. */
-export const decodeAppendEvent = (row: AppendEventRow): AppendOneRow => {
-  const [code, position, version, headVersion] = row.result
+/**
+ * Reads the result of {@link appendEventFunction}: as the server sends it (text), or as the
+ * driver parses it (an array).
+ */
+export const decodeAppendEvent = (result: string | AppendEventResult): AppendOneRow => {
+  const [code, position, version, headVersion] = typeof result === "string" ? parseResult(result) : result
   const outcome = outcomeCodes[Number(code) - 1]
   if (outcome === undefined) {
     throw new Error(

@@ -34,25 +34,47 @@ export const match = <Row extends object, A, E>(
     readonly onSuccess: (rows: ReadonlyArray<Row>) => Effect.Effect<A, E>
     readonly onFailure: (error: SqlError) => Effect.Effect<A, E>
   }
+): Effect.Effect<A, E> =>
+  onPoolOrClient(
+    pool,
+    parent,
+    () => sql.unsafe<Row>(statement.text, parameters),
+    (onPool, callback) =>
+      onPool.query<Row & pg.QueryResultRow>(
+        { name: statement.name, text: statement.text, values: parameters as Array<unknown> },
+        (error, result) => callback(error, result?.rows)
+      ),
+    continuation
+  )
+
+// Runs a statement on the pool with `onPool` outside a transaction, when there is a pool, and
+// continues from the driver's callback. Otherwise it runs `onClient`, with `parent`, if given,
+// as the parent of the client's span.
+const onPoolOrClient = <R, A, E>(
+  pool: Option.Option<pg.Pool>,
+  parent: Tracer.Span | undefined,
+  onClient: () => Effect.Effect<R, SqlError>,
+  onPool: (pool: pg.Pool, callback: (error: Error | null, result: R | undefined) => void) => void,
+  continuation: {
+    readonly onSuccess: (result: R) => Effect.Effect<A, E>
+    readonly onFailure: (error: SqlError) => Effect.Effect<A, E>
+  }
 ): Effect.Effect<A, E> => {
-  const onClient = () => {
-    const query = sql.unsafe<Row>(statement.text, parameters)
+  const viaClient = () => {
+    const query = onClient()
     return Effect.matchEffect(parent === undefined ? query : Effect.withParentSpan(query, parent), continuation)
   }
-  if (Option.isNone(pool)) return onClient()
+  if (Option.isNone(pool)) return viaClient()
   return Effect.withFiberRuntime((fiber) =>
     Context.getOption(fiber.currentContext, SqlClient.TransactionConnection)._tag === "Some"
-      ? onClient()
+      ? viaClient()
       : Effect.async<A, E>((resume) => {
-        pool.value.query<Row & pg.QueryResultRow>(
-          { name: statement.name, text: statement.text, values: parameters as Array<unknown> },
-          (error, result) =>
-            resume(
-              error
-                ? continuation.onFailure(new SqlError({ cause: error, message: "Failed to execute statement" }))
-                : continuation.onSuccess(result.rows)
-            )
-        )
+        onPool(pool.value, (error, result) =>
+          resume(
+            error
+              ? continuation.onFailure(new SqlError({ cause: error, message: "Failed to execute statement" }))
+              : continuation.onSuccess(result!)
+          ))
       })
   )
 }
@@ -71,3 +93,120 @@ export const run = <Row extends object>(
     onSuccess: Effect.succeed,
     onFailure: Effect.fail
   })
+
+// Maps a parameter to its text form, or a `Buffer` that the driver sends as binary, as the
+// driver's own mapping does for the types that the store's statements take.
+const wireValue = (value: unknown): string | Buffer | null => {
+  if (value === null || value === undefined) return null
+  if (typeof value === "string") return value
+  if (value instanceof Buffer) return value
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+  return String(value)
+}
+
+// The parts of the driver's connection that a call uses. The connection keeps, per statement
+// name, the text it prepared (or is preparing) under that name.
+interface WireConnection {
+  readonly stream: { cork?: () => void; uncork?: () => void }
+  readonly parsedStatements: Record<string, string>
+  readonly submittedNamedStatements: Record<string, string>
+  parse(query: { text: string; name: string; types: Array<number> }): void
+  bind(config: { statement: string; values: ReadonlyArray<string | Buffer | null> }): void
+  execute(config: object): void
+  sync(): void
+}
+
+/**
+ * A call of a named prepared statement that requests no row description. The driver's own
+ * queries describe the result on every call and build a parser per column from it. This call
+ * keeps the first column of each row as the text the server sends. The driver's client runs it
+ * like its own queries: it sets `callback`, records the name as prepared once the server confirms
+ * it, and drops the name after an error.
+ */
+class FirstColumnCall {
+  callback: ((error: Error | null, values: ReadonlyArray<string | null> | undefined) => void) | undefined
+  private readonly values: Array<string | null> = []
+  constructor(
+    readonly name: string,
+    readonly text: string,
+    private readonly parameters: ReadonlyArray<unknown>
+  ) {}
+
+  submit(connection: WireConnection): Error | null {
+    const prepared = connection.parsedStatements[this.name] ?? connection.submittedNamedStatements[this.name]
+    if (prepared !== undefined && prepared !== this.text) {
+      return new Error(
+        `The statement name ${this.name} is already prepared with another text on this connection: give each statement text its own name`
+      )
+    }
+    connection.stream.cork?.()
+    try {
+      if (prepared === undefined) {
+        connection.parse({ text: this.text, name: this.name, types: [] })
+        connection.submittedNamedStatements[this.name] = this.text
+      }
+      connection.bind({ statement: this.name, values: this.parameters.map(wireValue) })
+      connection.execute({})
+      connection.sync()
+    } finally {
+      connection.stream.uncork?.()
+    }
+    return null
+  }
+
+  handleDataRow(message: { fields: ReadonlyArray<string | null> }): void {
+    this.values.push(message.fields[0] ?? null)
+  }
+
+  handleCommandComplete(): void {}
+
+  handleReadyForQuery(): void {
+    this.callback?.(null, this.values)
+  }
+
+  handleError(error: Error): void {
+    this.callback?.(error, undefined)
+  }
+}
+
+// The pool's `query` for a call object. Its type declarations accept only query configs.
+interface CallPool {
+  query(
+    call: FirstColumnCall,
+    callback: (error: Error | null, values: ReadonlyArray<string | null> | undefined) => void
+  ): void
+}
+
+/**
+ * Runs `statement` with `parameters` and continues with `onSuccess` on the first column of its
+ * rows or with `onFailure` on a database error. Outside a transaction, with a pool at hand, it
+ * runs as a named prepared statement on the pool without a row description, each value is the
+ * text the server sent, and the continuation runs straight from the driver's callback. Inside a
+ * transaction it runs through the `SqlClient` as {@link match} runs it, and each value is the
+ * column `column` as the driver parsed it.
+ */
+export const matchFirstColumn = <A, E>(
+  sql: SqlClient.SqlClient,
+  pool: Option.Option<pg.Pool>,
+  parent: Tracer.Span | undefined,
+  statement: PreparedStatement,
+  column: string,
+  parameters: ReadonlyArray<unknown>,
+  continuation: {
+    readonly onSuccess: (values: ReadonlyArray<unknown>) => Effect.Effect<A, E>
+    readonly onFailure: (error: SqlError) => Effect.Effect<A, E>
+  }
+): Effect.Effect<A, E> =>
+  onPoolOrClient<ReadonlyArray<unknown>, A, E>(
+    pool,
+    parent,
+    () =>
+      Effect.map(
+        sql.unsafe<Record<string, unknown>>(statement.text, parameters),
+        (rows) => rows.map((row) => row[column] ?? null)
+      ),
+    // The pool hands the callback to its client, which sets it as the call's callback.
+    (onPool, callback) =>
+      (onPool as unknown as CallPool).query(new FirstColumnCall(statement.name, statement.text, parameters), callback),
+    continuation
+  )
