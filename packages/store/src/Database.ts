@@ -81,7 +81,7 @@ export class DatabaseConnectionError extends Schema.TaggedError<DatabaseConnecti
 }) {
   override get message(): string {
     return this.target === undefined
-      ? `Failed to connect to PostgreSQL: ${this.reason}`
+      ? `Cannot connect to PostgreSQL: ${this.reason}`
       : `Failed to connect to PostgreSQL at ${this.target}: ${this.reason}`
   }
 }

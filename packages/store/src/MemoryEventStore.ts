@@ -90,7 +90,7 @@ export const make: Effect.Effect<EventStore.Service> = Effect.gen(function*() {
             new EventIdConflict({
               stream,
               eventIds: different.map((event) => event.eventId),
-              reason: "stored with a different type, data or occurrence time"
+              reason: "they are stored with a different type, data or occurrence time"
             })
           ),
           current

@@ -170,7 +170,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
         return yield* new EventIdConflict({
           stream,
           eventIds: different.map((event) => event.eventId),
-          reason: "stored with a different type, data or occurrence time"
+          reason: "they are stored with a different type, data or occurrence time"
         })
       }
       if (events.every((event) => byId.has(event.eventId))) {
@@ -213,7 +213,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
         return new EventIdConflict({
           stream,
           eventIds: [event.eventId],
-          reason: "stored with a different type, data or occurrence time"
+          reason: "they are stored with a different type, data or occurrence time"
         })
       case "conflict":
         return new StreamVersionConflict({ stream, expected, actual: row.head_version ?? 0 })
@@ -317,7 +317,7 @@ export const make: Effect.Effect<EventStore.Service, never, SqlClient.SqlClient>
         return yield* new EventIdConflict({
           stream,
           eventIds: row.different.map((ord) => events[ord - 1]!.eventId),
-          reason: "stored with a different type, data or occurrence time"
+          reason: "they are stored with a different type, data or occurrence time"
         })
       }
       if (row.overlap) {

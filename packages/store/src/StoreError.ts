@@ -41,7 +41,7 @@ export class EventIdConflict extends Schema.TaggedError<EventIdConflict>("@workf
   }
 ) {
   override get message(): string {
-    return `Stream ${this.stream} already has events ${this.eventIds.join(", ")}: ${this.reason}`
+    return `Events ${this.eventIds.join(", ")} cannot be appended to stream ${this.stream}: ${this.reason}`
   }
 }
 

@@ -60,7 +60,9 @@ describe("database connection errors", () => {
       const error = yield* connect(Redacted.make("app:secret-password at the ledger host"))
 
       expect(error._tag).toBe("DatabaseConnectionError")
-      expect(error.message).toContain("the database URL is invalid: it does not start with postgres://")
+      expect(error.message).toContain(
+        "Cannot connect to PostgreSQL: the database URL is invalid: it does not start with postgres://"
+      )
       expect(error.message).not.toContain("secret-password")
     }))
 

@@ -85,6 +85,11 @@ export const eventStoreContract = (name: string, layer: Layer.Layer<EventStore.E
             store.appendRun(runId, 0, [started(runId, { inputParameters: { order_id: "other" } })])
           )
           expect(error._tag).toBe("EventIdConflict")
+          expect(error.message).toBe(
+            `Events ${
+              started(runId).eventId
+            } cannot be appended to stream run/${runId}: they are stored with a different type, data or occurrence time`
+          )
           const timeError = yield* Effect.flip(
             store.appendRun(runId, 0, [started(runId, { occurredAt: "2026-04-08T14:33:28.000Z" })])
           )
@@ -171,8 +176,12 @@ export const eventStoreContract = (name: string, layer: Layer.Layer<EventStore.E
         Effect.gen(function*() {
           const store = yield* EventStore.EventStore
           const runId = newRunId()
-          const error = yield* Effect.flip(store.appendRun(runId, 0, [started(runId), started(runId)]))
+          const event = started(runId)
+          const error = yield* Effect.flip(store.appendRun(runId, 0, [event, event]))
           expect(error._tag).toBe("EventIdConflict")
+          expect(error.message).toBe(
+            `Events ${event.eventId} cannot be appended to stream run/${runId}: the batch contains these ids more than once`
+          )
           expect((yield* store.readRun(runId)).version).toBe(0)
         }))
 
