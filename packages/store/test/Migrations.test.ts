@@ -139,7 +139,9 @@ describe("migrations", () => {
              where table_name = 'run_events' and column_name in ('version', 'hash') order by column_name`
           )
           const constraints = yield* target.unsafe<{ name: string }>(
-            "select conname as name from pg_constraint where conrelid = 'run_events'::regclass order by conname"
+            // PostgreSQL 18 also lists NOT NULL constraints (type n), which the migration leaves alone.
+            `select conname as name from pg_constraint
+             where conrelid = 'run_events'::regclass and contype <> 'n' order by conname`
           )
           const codeOf = (statement: string) =>
             Effect.map(Effect.flip(target.unsafe(statement)), (error) => (error.cause as { code?: string }).code)
