@@ -102,7 +102,7 @@ describe("migrations", () => {
         expect(columns).not.toContain("trigger")
       }))
 
-    it.effect("moves the log's checks onto domains and keeps its rows", () =>
+    it.effect("moves log checks onto domains", () =>
       Effect.gen(function*() {
         const { drop: dropDatabase, url } = yield* emptyDatabase("wr_migrate_domains")
         const before = Object.fromEntries(
@@ -131,9 +131,9 @@ describe("migrations", () => {
           const file = target.unsafe<{ file: number }>(
             "select pg_relation_filenode('run_events')::int as file"
           )
-          const stored = { rows: yield* rows, file: yield* file }
+          const beforeUpgrade = { rows: yield* rows, file: yield* file }
           const applied = yield* Migrations.run
-          const kept = { rows: yield* rows, file: yield* file }
+          const afterUpgrade = { rows: yield* rows, file: yield* file }
           const types = yield* target.unsafe<{ column_name: string; domain_name: string | null }>(
             `select column_name, domain_name from information_schema.columns
              where table_name = 'run_events' and column_name in ('version', 'hash') order by column_name`
@@ -156,14 +156,17 @@ describe("migrations", () => {
               `insert into run_events ${columns} values ${insert(902, "s-a", 1, 32)}, ${insert(902, "s-b", 1, 32)}`
             )
           }
-          return { applied, constraints, kept, rejected, stored, types }
+          return { afterUpgrade, applied, beforeUpgrade, constraints, rejected, types }
         }).pipe(Effect.provide(Layer.fresh(Database.layerClient({ url, maxConnections: 1 }))))
-        const { applied, constraints, kept, rejected, stored, types } = yield* Effect.ensuring(upgrade, dropDatabase)
+        const { afterUpgrade, applied, beforeUpgrade, constraints, rejected, types } = yield* Effect.ensuring(
+          upgrade,
+          dropDatabase
+        )
 
         expect(applied.map(([id]) => id)).toEqual([10, 11])
-        expect(stored.rows).toHaveLength(2)
+        expect(beforeUpgrade.rows).toHaveLength(2)
         // The same rows in the same file: the change read the log and did not rewrite it.
-        expect(kept).toEqual(stored)
+        expect(afterUpgrade).toEqual(beforeUpgrade)
         expect(types).toEqual([
           { column_name: "hash", domain_name: "run_event_hash" },
           { column_name: "version", domain_name: "run_event_version" }

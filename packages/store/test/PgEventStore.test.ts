@@ -240,13 +240,13 @@ describe("postgres store", () => {
         expect(status).toEqual([{ status: "succeeded" }])
       }))
 
-    it.effect("settles heads one event at a time as a batch would", () =>
+    it.effect("settles heads as batches do", () =>
       Effect.gen(function*() {
         const store = yield* EventStore.EventStore
         const sql = yield* SqlClient.SqlClient
-        // Each pair goes to one stream as two one-event appends, whose second one updates the
-        // head (through an update shape, or for the last run pair through the update that tests
-        // every column), and to another stream as one batch, whose function merges the patches.
+        // Each pair goes to one stream as two one-event appends, and to another as one batch. The
+        // second one-event append updates the head through an update shape, or for the last run
+        // pair through the update that tests every column. The batch function merges the patches.
         const runPairs = [
           (runId: Ids.WorkflowRunId) => [started(runId), succeeded(runId)],
           (runId: Ids.WorkflowRunId) => [started(runId), failed(runId)],
@@ -260,13 +260,13 @@ describe("postgres store", () => {
             [runId]
           )
         for (const pair of runPairs) {
-          const one = newRunId()
-          const batch = newRunId()
-          const [first, second] = pair(one)
-          yield* store.appendRun(one, 0, [first!])
-          yield* store.appendRun(one, 1, [second!])
-          yield* store.appendRun(batch, 0, pair(batch))
-          const heads = [yield* runHead(one), yield* runHead(batch)]
+          const single = newRunId()
+          const batched = newRunId()
+          const [first, second] = pair(single)
+          yield* store.appendRun(single, 0, [first!])
+          yield* store.appendRun(single, 1, [second!])
+          yield* store.appendRun(batched, 0, pair(batched))
+          const heads = [yield* runHead(single), yield* runHead(batched)]
           expect(heads[0]).toHaveLength(1)
           expect(heads[0]).toEqual(heads[1])
         }
@@ -291,8 +291,8 @@ describe("postgres store", () => {
             [key]
           )
         for (const settle of attemptPairs) {
-          const one = newKey()
-          const batch = newKey()
+          const single = newKey()
+          const batched = newKey()
           const request = (key: Invocation.IdempotencyKey) =>
             Invocation.requested({
               idempotencyKey: key,
@@ -301,10 +301,10 @@ describe("postgres store", () => {
               inputParameters: { order_id: "o-1" },
               actor: "ops@example.com"
             })
-          yield* store.appendInvocation(one, 0, [request(one)])
-          yield* store.appendInvocation(one, 1, [settle(one)])
-          yield* store.appendInvocation(batch, 0, [request(batch), settle(batch)])
-          const heads = [yield* attemptHead(one), yield* attemptHead(batch)]
+          yield* store.appendInvocation(single, 0, [request(single)])
+          yield* store.appendInvocation(single, 1, [settle(single)])
+          yield* store.appendInvocation(batched, 0, [request(batched), settle(batched)])
+          const heads = [yield* attemptHead(single), yield* attemptHead(batched)]
           expect(heads[0]).toHaveLength(1)
           expect(heads[0]).toEqual(heads[1])
         }

@@ -10,9 +10,9 @@ const keysOf = (patch: Record<string, unknown>) => Object.keys(patch).sort()
 const sorted = (shapes: ReadonlyArray<ReadonlyArray<string>>) => shapes.map((shape) => [...shape].sort())
 
 describe("head update shapes", () => {
-  // A settling event whose patch matched no shape would still be stored right, through the
+  // A settling event whose patch matched no shape would still be stored correctly, through the
   // update that tests every column, but the append would lose its cheaper update.
-  it("cover the patch of every event that settles a run", () => {
+  it("cover settling run patches", () => {
     const runId = newRunId()
     const settling: ReadonlyArray<RunEvent.RunEvent> = [
       succeeded(runId),
@@ -24,7 +24,7 @@ describe("head update shapes", () => {
     }
   })
 
-  it("cover the patch of every event that settles an attempt", () => {
+  it("cover settling attempt patches", () => {
     const key = newKey()
     const settling: ReadonlyArray<Invocation.InvocationEvent> = [
       Invocation.succeeded(key, at("2026-04-08T14:33:28.000Z"), newRunId()),
@@ -49,7 +49,7 @@ describe("head update shapes", () => {
     }
   })
 
-  it("name only columns of their head", () => {
+  it("name only head columns", () => {
     for (const head of [Heads.runs, Heads.invocations]) {
       expect(() => appendEventFunction(head)).not.toThrow()
     }
@@ -59,7 +59,7 @@ describe("head update shapes", () => {
     expect(() => shapeCondition(Heads.runs, [])).toThrow("it names none")
   })
 
-  it("test for exactly the shape's keys", () => {
+  it("match exactly the shape's keys", () => {
     expect(shapeCondition(Heads.runs, ["status", "finished_at"])).toBe(
       "p_patch ?& '{status,finished_at}'::text[] and not p_patch ?| '{workflow_id,livemode,trigger_type,input_parameters,error_message,started_at}'::text[]"
     )

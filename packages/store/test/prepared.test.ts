@@ -1,6 +1,8 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { describe, expect, layer as withLayer } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import type pg from "pg"
 import * as Database from "../src/Database.js"
@@ -38,7 +40,7 @@ const uniqueName = (prefix: string) => `${prefix}_${Date.now()}_${Math.random().
 
 describe("first-column calls", () => {
   withLayer(database, { timeout: 120_000, excludeTestServices: true })((it) => {
-    it.effect("prepare once per connection and return the server's text", () =>
+    it.effect("prepare once per connection", () =>
       Effect.gen(function*() {
         const single = Option.some(yield* singleConnection)
         const statement = {
@@ -53,7 +55,7 @@ describe("first-column calls", () => {
         expect(second).toEqual({ values: ["{2}", "{5,NULL,2}"] })
       }).pipe(Effect.scoped))
 
-    it.effect("fail with the server's error and leave the connection usable", () =>
+    it.effect("fail with the server's error", () =>
       Effect.gen(function*() {
         const single = Option.some(yield* singleConnection)
         const statement = { name: uniqueName("wr_test_first_column_error"), text: "select 10 / $1::int as value" }
@@ -62,7 +64,7 @@ describe("first-column calls", () => {
         expect(yield* firstColumn(single, statement, [null])).toEqual({ values: [null] })
       }).pipe(Effect.scoped))
 
-    it.effect("refuse a name prepared for another text", () =>
+    it.effect("reject a reused statement name", () =>
       Effect.gen(function*() {
         const single = Option.some(yield* singleConnection)
         const name = uniqueName("wr_test_first_column_clash")
@@ -76,7 +78,20 @@ describe("first-column calls", () => {
         })
       }).pipe(Effect.scoped))
 
-    it.effect("read the driver's values inside a transaction", () =>
+    it.effect("reject a parameter it cannot send", () =>
+      Effect.gen(function*() {
+        const single = Option.some(yield* singleConnection)
+        const statement = { name: uniqueName("wr_test_first_column_date"), text: "select $1::text as value" }
+        const exit = yield* Effect.exit(firstColumn(single, statement, [new Date(0)]))
+        expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+        expect(Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "").toContain(
+          "Parameter 1 is a Date, which a first-column call cannot send: pass a string, number, bigint, boolean, bytes or null"
+        )
+        // Nothing reached the connection, which still runs the statement.
+        expect(yield* firstColumn(single, statement, [true])).toEqual({ values: ["true"] })
+      }).pipe(Effect.scoped))
+
+    it.effect("use the client inside transactions", () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
         const pool = yield* Effect.serviceOption(Database.Pool)

@@ -39,17 +39,16 @@ export const match = <Row extends object, A, E>(
     pool,
     parent,
     () => sql.unsafe<Row>(statement.text, parameters),
-    (onPool, callback) =>
-      onPool.query<Row & pg.QueryResultRow>(
+    (target, callback) =>
+      target.query<Row & pg.QueryResultRow>(
         { name: statement.name, text: statement.text, values: parameters as Array<unknown> },
         (error, result) => callback(error, result?.rows)
       ),
     continuation
   )
 
-// Runs a statement on the pool with `onPool` outside a transaction, when there is a pool, and
-// continues from the driver's callback. Otherwise it runs `onClient`, with `parent`, if given,
-// as the parent of the client's span.
+// Runs a statement with `onPool` when there is a pool and no transaction, and continues from the
+// driver's callback. Otherwise runs it with `onClient`, under `parent` when one is given.
 const onPoolOrClient = <R, A, E>(
   pool: Option.Option<pg.Pool>,
   parent: Tracer.Span | undefined,
@@ -94,14 +93,20 @@ export const run = <Row extends object>(
     onFailure: Effect.fail
   })
 
-// Maps a parameter to its text form, or a `Buffer` that the driver sends as binary, as the
-// driver's own mapping does for the types that the store's statements take.
-const wireValue = (value: unknown): string | Buffer | null => {
+// Maps a parameter to its text form, or to a `Buffer` that the driver sends as binary. It takes
+// the types that the store's statements send and throws on others, such as a `Date` or an object,
+// which the driver's own mapping would convert in ways this one does not copy.
+const wireValue = (value: unknown, index: number): string | Buffer | null => {
   if (value === null || value === undefined) return null
   if (typeof value === "string") return value
+  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value)
   if (value instanceof Buffer) return value
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-  return String(value)
+  throw new TypeError(
+    `Parameter ${index + 1} is ${
+      value instanceof Date ? "a Date" : `of type ${typeof value}`
+    }, which a first-column call cannot send: pass a string, number, bigint, boolean, bytes or null`
+  )
 }
 
 // The parts of the driver's connection that a call uses. The connection keeps, per statement
@@ -129,7 +134,7 @@ class FirstColumnCall {
   constructor(
     readonly name: string,
     readonly text: string,
-    private readonly parameters: ReadonlyArray<unknown>
+    private readonly parameters: ReadonlyArray<string | Buffer | null>
   ) {}
 
   submit(connection: WireConnection): Error | null {
@@ -145,7 +150,7 @@ class FirstColumnCall {
         connection.parse({ text: this.text, name: this.name, types: [] })
         connection.submittedNamedStatements[this.name] = this.text
       }
-      connection.bind({ statement: this.name, values: this.parameters.map(wireValue) })
+      connection.bind({ statement: this.name, values: this.parameters })
       connection.execute({})
       connection.sync()
     } finally {
@@ -205,8 +210,12 @@ export const matchFirstColumn = <A, E>(
         sql.unsafe<Record<string, unknown>>(statement.text, parameters),
         (rows) => rows.map((row) => row[column] ?? null)
       ),
-    // The pool hands the callback to its client, which sets it as the call's callback.
-    (onPool, callback) =>
-      (onPool as unknown as CallPool).query(new FirstColumnCall(statement.name, statement.text, parameters), callback),
+    // The pool hands the callback to its client, which sets it as the call's callback. A parameter
+    // of another type throws here, and the fiber dies with the message.
+    (target, callback) =>
+      (target as unknown as CallPool).query(
+        new FirstColumnCall(statement.name, statement.text, parameters.map(wireValue)),
+        callback
+      ),
     continuation
   )
